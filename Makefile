@@ -1,0 +1,38 @@
+# Two commands: `make run` serves the bundled corpus, `make test` runs the tests. Both set everything up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+INDEX  ?= var/index
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup model index eval clean
+
+setup: $(STAMP)
+
+# torch is installed first and pinned to the CPU build; an unpinned torch would pull CUDA wheels.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+model: $(STAMP)
+	$(BIN)/qa fetch-model
+
+index: model
+	$(BIN)/qa ingest data/corpus --index $(INDEX) --if-stale
+
+run: index
+	$(BIN)/qa serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: model
+	$(BIN)/python -m pytest
+
+eval: index
+	$(BIN)/qa eval ../shared/eval/dev.jsonl --index $(INDEX) --out var/reports/dev.json --md var/reports/dev.md
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,237 @@
+"""The on-disk index: chunk store, FAISS vectors, BM25 and a manifest, written atomically.
+
+Layout of an index directory:
+
+    DIR/CURRENT            name of the active version (replaced atomically with os.replace)
+    DIR/v-<stamp>/         one complete version: manifest.json, chunks.jsonl, vectors.faiss, bm25/
+
+A version is written in full (and fsynced) under a temporary name before CURRENT is switched to it,
+so a crash or Ctrl-C during ingest leaves the previous version in service and untouched.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from documents.models import Chunk
+from embeddings.lexical.bm25_index import BM25Index
+from embeddings.lexical.chinese_tokenizer import TOKENIZER_VERSION
+from embeddings.vector_stores.faiss_store import FaissFlatStore
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+MANIFEST_FILE = "manifest.json"
+CHUNKS_FILE = "chunks.jsonl"
+KEEP_PREVIOUS_VERSIONS = 1
+
+
+class IndexStoreError(RuntimeError):
+    """Base for index problems; messages say what to do."""
+
+
+class IndexNotFound(IndexStoreError):
+    pass
+
+
+class IndexCorrupted(IndexStoreError):
+    pass
+
+
+class IndexMismatch(IndexStoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    model: str
+    dimension: int
+    chunking: dict[str, Any]
+    corpus_fingerprint: str
+    documents: list[dict[str, Any]]
+    chunk_count: int
+    created_at: str
+    package_version: str
+    lexical: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "IndexManifest":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class LoadedIndex:
+    directory: Path  # the version directory that was loaded
+    manifest: IndexManifest
+    chunks: list[Chunk]
+    vectors: FaissFlatStore
+    bm25: BM25Index
+
+
+def package_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("qa-service")
+    except Exception:  # not installed (running from a source tree)
+        return "0+unknown"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    for directory in [root, *[p for p in root.rglob("*") if p.is_dir()]]:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def current_version_dir(index_dir: Path) -> Path | None:
+    pointer = index_dir / CURRENT_FILE
+    try:
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        return None
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorrupted(f"{pointer} is damaged; rebuild with `qa ingest --index {index_dir}`")
+    return index_dir / name
+
+
+def read_manifest(index_dir: Path) -> IndexManifest | None:
+    """Manifest of the active version, or None when there is no index yet."""
+    version = current_version_dir(index_dir)
+    if version is None:
+        return None
+    try:
+        return IndexManifest.from_dict(json.loads((version / MANIFEST_FILE).read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorrupted(f"{version / MANIFEST_FILE} cannot be read ({exc}); rebuild with "
+                             f"`qa ingest --index {index_dir}`") from exc
+
+
+def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25: BM25Index,
+                manifest_fields: dict[str, Any]) -> Path:
+    """Write a complete new version and switch CURRENT to it; return the version directory."""
+    if len(chunks) != vectors.shape[0] or len(chunks) != len(bm25):
+        raise ValueError("chunks, vectors and BM25 rows must line up")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(index_dir)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    staging = index_dir / f".tmp-v-{stamp}"
+    staging.mkdir()
+    try:
+        with open(staging / CHUNKS_FILE, "w", encoding="utf-8") as fh:
+            for chunk in chunks:
+                fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+        store = FaissFlatStore(int(vectors.shape[1]))
+        store.add(vectors)
+        written = [CHUNKS_FILE, *store.save(staging), *bm25.save(staging)]
+        manifest = IndexManifest(
+            chunk_count=len(chunks), dimension=int(vectors.shape[1]),
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            package_version=package_version(),
+            files={name: _sha256(staging / name) for name in written},
+            **manifest_fields,
+        )
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2))
+        _fsync_tree(staging)
+        final = index_dir / f"v-{stamp}"
+        os.replace(staging, final)
+        pointer_tmp = index_dir / f".{CURRENT_FILE}.tmp-{os.getpid()}"
+        with open(pointer_tmp, "w") as fh:
+            fh.write(final.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(pointer_tmp, index_dir / CURRENT_FILE)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _prune_old_versions(index_dir, keep=final.name)
+    log.info("index version %s written (%d chunks)", final.name, len(chunks))
+    return final
+
+
+def load_index(index_dir: Path, verify_checksums: bool = True) -> LoadedIndex:
+    """Load the active version; raise IndexNotFound / IndexCorrupted with what to do."""
+    version = current_version_dir(index_dir)
+    if version is None or not version.is_dir():
+        raise IndexNotFound(f"no index at {index_dir}; build it with `qa ingest data/corpus --index {index_dir}`")
+    manifest = read_manifest(index_dir)
+    assert manifest is not None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(f"index at {index_dir} has format {manifest.format_version}, this version reads "
+                            f"{FORMAT_VERSION}; rebuild with `qa ingest --index {index_dir}`")
+    if verify_checksums:
+        for name, expected in manifest.files.items():
+            path = version / name
+            if not path.exists() or _sha256(path) != expected:
+                raise IndexCorrupted(f"{path} is missing or damaged (checksum mismatch); rebuild with "
+                                     f"`qa ingest --index {index_dir}`")
+    try:
+        with open(version / CHUNKS_FILE, encoding="utf-8") as fh:
+            chunks = [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
+        vectors = FaissFlatStore.load(version, manifest.dimension)
+        bm25 = BM25Index.load(version, len(chunks))
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexCorrupted(f"index at {version} cannot be loaded ({exc}); rebuild with "
+                             f"`qa ingest --index {index_dir}`") from exc
+    if not len(chunks) == len(vectors) == manifest.chunk_count:
+        raise IndexCorrupted(f"index at {version} is inconsistent ({len(chunks)} chunks, {len(vectors)} vectors, "
+                             f"manifest says {manifest.chunk_count}); rebuild with `qa ingest --index {index_dir}`")
+    return LoadedIndex(directory=version, manifest=manifest, chunks=chunks, vectors=vectors, bm25=bm25)
+
+
+def lexical_manifest() -> dict[str, Any]:
+    return {"kind": "bm25s", "tokenizer": TOKENIZER_VERSION}
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(index_dir: Path) -> None:
+    for path in index_dir.glob(".tmp-v-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in index_dir.glob(f".{CURRENT_FILE}.tmp-*"):
+        path.unlink(missing_ok=True)
+
+
+def _prune_old_versions(index_dir: Path, keep: str) -> None:
+    """Keep the new version and the one before it (a server may still be reading it)."""
+    versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir() and p.name != keep),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in versions[KEEP_PREVIOUS_VERSIONS:]:
+        shutil.rmtree(old, ignore_errors=True)

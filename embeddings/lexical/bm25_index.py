@@ -1,0 +1,64 @@
+"""BM25 over jieba tokens (bm25s sparse matrices), persisted next to the vectors."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import bm25s
+import numpy as np
+
+from embeddings.lexical.chinese_tokenizer import tokenize
+
+log = logging.getLogger(__name__)
+DIR_NAME = "bm25"
+
+
+class BM25Index:
+    def __init__(self, retriever: "bm25s.BM25", size: int) -> None:
+        self._retriever = retriever
+        self._size = size
+        # Document frequency per token id, for IDF weights outside BM25 scoring (answer extraction).
+        indptr = np.asarray(retriever.scores["indptr"])
+        doc_freq = np.diff(indptr).astype(np.float64)
+        self._idf = np.log(1.0 + (size - doc_freq + 0.5) / (doc_freq + 0.5))
+        self._default_idf = float(np.log(1.0 + (size + 0.5) / 0.5))
+
+    @classmethod
+    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+        corpus_tokens = [tokenize(t) for t in texts]
+        retriever = bm25s.BM25(k1=k1, b=b)
+        tokenized = _to_bm25s_tokens(corpus_tokens)
+        retriever.index(tokenized, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every row for the query (zeros when no query token is known)."""
+        tokens = [t for t in tokenize(query) if t in self._retriever.vocab_dict]
+        if not tokens:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        """IDF of a token in the corpus; unseen tokens get the maximum (they are rare by definition)."""
+        token_id = self._retriever.vocab_dict.get(token)
+        return self._default_idf if token_id is None else float(self._idf[token_id])
+
+    def __len__(self) -> int:
+        return self._size
+
+    def save(self, directory: Path) -> list[str]:
+        target = directory / DIR_NAME
+        self._retriever.save(str(target))
+        return [str(p.relative_to(directory)) for p in sorted(target.iterdir())]
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> "BM25Index":
+        retriever = bm25s.BM25.load(str(directory / DIR_NAME))
+        return cls(retriever, size)
+
+
+def _to_bm25s_tokens(corpus_tokens: list[list[str]]) -> "bm25s.tokenization.Tokenized":
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(tok, len(vocab)) for tok in doc] for doc in corpus_tokens]
+    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)

@@ -1,0 +1,52 @@
+"""Exact inner-product search with FAISS (vectors are normalised, so this is cosine)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from embeddings.vector_stores.base import VectorStore
+
+FILE_NAME = "vectors.faiss"
+
+
+class FaissFlatStore(VectorStore):
+    def __init__(self, dimension: int, index: "faiss.Index | None" = None) -> None:
+        self.dimension = dimension
+        self._index = index if index is not None else faiss.IndexFlatIP(dimension)
+
+    def add(self, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
+            raise ValueError(f"expected vectors of shape (n, {self.dimension}), got {vectors.shape}")
+        self._index.add(vectors)
+
+    def search(self, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self) == 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, rows = self._index.search(q, min(top_k, len(self)))
+        keep = rows[0] >= 0
+        return scores[0][keep], rows[0][keep]
+
+    def similarities(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        vectors = self._index.reconstruct_batch(rows)
+        return vectors @ np.asarray(query, dtype=np.float32).reshape(-1)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def save(self, directory: Path) -> list[str]:
+        faiss.write_index(self._index, str(directory / FILE_NAME))
+        return [FILE_NAME]
+
+    @classmethod
+    def load(cls, directory: Path, dimension: int) -> "FaissFlatStore":
+        index = faiss.read_index(str(directory / FILE_NAME))
+        if index.d != dimension:
+            raise ValueError(f"{FILE_NAME} holds {index.d}-dimensional vectors, the manifest says {dimension}")
+        return cls(dimension, index)

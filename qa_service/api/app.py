@@ -1,0 +1,76 @@
+"""The Flask app factory: a thin HTTP router over one QAService."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, g, jsonify, request
+
+from qa_service.api.errors import ApiError, register_error_handlers
+from qa_service.api.validation import json_object, query_request
+from qa_service.service import QAService, ServiceNotReady
+from qa_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(service: QAService, settings: Settings | None = None) -> Flask:
+    settings = settings or service.settings
+    app = Flask("qa_service")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # Chinese stays readable in responses
+    app.json.sort_keys = False
+    register_error_handlers(app)
+
+    @app.before_request
+    def _start() -> None:
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        log.debug("%s %s -> %s in %.1f ms", request.method, request.path, response.status_code,
+                  (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
+        return response
+
+    def _ready_service() -> QAService:
+        if not service.ready:
+            raise ApiError(503, "not_ready", f"the index is not loaded: {service.load_error or 'still starting'}")
+        return service
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz():
+        if service.ready:
+            return jsonify({"status": "ready", "index_version": service.info()["index_version"]})
+        return jsonify({"status": "not_ready", "error": {"code": "not_ready",
+                                                          "message": service.load_error or "no index loaded"}}), 503
+
+    @app.get("/v1/info")
+    def info():
+        return jsonify(service.info())
+
+    @app.post("/v1/search")
+    def search():
+        req = query_request(json_object(request), "query", settings.top_k, settings.max_question_chars)
+        try:
+            passages = _ready_service().search(req.text, req.top_k)
+        except ServiceNotReady as exc:
+            raise ApiError(503, "not_ready", str(exc)) from None
+        return jsonify({"query": req.text, "results": [p.to_dict() for p in passages]})
+
+    @app.post("/v1/ask")
+    def ask():
+        req = query_request(json_object(request), "question", settings.top_k, settings.max_question_chars)
+        try:
+            answer = _ready_service().ask(req.text, req.top_k)
+        except ServiceNotReady as exc:
+            raise ApiError(503, "not_ready", str(exc)) from None
+        return jsonify({"question": req.text, **answer.to_dict()})
+
+    return app

@@ -1,0 +1,182 @@
+"""The `qa` command: a thin face over the ingestion and QA services.
+
+Flags override QA_* environment variables, which override defaults (see qa_service.settings).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from qa_service.settings import Settings, SettingsError
+
+log = logging.getLogger("qa")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        index_dir=Path(args.index) if getattr(args, "index", None) else None,
+        retriever=getattr(args, "retriever", None),
+        embedding_model=getattr(args, "model", None),
+        chunk_tokens=getattr(args, "chunk_tokens", None),
+        chunk_overlap_tokens=getattr(args, "chunk_overlap", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from qa_service.ingestion import IngestionService
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    service = IngestionService(settings)
+    if args.if_stale and service.is_current(paths):
+        log.info("index at %s is up to date; nothing to do", settings.index_dir)
+        return 0
+    try:
+        report = service.run(paths, show_progress=not args.quiet)
+    except KeyboardInterrupt:
+        log.error("interrupted: the previous index at %s is unchanged", settings.index_dir)
+        return 130
+    log.info("indexed %d documents, %d chunks into %s (%s) in %.1f s: load+clean+chunk %.1f s, embed %.1f s, "
+             "index %.1f s", report.documents, report.chunks, settings.index_dir, report.index_version,
+             report.total_seconds, report.load_clean_chunk_seconds, report.embed_seconds, report.index_seconds)
+    return 0
+
+
+def _service(args: argparse.Namespace):
+    from qa_service.service import QAService
+
+    return QAService.from_settings(_settings(args))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    passages = _service(args).search(args.query, args.top_k)
+    if args.json:
+        _print_json({"query": args.query, "results": [p.to_dict() for p in passages]})
+        return 0
+    for rank, p in enumerate(passages, 1):
+        sys.stdout.write(f"{rank}. [{p.score:.3f}] {p.chunk.doc} | {p.chunk.title} | {p.chunk.section}\n"
+                         f"   {p.chunk.text[:160].replace(chr(10), ' ')}\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _service(args).ask(args.question, args.top_k)
+    if args.json:
+        _print_json({"question": args.question, **answer.to_dict()})
+        return 0
+    sys.stdout.write(answer.answer + "\n")
+    for c in answer.citations:
+        sys.stdout.write(f"[{c.ref}] {c.passage.chunk.doc} · {c.passage.chunk.title} · {c.passage.chunk.section} "
+                         f"(lines {c.passage.chunk.line_start}-{c.passage.chunk.line_end})\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa_service.api.app import create_app
+    from qa_service.service import QAService
+
+    settings = _settings(args)
+    service = QAService.from_settings(settings, strict=False)
+    app = create_app(service, settings)
+    if args.debug:
+        app.run(host=settings.host, port=settings.port, debug=True, use_reloader=False)
+        return 0
+    import waitress
+
+    log.info("serving on http://%s:%d (ready: %s)", settings.host, settings.port, service.ready)
+    waitress.serve(app, host=settings.host, port=settings.port, threads=args.threads, ident="qa-service")
+    return 0
+
+
+def cmd_fetch_model(args: argparse.Namespace) -> int:
+    from embeddings.model_fetch import resolve_model_path
+
+    settings = _settings(args)
+    path = resolve_model_path(settings.embedding_model, settings.model_cache_dir)
+    log.info("embedding model %s: %s", settings.embedding_model, path)
+    return 0
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Question answering with citations over Chinese documents")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, retriever: bool = True) -> None:
+        p.add_argument("--index", help="index directory (default: QA_INDEX_DIR or var/index in the project)")
+        p.add_argument("--model", help="embedding model (default: QA_EMBEDDING_MODEL or m3e-small)")
+        p.add_argument("--chunk-tokens", type=int, dest="chunk_tokens", help="chunk size in tiktoken tokens")
+        p.add_argument("--chunk-overlap", type=int, dest="chunk_overlap", help="chunk overlap in tokens")
+        if retriever:
+            p.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], help="retriever (default: hybrid)")
+
+    p = sub.add_parser("ingest", help="build the index from files or folders")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the bundled corpus)")
+    common(p, retriever=False)
+    p.add_argument("--if-stale", action="store_true", help="do nothing when the index is already up to date")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    for name, func, arg, help_text in (("search", cmd_search, "query", "retrieve passages"),
+                                       ("ask", cmd_ask, "question", "answer a question with citations")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(arg)
+        p.add_argument("--top-k", type=int, default=5, dest="top_k")
+        p.add_argument("--json", action="store_true", help="print the API's JSON")
+        common(p)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("serve", help="serve the HTTP API")
+    common(p)
+    p.add_argument("--host", help="bind address (default: QA_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: QA_PORT or 8000)")
+    p.add_argument("--threads", type=int, default=8, help="worker threads of the WSGI server")
+    p.add_argument("--debug", action="store_true", help="Flask's development server (never in production)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("fetch-model", help="fetch and verify the embedding model (cached)")
+    p.add_argument("--model", help="embedding model (default: QA_EMBEDDING_MODEL or m3e-small)")
+    p.set_defaults(func=cmd_fetch_model)
+
+    try:
+        from eval.commands import register
+    except ImportError:  # evaluation harness not installed
+        register = None
+    if register is not None:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except SettingsError as exc:
+        log.error("%s", exc)
+        return 2
+    except Exception as exc:  # a clear one-line error for known failure kinds, no traceback
+        from documents.errors import DocumentError
+        from embeddings.index_store import IndexStoreError
+        from embeddings.model_fetch import ModelFetchError
+
+        if isinstance(exc, (DocumentError, IndexStoreError, ModelFetchError, FileNotFoundError)):
+            log.error("%s", exc)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""One service object behind every face (HTTP API, CLI, evaluation): search and ask over an index."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from embeddings.encoders.base import TextEncoder
+from embeddings.encoders.sentence_transformer_encoder import SentenceTransformerEncoder
+from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
+from qa_service.answerers.base import Answerer
+from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
+from qa_service.retrievers.base import Retriever
+from qa_service.retrievers.bm25_retriever import BM25Retriever
+from qa_service.retrievers.dense_retriever import DenseRetriever
+from qa_service.retrievers.hybrid_retriever import HybridRetriever
+from qa_service.settings import Settings
+from qa_service.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+
+class ServiceNotReady(RuntimeError):
+    """No usable index is loaded; the message says why and what to do."""
+
+
+def build_encoder(settings: Settings) -> TextEncoder:
+    return SentenceTransformerEncoder(settings.embedding_model, settings.model_cache_dir,
+                                      batch_size=settings.embedding_batch_size, torch_threads=settings.torch_threads)
+
+
+def check_compatible(index: LoadedIndex, settings: Settings) -> None:
+    """Refuse an index whose vectors or chunks were made differently from what this deployment expects."""
+    manifest = index.manifest
+    where = index.directory.parent
+    if manifest.model != settings.embedding_model:
+        raise IndexMismatch(
+            f"index at {where} was built with embedding model {manifest.model!r} but QA_EMBEDDING_MODEL is "
+            f"{settings.embedding_model!r}: rebuild it with `qa ingest --index {where}` or set "
+            f"QA_EMBEDDING_MODEL={manifest.model}")
+    expected = {"chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens}
+    built = {k: manifest.chunking.get(k) for k in expected}
+    if built != expected:
+        raise IndexMismatch(
+            f"index at {where} was built with chunking {built} but the settings ask for {expected}: rebuild it "
+            f"with `qa ingest --index {where}` or set QA_CHUNK_TOKENS={built['chunk_tokens']} "
+            f"QA_CHUNK_OVERLAP_TOKENS={built['overlap_tokens']}")
+
+
+@dataclass
+class _Components:
+    index: LoadedIndex
+    retriever: Retriever
+    answerer: Answerer
+
+
+class QAService:
+    """Holds the loaded index, the encoder, the retriever and the answerer; safe to share between threads."""
+
+    def __init__(self, settings: Settings, encoder: TextEncoder | None = None) -> None:
+        self.settings = settings
+        self._encoder = encoder
+        self._components: _Components | None = None
+        self.load_error: str | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, encoder: TextEncoder | None = None, strict: bool = True) -> "QAService":
+        """Load the index named by the settings. With strict=False a bad index leaves the service not ready."""
+        service = cls(settings, encoder)
+        try:
+            service.load()
+        except IndexStoreError as exc:
+            if strict:
+                raise
+            service.load_error = str(exc)
+            log.error("index not loaded: %s", exc)
+        return service
+
+    def load(self) -> None:
+        index = load_index(self.settings.index_dir)
+        check_compatible(index, self.settings)
+        if self._encoder is None:
+            self._encoder = build_encoder(self.settings)
+        if self._encoder.dimension != index.manifest.dimension:
+            raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
+                                f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
+        components = _Components(index, self._build_retriever(index), ExtractiveAnswerer(index.bm25.idf))
+        with self._lock:
+            self._components = components
+            self.load_error = None
+        log.info("index %s loaded: %d chunks, retriever %s", index.directory.name, len(index.chunks),
+                 self.settings.retriever)
+
+    def _build_retriever(self, index: LoadedIndex) -> Retriever:
+        assert self._encoder is not None
+        lexical = BM25Retriever(index.chunks, index.bm25)
+        dense = DenseRetriever(index.chunks, index.vectors, self._encoder)
+        retrievers: dict[str, Retriever] = {
+            "bm25": lexical, "dense": dense, "hybrid": HybridRetriever(index.chunks, lexical, dense),
+        }
+        return retrievers[self.settings.retriever]
+
+    @property
+    def ready(self) -> bool:
+        return self._components is not None
+
+    def _require(self) -> _Components:
+        components = self._components
+        if components is None:
+            raise ServiceNotReady(self.load_error or "no index loaded")
+        return components
+
+    def search(self, query: str, top_k: int) -> list[Passage]:
+        return self._require().retriever.retrieve(query, top_k)
+
+    def ask(self, question: str, top_k: int) -> Answer:
+        components = self._require()
+        passages = components.retriever.retrieve(question, top_k)
+        return components.answerer.answer(question, passages)
+
+    def info(self) -> dict[str, Any]:
+        components = self._components
+        return {
+            "model": self.settings.embedding_model,
+            "retriever": self.settings.retriever,
+            "answerer": components.answerer.name if components else None,
+            "ready": components is not None,
+            "index_dir": str(self.settings.index_dir),
+            "index_version": components.index.directory.name if components else None,
+            "manifest": components.index.manifest.to_dict() if components else None,
+        }

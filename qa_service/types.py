@@ -1,0 +1,51 @@
+"""Data that flows through retrieval and answering, and its JSON form for the API."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from documents.models import Chunk
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused score and the score of each retriever that saw it."""
+
+    chunk: Chunk
+    score: float
+    component_scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "id": c.id, "doc": c.doc, "title": c.title, "section": c.section, "text": c.text,
+            "score": round(float(self.score), 6),
+            "scores": {k: round(float(v), 6) for k, v in self.component_scores.items()},
+            "line_start": c.line_start, "line_end": c.line_end, "start": c.start, "end": c.end,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    ref: int  # the number used in the answer's [n] markers
+    passage: Passage
+    quote: str  # the sentence of the passage that supports the answer
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, **self.passage.to_dict(), "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    answerable: bool
+    citations: list[Citation]
+    confidence: float
+    generator: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer, "answerable": self.answerable,
+            "citations": [c.to_dict() for c in self.citations],
+            "confidence": round(float(self.confidence), 4), "generator": self.generator,
+        }

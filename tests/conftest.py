@@ -1,0 +1,80 @@
+"""Shared fixtures: the real model, and a real index built once from real corpus excerpts."""
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+
+from qa_service.settings import PROJECT_ROOT, Settings
+
+CORPUS = PROJECT_ROOT / "data" / "corpus"
+SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+def haidian_section() -> str:
+    """The 北京市海淀区 section of the experience compilation, as it stands in the file."""
+    text = (CORPUS / "首批双创示范基地经验总结汇编.txt").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    out = []
+    for i, line in enumerate(lines):
+        if i > 5 and "双创经验总结" in line:
+            break
+        out.append(line)
+    return "".join(out)
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> Path:
+    """Two real documents: the whole 中国电科 plan and the 海淀区 section of the compilation."""
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "中国电科双创示范基地建设方案.txt").write_bytes((CORPUS / "中国电科双创示范基地建设方案.txt").read_bytes())
+    (root / "北京市海淀区双创经验总结.txt").write_text(haidian_section(), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def base_settings(tmp_path_factory) -> Settings:
+    return Settings.from_env(index_dir=tmp_path_factory.mktemp("index") / "idx")
+
+
+@pytest.fixture(scope="session")
+def encoder(base_settings):
+    from qa_service.service import build_encoder
+
+    return build_encoder(base_settings)
+
+
+@pytest.fixture(scope="session")
+def built_index(base_settings, encoder, small_corpus) -> Settings:
+    from qa_service.ingestion import IngestionService
+
+    logging.getLogger(__name__).info("building the test index")
+    IngestionService(base_settings, encoder).run([small_corpus], show_progress=False)
+    return base_settings
+
+
+@pytest.fixture(scope="session")
+def service(built_index, encoder):
+    from qa_service.service import QAService
+
+    return QAService.from_settings(built_index, encoder)
+
+
+@pytest.fixture(scope="session")
+def app(service):
+    from qa_service.api.app import create_app
+
+    return create_app(service)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,97 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from embeddings.index_store import (CURRENT_FILE, IndexCorrupted, IndexMismatch, IndexNotFound, current_version_dir,
+                                    load_index, read_manifest)
+from qa_service.service import QAService, check_compatible
+
+
+def test_round_trip_keeps_chunks_vectors_and_manifest(built_index, service):
+    index = load_index(built_index.index_dir)
+    manifest = index.manifest
+    assert manifest.model == "m3e-small" and manifest.dimension == 512
+    assert manifest.chunk_count == len(index.chunks) == len(index.vectors) > 20
+    assert manifest.chunking["chunk_tokens"] == built_index.chunk_tokens
+    assert len(manifest.corpus_fingerprint) == 64 and manifest.created_at and manifest.package_version
+    assert {d["name"] for d in manifest.documents} == {"中国电科双创示范基地建设方案.txt", "北京市海淀区双创经验总结.txt"}
+    assert set(manifest.files) >= {"chunks.jsonl", "vectors.faiss"}
+    assert len({c.id for c in index.chunks}) == len(index.chunks)
+    row = np.array([3])
+    vector = index.vectors.similarities(np.eye(512, dtype=np.float32)[0], row)
+    assert vector.shape == (1,)
+
+
+def test_missing_index_says_how_to_build_it(tmp_path):
+    with pytest.raises(IndexNotFound, match="qa ingest"):
+        load_index(tmp_path / "nothing")
+
+
+def test_index_from_another_model_is_refused(built_index):
+    index = load_index(built_index.index_dir)
+    other = built_index.with_overrides(embedding_model="BAAI/bge-small-zh-v1.5")
+    with pytest.raises(IndexMismatch, match="QA_EMBEDDING_MODEL=m3e-small"):
+        check_compatible(index, other)
+    with pytest.raises(IndexMismatch, match="chunking"):
+        check_compatible(index, built_index.with_overrides(chunk_tokens=built_index.chunk_tokens + 64))
+
+
+def _copy_index(src, dst):
+    import shutil
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_damaged_file_is_detected_by_checksum(built_index, tmp_path):
+    copy = _copy_index(built_index.index_dir, tmp_path / "idx")
+    version = current_version_dir(copy)
+    with open(version / "vectors.faiss", "r+b") as fh:
+        fh.seek(200)
+        fh.write(b"\x00\x01\x02\x03")
+    with pytest.raises(IndexCorrupted, match="vectors.faiss"):
+        load_index(copy)
+    service = QAService.from_settings(built_index.with_overrides(index_dir=copy), strict=False)
+    assert not service.ready and "vectors.faiss" in service.load_error
+
+
+def test_truncated_chunk_store_is_detected(built_index, tmp_path):
+    copy = _copy_index(built_index.index_dir, tmp_path / "idx")
+    chunks = current_version_dir(copy) / "chunks.jsonl"
+    chunks.write_bytes(chunks.read_bytes()[:1000])
+    with pytest.raises(IndexCorrupted):
+        load_index(copy)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_ingest_leaves_previous_index_in_service(built_index, small_corpus, tmp_path, sig):
+    copy = _copy_index(built_index.index_dir, tmp_path / "idx")
+    before = read_manifest(copy)
+    before_version = current_version_dir(copy).name
+    env = {**os.environ, "QA_INDEX_DIR": str(copy)}
+    proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    # Wait until chunking is done and embedding has started, then interrupt mid-way.
+    deadline = time.time() + 120
+    for line in proc.stderr:
+        if "chunks in" in line or time.time() > deadline:
+            break
+    time.sleep(1.5)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    proc.stderr.close()
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+    assert current_version_dir(copy).name == before_version
+    assert read_manifest(copy) == before
+    loaded = load_index(copy)
+    assert len(loaded.chunks) == before.chunk_count
+    # The next ingest cleans any staging left by a hard kill and switches atomically.
+    assert (copy / CURRENT_FILE).read_text().strip() == before_version
+    if sig == signal.SIGINT:
+        assert not list(copy.glob(".tmp-v-*"))

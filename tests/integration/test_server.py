@@ -1,0 +1,61 @@
+"""A real `qa serve` process on a free loopback port, asked a real question over HTTP."""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def _post(url, payload):
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def server(built_index):
+    port = free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(built_index.index_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            pytest.fail("server exited: " + proc.stderr.read().decode()[-2000:])
+    else:
+        proc.kill()
+        pytest.fail("server did not become ready")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_real_server_answers_with_citation(server):
+    status, body = _post(server + "/v1/ask", {"question": "海淀区有多少所高等院校？"})
+    assert status == 200 and body["answerable"] and "33" in body["answer"]
+    assert any("高等院校 33 所" in c["text"] for c in body["citations"])
+
+
+def test_real_server_search_and_errors(server):
+    status, body = _post(server + "/v1/search", {"query": "中国电科双创示范基地启动阶段", "top_k": 2})
+    assert status == 200 and len(body["results"]) == 2
+    status, body = _post(server + "/v1/ask", {"question": "", "top_k": 5})
+    assert status == 422 and body["error"]["code"] == "empty_field"

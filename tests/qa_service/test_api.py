@@ -1,0 +1,106 @@
+"""The HTTP API through Flask's test client, including every client mistake."""
+import json
+
+import pytest
+
+from qa_service.api.app import create_app
+from qa_service.service import QAService
+
+
+def _error(resp, status, code=None):
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert "Traceback" not in resp.get_data(as_text=True)
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_health_and_ready(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    resp = client.get("/readyz")
+    assert resp.status_code == 200 and resp.get_json()["status"] == "ready"
+
+
+def test_search_returns_ranked_passages(client):
+    resp = client.post("/v1/search", json={"query": "海淀区有多少所高等院校？", "top_k": 3})
+    assert resp.status_code == 200
+    results = resp.get_json()["results"]
+    assert len(results) == 3
+    for r in results:
+        assert {"id", "doc", "title", "section", "text", "score"} <= set(r)
+    assert any("高等院校 33 所" in r["text"] for r in results)
+
+
+def test_ask_answers_with_citation(client):
+    resp = client.post("/v1/ask", json={"question": "海淀区有多少所高等院校？"})
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["answerable"] is True
+    assert "33" in body["answer"]
+    refs = {c["ref"] for c in body["citations"]}
+    assert all(f"[{r}]" in body["answer"] for r in refs)
+    assert any("高等院校 33 所" in c["text"] for c in body["citations"])
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert "海淀" in resp.get_data(as_text=True)  # not \\u-escaped
+
+
+def test_ask_abstains_on_off_topic(client):
+    body = client.post("/v1/ask", json={"question": "2022年卡塔尔世界杯的冠军是哪个国家？"}).get_json()
+    assert body["answerable"] is False and body["citations"] == []
+
+
+@pytest.mark.parametrize("path,field", [("/v1/search", "query"), ("/v1/ask", "question")])
+@pytest.mark.parametrize("payload,status,code", [
+    ({}, 422, "missing_field"),
+    ({"FIELD": ""}, 422, "empty_field"),
+    ({"FIELD": "   \n"}, 422, "empty_field"),
+    ({"FIELD": 42}, 422, "invalid_type"),
+    ({"FIELD": ["海淀区"]}, 422, "invalid_type"),
+    ({"FIELD": None}, 422, "invalid_type"),
+    ({"FIELD": "海淀区", "top_k": "5"}, 422, "invalid_type"),
+    ({"FIELD": "海淀区", "top_k": 2.5}, 422, "invalid_type"),
+    ({"FIELD": "海淀区", "top_k": True}, 422, "invalid_type"),
+    ({"FIELD": "海淀区", "top_k": 0}, 422, "out_of_range"),
+    ({"FIELD": "海淀区", "top_k": 51}, 422, "out_of_range"),
+    ({"FIELD": "海淀区", "top_k": -3}, 422, "out_of_range"),
+    ({"FIELD": "海" * 2001}, 422, "too_long"),
+])
+def test_invalid_bodies_get_json_errors(client, path, field, payload, status, code):
+    body = {(field if k == "FIELD" else k): v for k, v in payload.items()}
+    _error(client.post(path, json=body), status, code)
+
+
+@pytest.mark.parametrize("path", ["/v1/search", "/v1/ask"])
+def test_malformed_requests(client, path):
+    _error(client.post(path, data="{not json", content_type="application/json"), 400, "invalid_json")
+    _error(client.post(path, data="", content_type="application/json"), 400, "invalid_json")
+    _error(client.post(path, data=b"\xff\xfe\x00bad", content_type="application/json"), 400, "invalid_encoding")
+    _error(client.post(path, data="[1, 2]", content_type="application/json"), 422, "invalid_body")
+    _error(client.post(path, data='"a string"', content_type="application/json"), 422, "invalid_body")
+    _error(client.post(path, data="question=x", content_type="application/x-www-form-urlencoded"), 415)
+    _error(client.get(path), 405, "method_not_allowed")
+
+
+def test_oversize_body_is_refused(client, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    big = json.dumps({"question": "海" * (limit + 10)})
+    _error(client.post("/v1/ask", data=big, content_type="application/json"), 413, "payload_too_large")
+
+
+def test_unknown_path_is_json_404(client):
+    _error(client.get("/nope"), 404, "not_found")
+
+
+def test_not_ready_service_answers_503(base_settings, tmp_path):
+    service = QAService.from_settings(base_settings.with_overrides(index_dir=tmp_path / "empty"), strict=False)
+    client = create_app(service).test_client()
+    assert client.get("/healthz").status_code == 200
+    err = client.get("/readyz")
+    assert err.status_code == 503 and "qa ingest" in err.get_json()["error"]["message"]
+    _error(client.post("/v1/ask", json={"question": "海淀区有多少所高等院校？"}), 503, "not_ready")
+
+
+def test_request_id_is_echoed(client):
+    resp = client.get("/healthz", headers={"X-Request-ID": "abc123"})
+    assert resp.headers["X-Request-ID"] == "abc123"

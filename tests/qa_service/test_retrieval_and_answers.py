@@ -1,0 +1,44 @@
+import pytest
+
+from qa_service.answerers.base import NOT_FOUND_ANSWER
+from qa_service.service import QAService
+from qa_service.answerers.sentence_splitter import split_sentences
+
+QUESTION = "海淀区有多少所高等院校？"
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
+def test_each_retriever_finds_the_evidence(built_index, encoder, retriever):
+    service = QAService.from_settings(built_index.with_overrides(retriever=retriever), encoder)
+    results = service.search(QUESTION, 5)
+    assert 1 <= len(results) <= 5
+    scores = [p.score for p in results]
+    assert scores == sorted(scores, reverse=True)
+    assert any("高等院校 33 所" in p.chunk.text for p in results[:3])
+
+
+def test_passages_carry_citation_fields(service):
+    top = service.search(QUESTION, 3)[0]
+    assert top.chunk.doc == "北京市海淀区双创经验总结.txt"
+    assert top.chunk.line_start >= 1 and top.chunk.line_end >= top.chunk.line_start
+    assert {"bm25", "dense"} <= set(top.component_scores)
+
+
+def test_answer_quotes_the_sentence_and_cites_it(service):
+    answer = service.ask(QUESTION, 5)
+    assert answer.answerable and "33" in answer.answer and "[1]" in answer.answer
+    assert answer.citations[0].ref == 1
+    cited = answer.citations[0].passage.chunk.text
+    assert "高等院校 33 所" in cited and answer.citations[0].quote in cited
+
+
+def test_off_topic_question_abstains(service):
+    answer = service.ask("红烧肉怎么做才好吃？", 5)
+    assert not answer.answerable and answer.answer == NOT_FOUND_ANSWER and answer.citations == []
+
+
+def test_sentence_splitter_keeps_offsets():
+    text = "第一句话在这里。第二句？\n第三句没有结尾"
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == ["第一句话在这里。", "第二句？", "第三句没有结尾"]
+    assert all(text[s.start:s.start + len(s.text)] == s.text for s in sentences)
