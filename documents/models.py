@@ -28,6 +28,10 @@ class Heading:
     level: int  # 0 = document title (member of a compilation), 1 = 一、, 2 = （一）, 3 = 1. ...
     text: str
     start: int  # offset of the heading in the cleaned text
+    # "title" (member document of a compilation), "theme" (compilation grouping above titles,
+    # e.g. 二、集成电路和半导体; also level 0) or "section" (numbered heading inside a document).
+    kind: str = "section"
+    style: str = ""  # numbering style key (e.g. "cn_comma" for 一、), used for nesting
 
 
 @dataclass(frozen=True)
