@@ -10,6 +10,7 @@ from typing import Sequence
 from documents import ChunkingConfig, DocumentPipeline, load_paths
 from documents.models import Chunk
 from embeddings.encoders.base import TextEncoder
+from embeddings.encoders.cached_encoder import CachedEncoder
 from embeddings.index_store import lexical_manifest, read_manifest, write_index, FORMAT_VERSION
 from embeddings.lexical.bm25_index import BM25Index
 from qa_service.service import build_encoder
@@ -76,6 +77,8 @@ class IngestionService:
         log.info("%d documents -> %d chunks in %.1f s", len(batch.sources), len(batch.chunks), t1 - t0)
         if self._encoder is None:
             self._encoder = build_encoder(self.settings)
+        if self.settings.embedding_cache and not isinstance(self._encoder, CachedEncoder):
+            self._encoder = CachedEncoder(self._encoder, Path(self.settings.embedding_cache))
         texts = [indexable_text(c) for c in batch.chunks]
         vectors = self._encoder.encode_documents(texts, show_progress=show_progress)
         t2 = time.perf_counter()

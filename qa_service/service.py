@@ -86,7 +86,8 @@ class QAService:
         if self._encoder.dimension != index.manifest.dimension:
             raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
                                 f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
-        components = _Components(index, self._build_retriever(index), ExtractiveAnswerer(index.bm25.idf))
+        answerer = ExtractiveAnswerer(index.bm25.idf, min_coverage=self.settings.answer_min_coverage)
+        components = _Components(index, self._build_retriever(index), answerer)
         with self._lock:
             self._components = components
             self.load_error = None
@@ -98,7 +99,8 @@ class QAService:
         lexical = BM25Retriever(index.chunks, index.bm25)
         dense = DenseRetriever(index.chunks, index.vectors, self._encoder)
         retrievers: dict[str, Retriever] = {
-            "bm25": lexical, "dense": dense, "hybrid": HybridRetriever(index.chunks, lexical, dense),
+            "bm25": lexical, "dense": dense, "hybrid": HybridRetriever(index.chunks, lexical, dense, self.settings.hybrid_lexical_weight,
+                                      self.settings.hybrid_candidates),
         }
         return retrievers[self.settings.retriever]
 

@@ -73,7 +73,8 @@ def test_interrupted_ingest_leaves_previous_index_in_service(built_index, small_
     copy = _copy_index(built_index.index_dir, tmp_path / "idx")
     before = read_manifest(copy)
     before_version = current_version_dir(copy).name
-    env = {**os.environ, "QA_INDEX_DIR": str(copy)}
+    # No embedding cache: the run must really be embedding when it is interrupted.
+    env = {**os.environ, "QA_INDEX_DIR": str(copy), "QA_EMBEDDING_CACHE": ""}
     proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet"],
                             stderr=subprocess.PIPE, text=True, env=env)
     # Wait until chunking is done and embedding has started, then interrupt mid-way.
