@@ -10,7 +10,7 @@ from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.sentence_transformer_encoder import SentenceTransformerEncoder
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from qa_service.answerers.base import Answerer
-from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
+from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
 from qa_service.retrievers.base import Retriever
 from qa_service.retrievers.bm25_retriever import BM25Retriever
 from qa_service.retrievers.dense_retriever import DenseRetriever
@@ -86,7 +86,8 @@ class QAService:
         if self._encoder.dimension != index.manifest.dimension:
             raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
                                 f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
-        answerer = ExtractiveAnswerer(index.bm25.idf, min_coverage=self.settings.answer_min_coverage)
+        answerer = ExtractiveAnswerer(index.bm25.idf, ExtractiveConfig(
+            min_support=self.settings.answer_min_support, min_dense=self.settings.answer_min_dense))
         components = _Components(index, self._build_retriever(index), answerer)
         with self._lock:
             self._components = components
@@ -99,7 +100,9 @@ class QAService:
         lexical = BM25Retriever(index.chunks, index.bm25)
         dense = DenseRetriever(index.chunks, index.vectors, self._encoder)
         retrievers: dict[str, Retriever] = {
-            "bm25": lexical, "dense": dense, "hybrid": HybridRetriever(index.chunks, lexical, dense, self.settings.hybrid_lexical_weight,
+            "bm25": lexical,
+            "dense": dense,
+            "hybrid": HybridRetriever(index.chunks, lexical, dense, self.settings.hybrid_lexical_weight,
                                       self.settings.hybrid_candidates),
         }
         return retrievers[self.settings.retriever]

@@ -33,7 +33,9 @@ class Settings:
     retriever: str = "hybrid"
     hybrid_lexical_weight: float = 0.6  # share of BM25 in the fused score (tuned on dev)
     hybrid_candidates: int = 50  # candidates taken from each retriever before fusion
-    answer_min_coverage: float = 0.5  # abstain when the best sentence covers less of the question
+    # Abstain when the top passage holds less of the question's information, or is less similar.
+    answer_min_support: float = 0.35
+    answer_min_dense: float = 0.70
     chunk_tokens: int = 320
     chunk_overlap_tokens: int = 80
     top_k: int = 5
@@ -71,8 +73,8 @@ class Settings:
             raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
         if not 0.0 <= self.hybrid_lexical_weight <= 1.0:
             raise SettingsError("QA_HYBRID_LEXICAL_WEIGHT must be between 0 and 1")
-        if not 0.0 <= self.answer_min_coverage <= 1.0:
-            raise SettingsError("QA_ANSWER_MIN_COVERAGE must be between 0 and 1")
+        if not 0.0 <= self.answer_min_support <= 1.0:
+            raise SettingsError("QA_ANSWER_MIN_SUPPORT must be between 0 and 1")
         if not 1 <= self.top_k <= 50:
             raise SettingsError("QA_TOP_K must be between 1 and 50")
         if not 0 <= self.port <= 65535:

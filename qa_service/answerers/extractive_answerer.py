@@ -1,9 +1,11 @@
-"""Extractive answers: the sentence of the top passages that best covers the question, cited.
+"""Extractive answers: the sentence of the top passages that best answers the question, cited.
 
-Each candidate sentence is scored by the share of the question's information (IDF-weighted query
-tokens) it contains, plus a small prior for the passage's retrieval rank. The best sentence is the
-answer; when even the best covers too little of the question, the service abstains rather than
-quote something unrelated.
+Two decisions, each from evidence that generalises rather than from per-question rules:
+- whether to answer: the top passage (with its title and heading path) must hold enough of the
+  question's information (IDF-weighted query terms) and, when a dense score is known, be semantically
+  close enough; otherwise the documents probably do not discuss the question and the service abstains;
+- what to quote: the sentence with the best term coverage, preferring sentences that hold the kind of
+  content the question asks for (a number, a date, an enumeration) and passages ranked higher.
 """
 from __future__ import annotations
 
@@ -13,64 +15,87 @@ from typing import Callable
 
 from embeddings.lexical.chinese_tokenizer import tokenize
 from qa_service.answerers.base import NOT_FOUND_ANSWER, Answerer
+from qa_service.answerers.question_types import answer_type_match
 from qa_service.answerers.sentence_splitter import Sentence, split_sentences
 from qa_service.types import Answer, Citation, Passage
+
+
+@dataclass(frozen=True)
+class ExtractiveConfig:
+    min_support: float = 0.35  # share of the question's information the top passage must hold
+    min_dense: float = 0.70  # cosine of the top passage, when the retriever reports one
+    answer_type_weight: float = 0.25
+    rank_prior: float = 0.1
+    max_passages: int = 3  # passages whose sentences are candidates
+    min_answer_chars: int = 12
 
 
 @dataclass(frozen=True)
 class _Candidate:
     passage_index: int
     sentence: Sentence
-    coverage: float
     score: float
 
 
 class ExtractiveAnswerer(Answerer):
     name = "extractive"
 
-    def __init__(self, idf: Callable[[str], float], min_coverage: float = 0.5, rank_prior: float = 0.05,
-                 max_passages: int = 5, min_answer_chars: int = 12) -> None:
+    def __init__(self, idf: Callable[[str], float], config: ExtractiveConfig | None = None) -> None:
         self._idf = idf
-        self._min_coverage = min_coverage
-        self._rank_prior = rank_prior
-        self._max_passages = max_passages
-        self._min_answer_chars = min_answer_chars
+        self.config = config or ExtractiveConfig()
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         terms = {t: self._idf(t) for t in tokenize(question)}
         total = sum(terms.values())
         if not passages or total <= 0:
             return Answer(NOT_FOUND_ANSWER, False, [], 0.0, self.name)
-        best = self._best_sentence(terms, total, passages[: self._max_passages])
-        if best is None or best.coverage < self._min_coverage:
-            return Answer(NOT_FOUND_ANSWER, False, [], 0.0 if best is None else best.coverage, self.name)
+        support = self._support(terms, total, passages[0])
+        dense = passages[0].component_scores.get("dense")
+        if support < self.config.min_support or (dense is not None and dense < self.config.min_dense):
+            return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
+        best = self._best_sentence(question, terms, total, passages[: self.config.max_passages])
+        if best is None:
+            return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
         passage = passages[best.passage_index]
         quote = self._extend_short(best.sentence, passage.chunk.text)
-        citation = Citation(ref=1, passage=passage, quote=quote)
-        return Answer(f"{quote}[1]", True, [citation], best.coverage, self.name)
+        answer_text = " ".join(quote.split()) if "\n" in quote else quote
+        return Answer(f"{answer_text}[1]", True, [Citation(ref=1, passage=passage, quote=quote)], support, self.name)
 
-    def _best_sentence(self, terms: dict[str, float], total: float, passages: list[Passage]) -> _Candidate | None:
+    @staticmethod
+    def _coverage(terms: dict[str, float], total: float, text: str, context: str = "") -> float:
+        """IDF-weighted share of question terms in text; terms only in the context (title, headings)
+        count half: they place the text in the right document without stating the fact."""
+        text, context = _normalise(text), _normalise(context)
+        return sum(w if t in text else 0.5 * w if t in context else 0.0 for t, w in terms.items()) / total
+
+    def _support(self, terms: dict[str, float], total: float, passage: Passage) -> float:
+        c = passage.chunk
+        return self._coverage(terms, total, f"{c.title}\n{c.section}\n{c.text}")
+
+    def _best_sentence(self, question: str, terms: dict[str, float], total: float,
+                       passages: list[Passage]) -> _Candidate | None:
         best: _Candidate | None = None
+        n = len(passages)
         for index, passage in enumerate(passages):
-            prior = self._rank_prior * (len(passages) - index) / len(passages)
-            context = _normalise(passage.chunk.title + passage.chunk.section)
+            prior = self.config.rank_prior * (n - index) / n
+            context = passage.chunk.title + passage.chunk.section
             for sentence in split_sentences(passage.chunk.text):
-                text = _normalise(sentence.text)
-                # A term found in the passage's title or heading path counts half: it places the
-                # sentence in the right document without stating the fact itself.
-                covered = sum(w if t in text else 0.5 * w if t in context else 0.0 for t, w in terms.items())
-                coverage = covered / total
-                candidate = _Candidate(index, sentence, coverage, coverage + prior)
-                if best is None or candidate.score > best.score:
-                    best = candidate
+                score = (self._coverage(terms, total, sentence.text, context) + prior
+                         + self.config.answer_type_weight * answer_type_match(question, sentence.text))
+                if best is None or score > best.score:
+                    best = _Candidate(index, sentence, score)
         return best
 
     def _extend_short(self, sentence: Sentence, passage_text: str) -> str:
-        """A very short sentence (a heading, a fragment) is extended with the text that follows it."""
-        if len(sentence.text) >= self._min_answer_chars:
+        """A very short sentence (a heading, a fragment) is extended with the sentence that follows it."""
+        if len(sentence.text) >= self.config.min_answer_chars:
             return sentence.text
-        following = split_sentences(passage_text[sentence.start + len(sentence.text):])
-        return (sentence.text + following[0].text) if following else sentence.text
+        rest = passage_text[sentence.start + len(sentence.text):]
+        following = split_sentences(rest)
+        if not following:
+            return sentence.text
+        end = sentence.start + len(sentence.text) + following[0].start + len(following[0].text)
+        return passage_text[sentence.start:end]
 
 
 def _normalise(text: str) -> str:

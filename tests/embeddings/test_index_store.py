@@ -73,16 +73,19 @@ def test_interrupted_ingest_leaves_previous_index_in_service(built_index, small_
     copy = _copy_index(built_index.index_dir, tmp_path / "idx")
     before = read_manifest(copy)
     before_version = current_version_dir(copy).name
-    # No embedding cache: the run must really be embedding when it is interrupted.
-    env = {**os.environ, "QA_INDEX_DIR": str(copy), "QA_EMBEDDING_CACHE": ""}
+    # A fresh embedding cache: the run must really be embedding when it is interrupted.
+    env = {**os.environ, "QA_INDEX_DIR": str(copy), "QA_EMBEDDING_CACHE": str(tmp_path / "fresh.sqlite")}
     proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet"],
                             stderr=subprocess.PIPE, text=True, env=env)
-    # Wait until chunking is done and embedding has started, then interrupt mid-way.
-    deadline = time.time() + 120
+    # Wait until embedding has started, then interrupt mid-way.
+    started = False
     for line in proc.stderr:
-        if "chunks in" in line or time.time() > deadline:
+        if "new passages" in line:
+            started = True
             break
-    time.sleep(1.5)
+    assert started, "ingest never started embedding"
+    time.sleep(1.0)
+    assert proc.poll() is None, "ingest finished before it could be interrupted"
     proc.send_signal(sig)
     proc.wait(timeout=60)
     proc.stderr.close()

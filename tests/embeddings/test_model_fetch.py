@@ -8,7 +8,7 @@ from qa_service.settings import Settings
 
 
 def test_cached_model_is_verified_sentence_transformers_folder():
-    folder = ensure_wheel_model(M3E_SMALL, Settings().model_cache_dir)
+    folder = ensure_wheel_model(M3E_SMALL, Settings.from_env().model_cache_dir)
     assert sha256_file(folder / "pytorch_model.bin") == M3E_SMALL.weights_sha256
     modules = json.loads((folder / "modules.json").read_text())
     assert [m["type"].rsplit(".", 1)[1] for m in modules] == ["Transformer", "Pooling"]

@@ -42,3 +42,25 @@ def test_sentence_splitter_keeps_offsets():
     sentences = split_sentences(text)
     assert [s.text for s in sentences] == ["第一句话在这里。", "第二句？", "第三句没有结尾"]
     assert all(text[s.start:s.start + len(s.text)] == s.text for s in sentences)
+
+
+def test_short_table_lines_are_joined_into_one_unit():
+    text = "中国移动孵化式创新创业工作管\n理办法\n已完成 2016 年 7月 12日\n下一句完整的话。"
+    sentences = split_sentences(text)
+    assert sentences[0].text.startswith("中国移动孵化式创新创业工作管\n理办法")
+    assert "2016 年 7月 12日" in sentences[0].text
+    assert all(text[s.start:s.start + len(s.text)] == s.text for s in sentences)
+
+
+@pytest.mark.parametrize("question,sentence,expected", [
+    ("启动阶段起止时间是什么？", "2017 年 7 月至 2018 年 12 月，完成方案编制。", 1),
+    ("启动阶段起止时间是什么？", "完成方案编制并通过专家评审。", 0),
+    ("联盟有多少家企业？", "组建由 40 余家国内外知名企业参加的联盟", 1),
+    ("重点聚焦哪几个行业？", "重点聚焦教育、医疗、交通、政务、金融、能源六大重点行业", 1),
+    ("共有几个试点城市？", "确定了 3 个试点城市", 1),
+    ("这说明了什么道理？", "组建由 40 余家国内外知名企业参加的联盟", 0),
+])
+def test_answer_type_cues(question, sentence, expected):
+    from qa_service.answerers.question_types import answer_type_match
+
+    assert answer_type_match(question, sentence) == expected
