@@ -32,22 +32,8 @@ class RunOptions:
     progress: bool = True
 
 
-@dataclass
-class GroupSummary:
-    """Metrics of one breakdown group (a type, a doc, a subtype) with its counts."""
-
-    count: int
-    answerable: int
-    unanswerable: int
-    abstained: int
-    citations: int
-    errors: int
-    metrics: dict[str, float | None]
-    notes: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_summary(cls, summary: m.MetricSummary) -> GroupSummary:
-        return cls(**asdict(summary))
+# One breakdown group (a type, a doc, a subtype) is summarised exactly like the whole run.
+GroupSummary = m.MetricSummary
 
 
 @dataclass
@@ -179,7 +165,7 @@ def _group(rows: Sequence[QuestionRow], key: Callable[[QuestionRow], str | None]
         name = key(row)
         if name is not None:
             groups.setdefault(name, []).append(row)
-    return {name: GroupSummary.from_summary(m.aggregate(groups[name])) for name in sorted(groups)}
+    return {name: m.aggregate(groups[name]) for name in sorted(groups)}
 
 
 def _chunking(info: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -149,11 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fetch_model)
 
     try:
-        from eval.commands import register
+        from eval import ablation, commands
     except ImportError:  # evaluation harness not installed
-        register = None
-    if register is not None:
-        register(sub)
+        pass
+    else:
+        commands.register(sub)
+        ablation.register(sub)
     return parser
 
 

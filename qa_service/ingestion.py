@@ -77,8 +77,9 @@ class IngestionService:
         log.info("%d documents -> %d chunks in %.1f s", len(batch.sources), len(batch.chunks), t1 - t0)
         if self._encoder is None:
             self._encoder = build_encoder(self.settings)
-        if self.settings.embedding_cache and not isinstance(self._encoder, CachedEncoder):
-            self._encoder = CachedEncoder(self._encoder, Path(self.settings.embedding_cache))
+        cache_file = self.settings.embedding_cache_file
+        if cache_file is not None and not isinstance(self._encoder, CachedEncoder):
+            self._encoder = CachedEncoder(self._encoder, cache_file)
         texts = [indexable_text(c) for c in batch.chunks]
         vectors = self._encoder.encode_documents(texts, show_progress=show_progress)
         t2 = time.perf_counter()

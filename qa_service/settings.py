@@ -28,7 +28,7 @@ class Settings:
     embedding_model: str = "m3e-small"
     model_cache_dir: Path = Path(os.path.expanduser("~")) / ".cache" / "qa-service" / "models"
     embedding_batch_size: int = 16
-    # Passage vectors by model and text hash, so re-ingesting unchanged text embeds nothing. "" disables it.
+    # Passage vectors by model and text hash, so re-ingesting unchanged text embeds nothing. "off" disables it.
     embedding_cache: str = str(Path(os.path.expanduser("~")) / ".cache" / "qa-service" / "embeddings.sqlite")
     retriever: str = "hybrid"
     hybrid_lexical_weight: float = 0.6  # share of BM25 in the fused score (tuned on dev)
@@ -63,6 +63,11 @@ class Settings:
         updated = replace(self, **{k: v for k, v in overrides.items() if v is not None})
         updated.validate()
         return updated
+
+    @property
+    def embedding_cache_file(self) -> Path | None:
+        value = self.embedding_cache.strip()
+        return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
 
     def validate(self) -> None:
         if self.retriever not in RETRIEVERS:
