@@ -7,7 +7,7 @@ import uuid
 
 from flask import Flask, g, jsonify, request
 
-from qa_service.api.errors import ApiError, register_error_handlers
+from qa_service.api.errors import error_response, register_error_handlers
 from qa_service.api.validation import json_object, query_request
 from qa_service.service import QAService, ServiceNotReady
 from qa_service.settings import Settings
@@ -35,10 +35,9 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
                   (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
         return response
 
-    def _ready_service() -> QAService:
-        if not service.ready:
-            raise ApiError(503, "not_ready", f"the index is not loaded: {service.load_error or 'still starting'}")
-        return service
+    @app.errorhandler(ServiceNotReady)
+    def _not_ready(exc: ServiceNotReady):
+        return error_response(503, "not_ready", f"the index is not loaded: {exc}")
 
     @app.get("/healthz")
     def healthz():
@@ -58,19 +57,13 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
     @app.post("/v1/search")
     def search():
         req = query_request(json_object(request), "query", settings.top_k, settings.max_question_chars)
-        try:
-            passages = _ready_service().search(req.text, req.top_k)
-        except ServiceNotReady as exc:
-            raise ApiError(503, "not_ready", str(exc)) from None
+        passages = service.search(req.text, req.top_k)
         return jsonify({"query": req.text, "results": [p.to_dict() for p in passages]})
 
     @app.post("/v1/ask")
     def ask():
         req = query_request(json_object(request), "question", settings.top_k, settings.max_question_chars)
-        try:
-            answer = _ready_service().ask(req.text, req.top_k)
-        except ServiceNotReady as exc:
-            raise ApiError(503, "not_ready", str(exc)) from None
+        answer = service.ask(req.text, req.top_k)
         return jsonify({"question": req.text, **answer.to_dict()})
 
     return app
