@@ -7,7 +7,7 @@ PORT   ?= 8000
 INDEX  ?= var/index
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup model index eval clean
+.PHONY: run test setup model index eval ablation clean
 
 setup: $(STAMP)
 
@@ -31,8 +31,13 @@ run: index
 test: model
 	$(BIN)/python -m pytest
 
+QUESTIONS ?= ../shared/eval/dev.jsonl
+
 eval: index
-	$(BIN)/qa eval ../shared/eval/dev.jsonl --index $(INDEX) --out var/reports/dev.json --md var/reports/dev.md
+	$(BIN)/qa eval $(QUESTIONS) --index $(INDEX) --out var/reports/dev.json --md var/reports/dev.md
+
+ablation: model
+	$(BIN)/qa eval-ablate $(QUESTIONS) --out-dir var/ablation --md var/ablation/table.md
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
