@@ -1,4 +1,4 @@
-"""`qa eval-ablate`: the ablation table (retriever, ask top_k, chunk size), reproducible in one command.
+"""`qa eval-ablate`: the ablation table (retriever, reranker, ask top_k, chunk size), in one command.
 
 Like any user it drives the system through the `qa` command: `qa ingest` builds one index per chunk
 size (an unchanged index is reused, and the embedding cache makes rebuilds cheap), and `qa eval`
@@ -33,11 +33,14 @@ class Variant:
 
 
 def plan(chunk_sizes: list[int], default_chunk: int, retrievers: list[str], ask_top_ks: list[int],
-         default_retriever: str = "hybrid", default_ask_top_k: int = 5) -> list[Variant]:
+         rerankers: list[str] = (), default_retriever: str = "hybrid", default_ask_top_k: int = 5,
+         default_reranker: str = "sentence-evidence") -> list[Variant]:
     """One axis at a time around the default configuration (which appears once, first)."""
     variants = [Variant("default", default_chunk, default_retriever, default_ask_top_k)]
     variants += [Variant(f"retriever={r}", default_chunk, r, default_ask_top_k) for r in retrievers
                  if r != default_retriever]
+    variants += [Variant(f"reranker={r}", default_chunk, default_retriever, default_ask_top_k, {"QA_RERANKER": r})
+                 for r in rerankers if r != default_reranker]
     variants += [Variant(f"ask top_k={k}", default_chunk, default_retriever, k) for k in ask_top_ks
                  if k != default_ask_top_k]
     variants += [Variant(f"chunk={c} tokens", c, default_retriever, default_ask_top_k) for c in chunk_sizes
@@ -94,6 +97,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--overlap-ratio", type=float, default=0.25, help="overlap as a share of the chunk size")
     p.add_argument("--retrievers", default="bm25,dense,hybrid")
     p.add_argument("--ask-top-ks", type=_int_list, default=[3, 5, 10])
+    p.add_argument("--rerankers", default="sentence-evidence,none")
     p.add_argument("--md", help="write the table to this Markdown file")
     p.set_defaults(func=cmd_eval_ablate)
 
@@ -103,7 +107,8 @@ def cmd_eval_ablate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     default_chunk = args.default_chunk or settings.chunk_tokens
-    variants = plan(args.chunk_sizes, default_chunk, args.retrievers.split(","), args.ask_top_ks)
+    variants = plan(args.chunk_sizes, default_chunk, args.retrievers.split(","), args.ask_top_ks,
+                    args.rerankers.split(","), default_reranker=settings.reranker)
     corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
     try:
         results = run_ablation(Path(args.questions), corpus, Path(args.out_dir), variants, args.overlap_ratio)

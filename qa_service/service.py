@@ -11,6 +11,10 @@ from embeddings.encoders.sentence_transformer_encoder import SentenceTransformer
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
+from qa_service.evidence.entity_grounding import EntityGrounding
+from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
+from qa_service.rerankers.base import Reranker
+from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceReranker
 from qa_service.retrievers.base import Retriever
 from qa_service.retrievers.bm25_retriever import BM25Retriever
 from qa_service.retrievers.dense_retriever import DenseRetriever
@@ -52,7 +56,13 @@ def check_compatible(index: LoadedIndex, settings: Settings) -> None:
 class _Components:
     index: LoadedIndex
     retriever: Retriever
+    reranker: Reranker | None
     answerer: Answerer
+
+    def retrieve(self, query: str, top_k: int, candidates: int) -> list[Passage]:
+        if self.reranker is None:
+            return self.retriever.retrieve(query, top_k)
+        return self.reranker.rerank(query, self.retriever.retrieve(query, max(top_k, candidates)), top_k)
 
 
 class QAService:
@@ -86,9 +96,13 @@ class QAService:
         if self._encoder.dimension != index.manifest.dimension:
             raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
                                 f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
-        answerer = ExtractiveAnswerer(index.bm25.idf, ExtractiveConfig(
+        scorer = SentenceEvidenceScorer(index.bm25.idf)
+        reranker = (SentenceEvidenceReranker(scorer, self.settings.rerank_weight)
+                    if self.settings.reranker == "sentence-evidence" else None)
+        grounding = EntityGrounding()
+        answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
             min_support=self.settings.answer_min_support, min_dense=self.settings.answer_min_dense))
-        components = _Components(index, self._build_retriever(index), answerer)
+        components = _Components(index, self._build_retriever(index), reranker, answerer)
         with self._lock:
             self._components = components
             self.load_error = None
@@ -118,11 +132,11 @@ class QAService:
         return components
 
     def search(self, query: str, top_k: int) -> list[Passage]:
-        return self._require().retriever.retrieve(query, top_k)
+        return self._require().retrieve(query, top_k, self.settings.rerank_candidates)
 
     def ask(self, question: str, top_k: int) -> Answer:
         components = self._require()
-        passages = components.retriever.retrieve(question, top_k)
+        passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
         return components.answerer.answer(question, passages)
 
     def info(self) -> dict[str, Any]:
@@ -130,6 +144,7 @@ class QAService:
         return {
             "model": self.settings.embedding_model,
             "retriever": self.settings.retriever,
+            "reranker": components.reranker.name if components and components.reranker else None,
             "answerer": components.answerer.name if components else None,
             "ready": components is not None,
             "index_dir": str(self.settings.index_dir),

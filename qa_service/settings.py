@@ -13,6 +13,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 RETRIEVERS = ("bm25", "dense", "hybrid")
+RERANKERS = ("sentence-evidence", "none")
 
 
 class SettingsError(ValueError):
@@ -33,6 +34,9 @@ class Settings:
     retriever: str = "hybrid"
     hybrid_lexical_weight: float = 0.6  # share of BM25 in the fused score (tuned on dev)
     hybrid_candidates: int = 50  # candidates taken from each retriever before fusion
+    reranker: str = "sentence-evidence"  # second stage over the retriever's candidates, or "none"
+    rerank_candidates: int = 20
+    rerank_weight: float = 0.7  # share of sentence-level evidence in the reranked score (tuned on dev)
     # Abstain when the top passage holds less of the question's information, or is less similar.
     answer_min_support: float = 0.35
     answer_min_dense: float = 0.70
@@ -76,6 +80,12 @@ class Settings:
             raise SettingsError("QA_CHUNK_TOKENS must be at least 32")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
+        if self.reranker not in RERANKERS:
+            raise SettingsError(f"QA_RERANKER must be one of {', '.join(RERANKERS)}, got {self.reranker!r}")
+        if not 0.0 <= self.rerank_weight <= 1.0:
+            raise SettingsError("QA_RERANK_WEIGHT must be between 0 and 1")
+        if not 1 <= self.rerank_candidates <= 200:
+            raise SettingsError("QA_RERANK_CANDIDATES must be between 1 and 200")
         if not 0.0 <= self.hybrid_lexical_weight <= 1.0:
             raise SettingsError("QA_HYBRID_LEXICAL_WEIGHT must be between 0 and 1")
         if not 0.0 <= self.answer_min_support <= 1.0:
