@@ -18,15 +18,14 @@ from qa_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-INDEXED_TEXT_VERSION = "title-section-text-v1"
-
-
-def indexable_text(chunk: Chunk) -> str:
-    """What is embedded and BM25-indexed: the passage with its document title and heading path.
+def indexable_text(chunk: Chunk, mode: str = "title-section-text") -> str:
+    """What is embedded and BM25-indexed: by default the passage with its document title and heading path.
 
     Dozens of sections share headings such as 一、核心思路; without the title a passage about
     清华大学 cannot be told from its siblings. The stored passage text itself stays unchanged.
     """
+    if mode == "text":
+        return chunk.text
     return f"{chunk.title}\n{chunk.section}\n{chunk.text}"
 
 
@@ -54,7 +53,7 @@ class IngestionService:
     def _expected_manifest_fields(self, fingerprint: str) -> dict:
         return {
             "model": self.settings.embedding_model,
-            "chunking": {**self._pipeline.config.to_dict(), "indexed_text": INDEXED_TEXT_VERSION},
+            "chunking": {**self._pipeline.config.to_dict(), "indexed_text": self.settings.indexed_text + "-v1"},
             "corpus_fingerprint": fingerprint,
             "lexical": lexical_manifest(),
         }
@@ -80,7 +79,7 @@ class IngestionService:
         cache_file = self.settings.embedding_cache_file
         if cache_file is not None and not isinstance(self._encoder, CachedEncoder):
             self._encoder = CachedEncoder(self._encoder, cache_file)
-        texts = [indexable_text(c) for c in batch.chunks]
+        texts = [indexable_text(c, self.settings.indexed_text) for c in batch.chunks]
         vectors = self._encoder.encode_documents(texts, show_progress=show_progress)
         t2 = time.perf_counter()
         bm25 = BM25Index.build(texts)

@@ -14,6 +14,7 @@ DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 RETRIEVERS = ("bm25", "dense", "hybrid")
 RERANKERS = ("sentence-evidence", "none")
+INDEXED_TEXTS = ("title-section-text", "text")
 
 
 class SettingsError(ValueError):
@@ -40,6 +41,7 @@ class Settings:
     # Abstain when the top passage holds less of the question's information, or is less similar.
     answer_min_support: float = 0.35
     answer_min_dense: float = 0.70
+    indexed_text: str = "title-section-text"  # what is embedded and BM25-indexed: with title and headings, or not
     chunk_tokens: int = 320
     chunk_overlap_tokens: int = 80
     top_k: int = 5
@@ -80,6 +82,8 @@ class Settings:
             raise SettingsError("QA_CHUNK_TOKENS must be at least 32")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
+        if self.indexed_text not in INDEXED_TEXTS:
+            raise SettingsError(f"QA_INDEXED_TEXT must be one of {', '.join(INDEXED_TEXTS)}, got {self.indexed_text!r}")
         if self.reranker not in RERANKERS:
             raise SettingsError(f"QA_RERANKER must be one of {', '.join(RERANKERS)}, got {self.reranker!r}")
         if not 0.0 <= self.rerank_weight <= 1.0:
