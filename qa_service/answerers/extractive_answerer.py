@@ -6,13 +6,15 @@ Two decisions, each from evidence that generalises rather than from per-question
   hold enough of the question's information (IDF-weighted query terms) and, when a dense score is known,
   be semantically close enough; otherwise the documents do not discuss the question and the service abstains;
 - what to quote: the best-scoring quote (see qa_service.evidence.sentence_evidence) among the top
-  passages, with a small prior for the passage's rank.
+  passages, with a small prior for the passage's rank; a question that can only be answered with a date
+  or a number is not answered with a quote that holds none.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from qa_service.answerers.base import NOT_FOUND_ANSWER, Answerer
+from qa_service.answerers.question_types import holds_kind, required_kind
 from qa_service.evidence.entity_grounding import EntityGrounding
 from qa_service.evidence.sentence_evidence import Quote, SentenceEvidenceScorer
 from qa_service.types import Answer, Citation, Passage
@@ -62,6 +64,9 @@ class ExtractiveAnswerer(Answerer):
         _, index, quote = best
         passage = candidates[index]
         text = passage.chunk.text[quote.start:quote.end]
+        kind = required_kind(question)
+        if kind is not None and not holds_kind(text, kind):
+            return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
         answer_text = " ".join(text.split()) if "\n" in text else text
         return Answer(f"{answer_text}[1]", True, [Citation(ref=1, passage=passage, quote=text)], support, self.name)
 

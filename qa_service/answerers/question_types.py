@@ -29,3 +29,16 @@ def answer_type_match(question: str, sentence: str) -> int:
     if _ASKS_LIST.search(question):
         score += sentence.count("、") >= 2
     return score
+
+
+def required_kind(question: str) -> str | None:
+    """"time" or "number" when the question can only be answered with one, else None."""
+    if _ASKS_TIME.search(question):
+        return "time"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    return None
+
+
+def holds_kind(text: str, kind: str) -> bool:
+    return bool((_HAS_TIME if kind == "time" else _HAS_NUMBER).search(text))

@@ -64,3 +64,13 @@ def test_answer_type_cues(question, sentence, expected):
     from qa_service.answerers.question_types import answer_type_match
 
     assert answer_type_match(question, sentence) == expected
+
+
+def test_question_needing_a_date_is_not_answered_with_a_dateless_quote():
+    from qa_service.answerers.question_types import holds_kind, required_kind
+
+    assert required_kind("二期拓展区域计划在哪一年建成投用？") == "time"
+    assert required_kind("共有多少家企业申领？") == "number"
+    assert required_kind("这条方针用什么比喻？") is None
+    assert not holds_kind("规划中的二期拓展区域及西区总面积将超过二十万平方米", "time")
+    assert holds_kind("2017 年 7 月至 2018 年 12 月", "time")
