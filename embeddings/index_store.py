@@ -25,7 +25,7 @@ import numpy as np
 
 from documents.models import Chunk
 from embeddings.lexical.bm25_index import BM25Index
-from embeddings.lexical.chinese_tokenizer import TOKENIZER_VERSION
+from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
 from embeddings.vector_stores.faiss_store import FaissFlatStore
 
 log = logging.getLogger(__name__)
@@ -210,8 +210,8 @@ def load_index(index_dir: Path, verify_checksums: bool = True) -> LoadedIndex:
     return LoadedIndex(directory=version, manifest=manifest, chunks=chunks, vectors=vectors, bm25=bm25)
 
 
-def lexical_manifest() -> dict[str, Any]:
-    return {"kind": "bm25s", "tokenizer": TOKENIZER_VERSION}
+def lexical_manifest(tokenizer: ChineseTokenizer) -> dict[str, Any]:
+    return {"kind": "bm25s", "tokenizer": tokenizer.to_dict()}
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -13,6 +13,7 @@ from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.cached_encoder import CachedEncoder
 from embeddings.index_store import lexical_manifest, read_manifest, write_index, FORMAT_VERSION
 from embeddings.lexical.bm25_index import BM25Index
+from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
 from qa_service.service import build_encoder
 from qa_service.settings import Settings
 
@@ -47,6 +48,7 @@ class IngestionService:
     def __init__(self, settings: Settings, encoder: TextEncoder | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
+        self._tokenizer = ChineseTokenizer(mode=settings.bm25_tokenizer, stop_words=settings.bm25_stop_words)
         self._pipeline = DocumentPipeline(ChunkingConfig(chunk_tokens=settings.chunk_tokens,
                                                          overlap_tokens=settings.chunk_overlap_tokens))
 
@@ -55,7 +57,7 @@ class IngestionService:
             "model": self.settings.embedding_model,
             "chunking": {**self._pipeline.config.to_dict(), "indexed_text": self.settings.indexed_text + "-v1"},
             "corpus_fingerprint": fingerprint,
-            "lexical": lexical_manifest(),
+            "lexical": lexical_manifest(self._tokenizer),
         }
 
     def is_current(self, paths: Sequence[Path]) -> bool:
@@ -82,7 +84,7 @@ class IngestionService:
         texts = [indexable_text(c, self.settings.indexed_text) for c in batch.chunks]
         vectors = self._encoder.encode_documents(texts, show_progress=show_progress)
         t2 = time.perf_counter()
-        bm25 = BM25Index.build(texts)
+        bm25 = BM25Index.build(texts, self._tokenizer)
         per_doc: dict[str, int] = {}
         for chunk in batch.chunks:
             per_doc[chunk.doc] = per_doc.get(chunk.doc, 0) + 1

@@ -96,7 +96,7 @@ class QAService:
         if self._encoder.dimension != index.manifest.dimension:
             raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
                                 f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
-        scorer = SentenceEvidenceScorer(index.bm25.idf)
+        scorer = SentenceEvidenceScorer(index.bm25.idf, tokenize=index.bm25.tokenize)
         reranker = (SentenceEvidenceReranker(scorer, self.settings.rerank_weight)
                     if self.settings.reranker == "sentence-evidence" else None)
         grounding = EntityGrounding()

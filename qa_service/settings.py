@@ -42,6 +42,8 @@ class Settings:
     answer_min_support: float = 0.35
     answer_min_dense: float = 0.70
     indexed_text: str = "title-section-text"  # what is embedded and BM25-indexed: with title and headings, or not
+    bm25_tokenizer: str = "search"  # jieba "search" mode (sub-words of long words too) or "precise"
+    bm25_stop_words: bool = True  # drop function and question words from BM25 tokens
     chunk_tokens: int = 320
     chunk_overlap_tokens: int = 80
     top_k: int = 5
@@ -84,6 +86,8 @@ class Settings:
             raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
         if self.indexed_text not in INDEXED_TEXTS:
             raise SettingsError(f"QA_INDEXED_TEXT must be one of {', '.join(INDEXED_TEXTS)}, got {self.indexed_text!r}")
+        if self.bm25_tokenizer not in ("search", "precise"):
+            raise SettingsError(f"QA_BM25_TOKENIZER must be search or precise, got {self.bm25_tokenizer!r}")
         if self.reranker not in RERANKERS:
             raise SettingsError(f"QA_RERANKER must be one of {', '.join(RERANKERS)}, got {self.reranker!r}")
         if not 0.0 <= self.rerank_weight <= 1.0:

@@ -8,16 +8,20 @@ from typing import Sequence
 import bm25s
 import numpy as np
 
-from embeddings.lexical.chinese_tokenizer import tokenize
+import json
+
+from embeddings.lexical.chinese_tokenizer import DEFAULT_TOKENIZER, ChineseTokenizer
 
 log = logging.getLogger(__name__)
 DIR_NAME = "bm25"
+TOKENIZER_FILE = "tokenizer.json"
 
 
 class BM25Index:
-    def __init__(self, retriever: "bm25s.BM25", size: int) -> None:
+    def __init__(self, retriever: "bm25s.BM25", size: int, tokenizer: ChineseTokenizer = DEFAULT_TOKENIZER) -> None:
         self._retriever = retriever
         self._size = size
+        self.tokenize = tokenizer
         # Document frequency per token id, for IDF weights outside BM25 scoring (answer extraction).
         indptr = np.asarray(retriever.scores["indptr"])
         doc_freq = np.diff(indptr).astype(np.float64)
@@ -25,16 +29,17 @@ class BM25Index:
         self._default_idf = float(np.log(1.0 + (size + 0.5) / 0.5))
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> "BM25Index":
-        corpus_tokens = [tokenize(t) for t in texts]
+    def build(cls, texts: Sequence[str], tokenizer: ChineseTokenizer = DEFAULT_TOKENIZER, k1: float = 1.2,
+              b: float = 0.75) -> "BM25Index":
+        corpus_tokens = [tokenizer(t) for t in texts]
         retriever = bm25s.BM25(k1=k1, b=b)
         tokenized = _to_bm25s_tokens(corpus_tokens)
         retriever.index(tokenized, show_progress=False)
-        return cls(retriever, len(texts))
+        return cls(retriever, len(texts), tokenizer)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query token is known)."""
-        tokens = [t for t in tokenize(query) if t in self._retriever.vocab_dict]
+        tokens = [t for t in self.tokenize(query) if t in self._retriever.vocab_dict]
         if not tokens:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
@@ -50,12 +55,16 @@ class BM25Index:
     def save(self, directory: Path) -> list[str]:
         target = directory / DIR_NAME
         self._retriever.save(str(target))
+        (target / TOKENIZER_FILE).write_text(json.dumps(self.tokenize.to_dict()))
         return [str(p.relative_to(directory)) for p in sorted(target.iterdir())]
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "BM25Index":
         retriever = bm25s.BM25.load(str(directory / DIR_NAME))
-        return cls(retriever, size)
+        tokenizer_file = directory / DIR_NAME / TOKENIZER_FILE
+        tokenizer = (ChineseTokenizer.from_dict(json.loads(tokenizer_file.read_text()))
+                     if tokenizer_file.exists() else DEFAULT_TOKENIZER)
+        return cls(retriever, size, tokenizer)
 
 
 def _to_bm25s_tokens(corpus_tokens: list[list[str]]) -> "bm25s.tokenization.Tokenized":

@@ -1,10 +1,16 @@
-"""Tokenisation of Chinese text for BM25: jieba search mode, normalised, stop words dropped."""
+"""Tokenisation of Chinese text for BM25: jieba (search or precise mode), normalised, stop words dropped.
+
+The same tokenizer must be used for the index and for queries, so its configuration is saved with the
+BM25 index and restored at load.
+"""
 from __future__ import annotations
 
 import logging
 import re
 import threading
 import unicodedata
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import jieba
 
@@ -13,7 +19,7 @@ jieba.setLogLevel(logging.WARNING)
 _init_lock = threading.Lock()
 _initialised = False
 
-TOKENIZER_VERSION = "jieba-search-v1"
+MODES = ("search", "precise")
 
 # Function words and question words: they occur everywhere or only in questions, so they carry no evidence.
 STOP_WORDS = frozenset("""
@@ -40,13 +46,38 @@ def normalise_for_matching(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+@dataclass(frozen=True)
+class ChineseTokenizer:
+    mode: str = "search"  # "search": jieba's search mode adds the sub-words of long words; "precise": one cut
+    stop_words: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"tokenizer mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+
+    def __call__(self, text: str) -> list[str]:
+        _ensure_initialised()
+        text = normalise_for_matching(text)
+        pieces = jieba.cut_for_search(text) if self.mode == "search" else jieba.cut(text)
+        tokens = []
+        for token in pieces:
+            token = token.strip()
+            if not token or _SKIP.match(token) or (self.stop_words and token in STOP_WORDS):
+                continue
+            tokens.append(token)
+        return tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "jieba", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ChineseTokenizer":
+        return cls(mode=data.get("mode", "search"), stop_words=bool(data.get("stop_words", True)))
+
+
+DEFAULT_TOKENIZER = ChineseTokenizer()
+
+
 def tokenize(text: str) -> list[str]:
-    """Tokens for indexing and querying (the same function on both sides keeps them comparable)."""
-    _ensure_initialised()
-    tokens = []
-    for token in jieba.cut_for_search(normalise_for_matching(text)):
-        token = token.strip()
-        if not token or _SKIP.match(token) or token in STOP_WORDS:
-            continue
-        tokens.append(token)
-    return tokens
+    """Tokens with the default configuration."""
+    return DEFAULT_TOKENIZER(text)

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
-from embeddings.lexical.chinese_tokenizer import tokenize
+from embeddings.lexical.chinese_tokenizer import DEFAULT_TOKENIZER
 from qa_service.answerers.question_types import answer_type_match
 from qa_service.answerers.sentence_splitter import split_sentences
 from qa_service.types import Passage
@@ -33,12 +33,14 @@ class Quote:
 
 
 class SentenceEvidenceScorer:
-    def __init__(self, idf: Callable[[str], float], answer_type_weight: float = 0.25) -> None:
+    def __init__(self, idf: Callable[[str], float], answer_type_weight: float = 0.25,
+                 tokenize: Callable[[str], list[str]] = DEFAULT_TOKENIZER) -> None:
         self._idf = idf
+        self._tokenize = tokenize
         self._answer_type_weight = answer_type_weight
 
     def terms(self, question: str) -> QueryTerms:
-        weights = {t: self._idf(t) for t in tokenize(question)}
+        weights = {t: self._idf(t) for t in self._tokenize(question)}
         return QueryTerms(question, weights, sum(weights.values()))
 
     @staticmethod

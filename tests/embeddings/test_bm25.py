@@ -26,3 +26,15 @@ def test_bm25_ranks_matching_text_first_and_round_trips(tmp_path):
 def test_unknown_query_scores_zero():
     index = BM25Index.build(["中国电科开放仪器设备"])
     assert index.scores("红烧肉").tolist() == [0.0]
+
+
+def test_tokenizer_configuration_is_saved_with_the_index(tmp_path):
+    from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+
+    precise = ChineseTokenizer(mode="precise", stop_words=False)
+    assert "的" in precise("海淀区的高等院校") and "的" not in ChineseTokenizer()("海淀区的高等院校")
+    index = BM25Index.build(["中华人民共和国国民经济和社会发展规划", "海淀区的高等院校"], precise)
+    index.save(tmp_path)
+    loaded = BM25Index.load(tmp_path, 2)
+    assert loaded.tokenize == precise
+    assert list(loaded.scores("国民经济")) == list(index.scores("国民经济"))
