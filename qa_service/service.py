@@ -99,7 +99,7 @@ class QAService:
         scorer = SentenceEvidenceScorer(index.bm25.idf, tokenize=index.bm25.tokenize)
         reranker = (SentenceEvidenceReranker(scorer, self.settings.rerank_weight)
                     if self.settings.reranker == "sentence-evidence" else None)
-        grounding = EntityGrounding()
+        grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
         answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
             min_support=self.settings.answer_min_support, min_dense=self.settings.answer_min_dense))
         components = _Components(index, self._build_retriever(index), reranker, answerer)

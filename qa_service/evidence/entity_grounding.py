@@ -7,16 +7,20 @@ name them, however well the other words of the question match. Named things are:
 - places (ns), organisations (nt) and Latin-script terms (eng: GDP, G60, IPv6) by jieba's part-of-speech
   tags. Person and other proper-noun tags (nr, nz) are left out: on dev they mostly tagged ordinary words
   cut wrongly (哪/段时间 as a name), and counting them made the service refuse answerable questions.
-Matching ignores whitespace and punctuation, as the evaluation does.
+Matching ignores whitespace and punctuation, as the evaluation does. An entity common in the corpus
+(中国, 5G: in 5% or more of the passages) is exempt: missing from five passages, it says nothing.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
 
 import jieba
 import jieba.posseg as pseg
+
+from typing import Iterable
 
 from qa_service.types import Passage
 
@@ -33,10 +37,19 @@ def _compact(text: str) -> str:
 
 
 class EntityGrounding:
-    def __init__(self, min_chars: int = 2) -> None:
+    def __init__(self, corpus_texts: Iterable[str] = (), min_chars: int = 2, generic_share: float = 0.05) -> None:
+        texts = [_compact(t) for t in corpus_texts]
+        self._corpus = "\x00".join(texts)
+        self._generic_count = generic_share * len(texts) if texts else float("inf")
         self._min_chars = min_chars
+        # A scan of the corpus costs about 2 ms; the entities users ask about are few, so remember them.
+        self.is_generic = functools.lru_cache(maxsize=8192)(self._is_generic)
         with _init_lock:
             jieba.initialize()
+
+    def _is_generic(self, word: str) -> bool:
+        """Occurs in about generic_share of the passages or more (occurrences counted, a slight overcount)."""
+        return self._corpus.count(_compact(word)) >= self._generic_count
 
     def entities(self, question: str) -> list[str]:
         found: list[str] = []
@@ -55,4 +68,5 @@ class EntityGrounding:
     def ungrounded(self, question: str, passages: list[Passage]) -> list[str]:
         """The question's entities that none of the passages (text, title or headings) mention."""
         context = _compact("".join(p.chunk.title + p.chunk.section + p.chunk.text for p in passages))
-        return [word for word in self.entities(question) if _compact(word) not in context]
+        return [word for word in self.entities(question)
+                if _compact(word) not in context and not self.is_generic(word)]

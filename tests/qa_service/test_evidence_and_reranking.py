@@ -72,3 +72,11 @@ def test_unmentioned_entity_makes_the_service_abstain_and_say_which(service):
     answer = service.ask("苏州工业园区的“金鸡湖科技领军人才计划”给创业类人才多少项目资助？", 5)
     assert not answer.answerable and answer.citations == []
     assert "金鸡湖科技领军人才计划" in answer.answer
+
+
+def test_entities_common_in_the_corpus_are_not_required():
+    corpus = ["中国的政策文件"] * 39 + ["深圳南山区的做法"]
+    grounding = EntityGrounding(corpus)
+    passage = _passage("我国推进双创示范基地建设。", title="示范基地", section="")
+    assert grounding.is_generic("中国") and not grounding.is_generic("深圳")
+    assert grounding.ungrounded("中国和深圳的示范基地有多少个？", [passage]) == ["深圳"]
