@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from documents.chunking import ChineseChunker, ChunkingConfig
 from documents.cleaning import clean
@@ -31,13 +31,15 @@ class DocumentBatch:
 class DocumentPipeline:
     """Turns files into cleaned documents and chunks with one chunking configuration."""
 
-    def __init__(self, config: ChunkingConfig | None = None) -> None:
+    def __init__(self, config: ChunkingConfig | None = None,
+                 cleaner: Callable[[SourceDocument], CleanedDocument] = clean) -> None:
         self.config = config or ChunkingConfig()
         self.chunker = ChineseChunker(self.config)
+        self.cleaner = cleaner
 
     def process(self, source: SourceDocument) -> tuple[CleanedDocument, list[Chunk]]:
         """Clean, structure and chunk one loaded document; empty ones raise `EmptyDocument`."""
-        cleaned = clean(source)
+        cleaned = self.cleaner(source)
         if not cleaned.text.strip():
             raise EmptyDocument(f"{source.path}: no text after cleaning")
         cleaned = dataclasses.replace(cleaned, headings=detect_headings(cleaned))

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from documents import ChunkingConfig, DocumentPipeline, load_paths
+from documents import ChunkingConfig, DocumentPipeline, clean, load_paths
+from documents.cleaning.line_keeper import keep_lines
 from documents.models import Chunk
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.cached_encoder import CachedEncoder
@@ -50,12 +51,14 @@ class IngestionService:
         self._encoder = encoder
         self._tokenizer = ChineseTokenizer(mode=settings.bm25_tokenizer, stop_words=settings.bm25_stop_words)
         self._pipeline = DocumentPipeline(ChunkingConfig(chunk_tokens=settings.chunk_tokens,
-                                                         overlap_tokens=settings.chunk_overlap_tokens))
+                                                         overlap_tokens=settings.chunk_overlap_tokens),
+                                          cleaner=keep_lines if settings.cleaning == "none" else clean)
 
     def _expected_manifest_fields(self, fingerprint: str) -> dict:
         return {
             "model": self.settings.embedding_model,
-            "chunking": {**self._pipeline.config.to_dict(), "indexed_text": self.settings.indexed_text + "-v1"},
+            "chunking": {**self._pipeline.config.to_dict(), "indexed_text": self.settings.indexed_text + "-v1",
+                         **({"cleaning": "none"} if self.settings.cleaning == "none" else {})},
             "corpus_fingerprint": fingerprint,
             "lexical": lexical_manifest(self._tokenizer),
         }

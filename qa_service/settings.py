@@ -42,6 +42,7 @@ class Settings:
     answer_min_support: float = 0.35
     answer_min_dense: float = 0.70
     indexed_text: str = "title-section-text"  # what is embedded and BM25-indexed: with title and headings, or not
+    cleaning: str = "pdf"  # "pdf": repair PDF-extracted text; "none": keep source lines as they are (baseline)
     bm25_tokenizer: str = "search"  # jieba "search" mode (sub-words of long words too) or "precise"
     bm25_stop_words: bool = True  # drop function and question words from BM25 tokens
     chunk_tokens: int = 320
@@ -78,30 +79,38 @@ class Settings:
         return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
 
     def validate(self) -> None:
-        if self.retriever not in RETRIEVERS:
-            raise SettingsError(f"QA_RETRIEVER must be one of {', '.join(RETRIEVERS)}, got {self.retriever!r}")
-        if self.chunk_tokens < 32:
-            raise SettingsError("QA_CHUNK_TOKENS must be at least 32")
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise SettingsError(f"QA_{name.upper()} must be one of {', '.join(allowed)}, got {value!r}")
+        for name, (low, high) in _RANGES.items():
+            if not low <= getattr(self, name) <= high:
+                raise SettingsError(f"QA_{name.upper()} must be between {low} and {high}")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
-        if self.indexed_text not in INDEXED_TEXTS:
-            raise SettingsError(f"QA_INDEXED_TEXT must be one of {', '.join(INDEXED_TEXTS)}, got {self.indexed_text!r}")
-        if self.bm25_tokenizer not in ("search", "precise"):
-            raise SettingsError(f"QA_BM25_TOKENIZER must be search or precise, got {self.bm25_tokenizer!r}")
-        if self.reranker not in RERANKERS:
-            raise SettingsError(f"QA_RERANKER must be one of {', '.join(RERANKERS)}, got {self.reranker!r}")
-        if not 0.0 <= self.rerank_weight <= 1.0:
-            raise SettingsError("QA_RERANK_WEIGHT must be between 0 and 1")
-        if not 1 <= self.rerank_candidates <= 200:
-            raise SettingsError("QA_RERANK_CANDIDATES must be between 1 and 200")
-        if not 0.0 <= self.hybrid_lexical_weight <= 1.0:
-            raise SettingsError("QA_HYBRID_LEXICAL_WEIGHT must be between 0 and 1")
-        if not 0.0 <= self.answer_min_support <= 1.0:
-            raise SettingsError("QA_ANSWER_MIN_SUPPORT must be between 0 and 1")
-        if not 1 <= self.top_k <= 50:
-            raise SettingsError("QA_TOP_K must be between 1 and 50")
-        if not 0 <= self.port <= 65535:
-            raise SettingsError("QA_PORT must be a TCP port number")
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "retriever": RETRIEVERS,
+    "reranker": RERANKERS,
+    "indexed_text": INDEXED_TEXTS,
+    "cleaning": ("pdf", "none"),
+    "bm25_tokenizer": ("search", "precise"),
+}
+_RANGES: dict[str, tuple[float, float]] = {
+    "chunk_tokens": (32, 8192),
+    "top_k": (1, 50),
+    "port": (0, 65535),
+    "rerank_weight": (0.0, 1.0),
+    "rerank_candidates": (1, 200),
+    "hybrid_lexical_weight": (0.0, 1.0),
+    "hybrid_candidates": (1, 1000),
+    "answer_min_support": (0.0, 1.0),
+    "answer_min_dense": (-1.0, 1.0),
+    "embedding_batch_size": (1, 4096),
+    "max_body_bytes": (1024, 1 << 31),
+    "max_question_chars": (1, 1_000_000),
+}
 
 
 def _coerce(name: str, raw: str, kind: type) -> Any:
