@@ -11,6 +11,7 @@ from embeddings.encoders.sentence_transformer_encoder import SentenceTransformer
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
+from qa_service.answerers.llm_answerer import LLMAnswerer
 from qa_service.evidence.entity_grounding import EntityGrounding
 from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
 from qa_service.rerankers.base import Reranker
@@ -100,8 +101,13 @@ class QAService:
         reranker = (SentenceEvidenceReranker(scorer, self.settings.rerank_weight)
                     if self.settings.reranker == "sentence-evidence" else None)
         grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
-        answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
+        answerer: Answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
             min_support=self.settings.answer_min_support, min_dense=self.settings.answer_min_dense))
+        if self.settings.llm_base_url and self.settings.llm_model:
+            s = self.settings
+            answerer = LLMAnswerer(s.llm_base_url, s.llm_model, s.llm_api_key, answerer, scorer, timeout=s.llm_timeout,
+                                   max_retries=s.llm_max_retries, fallback=s.llm_fallback,
+                                   context_tokens=s.llm_context_tokens)
         components = _Components(index, self._build_retriever(index), reranker, answerer)
         with self._lock:
             self._components = components

@@ -48,6 +48,15 @@ class Settings:
     chunk_tokens: int = 320
     chunk_overlap_tokens: int = 80
     top_k: int = 5
+    # An OpenAI-compatible chat endpoint (vLLM, Ollama, DeepSeek, Qwen...) writes the answer text when set.
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 30.0  # seconds per request
+    llm_max_retries: int = 2  # bounded retries with exponential backoff (by the openai SDK)
+    llm_fallback: bool = True  # on LLM failure answer extractively (True) or fail with 502/504 (False)
+    llm_context_tokens: int = 3000  # token budget for the passages in the prompt
+    service_model_id: str = "qa-service"  # the model id the OpenAI-compatible API reports
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_000_000
@@ -110,6 +119,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "embedding_batch_size": (1, 4096),
     "max_body_bytes": (1024, 1 << 31),
     "max_question_chars": (1, 1_000_000),
+    "llm_timeout": (0.1, 3600.0),
+    "llm_max_retries": (0, 10),
+    "llm_context_tokens": (100, 1_000_000),
 }
 
 

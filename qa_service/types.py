@@ -42,10 +42,14 @@ class Answer:
     citations: list[Citation]
     confidence: float
     generator: str = "extractive"
+    notice: str | None = None  # e.g. why the LLM was not used for this answer
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "answer": self.answer, "answerable": self.answerable,
             "citations": [c.to_dict() for c in self.citations],
             "confidence": round(float(self.confidence), 4), "generator": self.generator,
         }
+        if self.notice:
+            data["notice"] = self.notice
+        return data

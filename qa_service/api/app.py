@@ -8,6 +8,7 @@ import uuid
 from flask import Flask, g, jsonify, request
 
 from qa_service.api.errors import error_response, register_error_handlers
+from qa_service.api.openai_compat import register_openai_routes
 from qa_service.api.validation import json_object, query_request
 from qa_service.service import QAService, ServiceNotReady
 from qa_service.settings import Settings
@@ -66,4 +67,5 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
         answer = service.ask(req.text, req.top_k)
         return jsonify({"question": req.text, **answer.to_dict()})
 
+    register_openai_routes(app, service, settings)
     return app

@@ -23,7 +23,8 @@ def error_response(status: int, code: str, message: str) -> tuple[Response, int]
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-               415: "unsupported_media_type", 429: "rate_limited", 503: "not_ready"}
+               415: "unsupported_media_type", 429: "rate_limited", 502: "llm_error", 503: "not_ready",
+               504: "llm_timeout"}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -42,6 +43,13 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response, status
+
+    from qa_service.answerers.llm_answerer import GeneratorError
+
+    @app.errorhandler(GeneratorError)
+    def _generator_error(exc: GeneratorError):
+        code = "llm_timeout" if exc.status == 504 else "llm_error"
+        return error_response(exc.status, code, str(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

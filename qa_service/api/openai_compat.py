@@ -1,0 +1,114 @@
+"""OpenAI Chat Completions compatibility: chat tools and the openai SDK use the service unchanged.
+
+`POST /v1/chat/completions` answers the last user message with the same QAService.ask as /v1/ask and
+returns a standard `chat.completion` (answer with inline [n] markers, plus a top-level `citations` list).
+With `stream: true` it sends `chat.completion.chunk` events over SSE, the citations in the final chunk,
+then `data: [DONE]`. The answer is complete (and its citations verified) before the first chunk is sent.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Iterator
+
+from flask import Flask, Response, jsonify, request, stream_with_context
+
+from qa_service.api.errors import ApiError
+from qa_service.api.validation import TOP_K_MAX, TOP_K_MIN, json_object
+from qa_service.service import QAService
+from qa_service.settings import Settings
+from qa_service.types import Answer
+
+STREAM_PIECE_CHARS = 12
+
+
+def _text_of(content: Any) -> str | None:
+    """A message's text: a string, or the text parts of a content list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        if parts and all(isinstance(p, str) for p in parts):
+            return "".join(parts)
+    return None
+
+
+def _question(body: dict[str, Any], max_chars: int) -> str:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(422, "invalid_messages", "'messages' must be a non-empty list of {role, content} objects")
+    if not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
+        raise ApiError(422, "invalid_messages", "every message must be an object with a string 'role'")
+    users = [m for m in messages if m["role"] == "user"]
+    if not users:
+        raise ApiError(422, "invalid_messages", "no user message to answer")
+    text = _text_of(users[-1].get("content"))
+    if text is None:
+        raise ApiError(422, "invalid_messages", "the last user message must have text content")
+    if not text.strip():
+        raise ApiError(422, "empty_field", "the last user message is empty")
+    if len(text) > max_chars:
+        raise ApiError(422, "too_long", f"the question is longer than {max_chars} characters")
+    return text.strip()
+
+
+def _options(body: dict[str, Any], default_top_k: int) -> tuple[bool, int]:
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise ApiError(422, "invalid_type", "'stream' must be a boolean")
+    for name in ("temperature", "max_tokens"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ApiError(422, "invalid_type", f"'{name}' must be a number")
+    top_k = body.get("top_k", default_top_k)
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not TOP_K_MIN <= top_k <= TOP_K_MAX:
+        raise ApiError(422, "invalid_type", f"'top_k' must be an integer between {TOP_K_MIN} and {TOP_K_MAX}")
+    return stream, top_k
+
+
+def _citations(answer: Answer) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in answer.citations]
+
+
+def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    event = {**base, "object": "chat.completion.chunk",
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return "data: " + json.dumps(event, ensure_ascii=False) + "\n\n"
+
+
+def _stream(base: dict[str, Any], answer: Answer) -> Iterator[str]:
+    yield _chunk(base, {"role": "assistant", "content": ""})
+    text = answer.answer
+    for start in range(0, len(text), STREAM_PIECE_CHARS):
+        yield _chunk(base, {"content": text[start:start + STREAM_PIECE_CHARS]})
+    yield _chunk(base, {}, "stop", citations=_citations(answer), answerable=answer.answerable,
+                 generator=answer.generator)
+    yield "data: [DONE]\n\n"
+
+
+def register_openai_routes(app: Flask, service: QAService, settings: Settings) -> None:
+    model_id = settings.service_model_id
+
+    @app.get("/v1/models")
+    def models():
+        return jsonify({"object": "list", "data": [
+            {"id": model_id, "object": "model", "created": 0, "owned_by": "qa-service"}]})
+
+    @app.post("/v1/chat/completions")
+    def chat_completions():
+        body = json_object(request)
+        question = _question(body, settings.max_question_chars)
+        stream, top_k = _options(body, settings.top_k)
+        answer = service.ask(question, top_k)
+        base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
+        if stream:
+            return Response(stream_with_context(_stream(base, answer)), mimetype="text/event-stream",
+                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return jsonify({
+            **base, "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "citations": _citations(answer), "answerable": answer.answerable, "generator": answer.generator,
+        })

@@ -1,0 +1,84 @@
+"""The LLM answerer against a scripted OpenAI-compatible server over real HTTP."""
+import pytest
+
+from qa_service.api.app import create_app
+from qa_service.service import QAService
+from tests.qa_service.servers import ScriptedLLM, serve
+
+QUESTION = "海淀区有多少所高等院校？"
+
+
+@pytest.fixture(scope="module")
+def llm():
+    scripted = ScriptedLLM()
+    with serve(scripted.app) as base:
+        scripted.base = base
+        yield scripted
+
+
+def _service(built_index, encoder, llm, **overrides):
+    options = {"llm_base_url": llm.base + "/v1", "llm_model": "scripted", "llm_max_retries": 0, **overrides}
+    settings = built_index.with_overrides(**options)
+    return QAService.from_settings(settings, encoder)
+
+
+def test_answer_keeps_valid_markers_and_drops_invented_ones(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", "海淀区有北大、清华等高等院校 33 所[1]，另见[7]。"))
+    answer = service.ask(QUESTION, 5)
+    assert answer.generator == "llm" and answer.answerable
+    assert answer.answer == "海淀区有北大、清华等高等院校 33 所[1]，另见。"
+    assert [c.ref for c in answer.citations] == [1]
+    prompt = llm.requests[0]["messages"][-1]["content"]
+    assert "[1] 《北京市海淀区双创经验总结.txt》" in prompt and QUESTION in prompt
+    assert answer.citations[0].passage.chunk.text in prompt
+
+
+def test_reply_citing_nothing_falls_back_to_the_extractive_answer(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", "海淀区大约有三十多所高校。"))
+    answer = service.ask(QUESTION, 5)
+    assert answer.generator == "extractive" and "33" in answer.answer and "cited no passage" in answer.notice
+
+
+def test_llm_saying_not_in_passages_abstains(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", "资料中没有相关信息。"))
+    answer = service.ask(QUESTION, 5)
+    assert not answer.answerable and answer.citations == []
+
+
+def test_question_the_documents_do_not_cover_costs_no_llm_call(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", "不该被调用[1]"))
+    assert not service.ask("红烧肉怎么做才好吃？", 5).answerable
+    assert llm.requests == []
+
+
+def test_server_error_is_retried_then_falls_back(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm, llm_max_retries=1)
+    llm.script(("status", 500), ("status", 500))
+    answer = service.ask(QUESTION, 5)
+    assert len(llm.requests) == 2  # one retry
+    assert answer.generator == "extractive" and "33" in answer.answer and "failed" in answer.notice
+
+
+def test_retry_recovers_from_one_failure(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm, llm_max_retries=1)
+    llm.script(("status", 503), ("reply", "共有 33 所[1]。"))
+    answer = service.ask(QUESTION, 5)
+    assert answer.generator == "llm" and answer.answer == "共有 33 所[1]。"
+
+
+def test_timeout_falls_back_or_gives_504(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm, llm_timeout=0.5)
+    llm.script(("sleep", 2.0, "太慢了[1]"))
+    answer = service.ask(QUESTION, 5)
+    assert answer.generator == "extractive" and "in time" in answer.notice
+    strict = _service(built_index, encoder, llm, llm_timeout=0.5, llm_fallback=False)
+    llm.script(("sleep", 2.0, "太慢了[1]"))
+    resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION})
+    assert resp.status_code == 504 and resp.get_json()["error"]["code"] == "llm_timeout"
+    llm.script(("status", 500))
+    resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION})
+    assert resp.status_code == 502 and resp.get_json()["error"]["code"] == "llm_error"

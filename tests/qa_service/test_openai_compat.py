@@ -1,0 +1,57 @@
+"""The official openai SDK, unchanged, against the service on a real loopback server."""
+import openai
+import pytest
+
+from tests.qa_service.servers import serve
+
+QUESTION = "海淀区有多少所高等院校？"
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with serve(app) as base:
+        yield openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+
+
+def test_models_lists_the_service(client):
+    assert [m.id for m in client.models.list()] == ["qa-service"]
+
+
+def test_chat_completion_answers_with_markers_and_citations(client):
+    reply = client.chat.completions.create(model="qa-service", messages=[
+        {"role": "system", "content": "你是助手"}, {"role": "user", "content": QUESTION}])
+    assert reply.object == "chat.completion"
+    text = reply.choices[0].message.content
+    assert "33" in text and "[1]" in text and reply.choices[0].finish_reason == "stop"
+    citations = reply.model_extra["citations"]
+    assert citations[0]["ref"] == 1 and "高等院校 33 所" in citations[0]["text"]
+
+
+def test_streaming_gives_the_same_answer_and_citations_last(client):
+    plain = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": QUESTION}])
+    chunks = list(client.chat.completions.create(model="qa-service", stream=True,
+                                                 messages=[{"role": "user", "content": QUESTION}]))
+    assert all(c.object == "chat.completion.chunk" for c in chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == plain.choices[0].message.content
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"][0]["text"] == plain.model_extra["citations"][0]["text"]
+    assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
+
+
+def test_unanswerable_says_so(client):
+    reply = client.chat.completions.create(model="x", messages=[{"role": "user", "content": "红烧肉怎么做才好吃？"}])
+    assert reply.model_extra["answerable"] is False and reply.model_extra["citations"] == []
+
+
+def test_content_parts_are_accepted(client):
+    reply = client.chat.completions.create(model="x", messages=[
+        {"role": "user", "content": [{"type": "text", "text": QUESTION}]}])
+    assert "33" in reply.choices[0].message.content
+
+
+@pytest.mark.parametrize("messages", [[], [{"role": "assistant", "content": "hi"}], [{"role": "user", "content": " "}],
+                                      [{"role": "user", "content": 5}]])
+def test_bad_conversations_are_422_json(client, messages):
+    with pytest.raises(openai.UnprocessableEntityError) as err:
+        client.chat.completions.create(model="x", messages=messages)
+    assert set(err.value.body) == {"code", "message"} or "error" in err.value.response.json()
