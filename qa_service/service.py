@@ -12,6 +12,8 @@ from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, 
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
 from qa_service.answerers.llm_answerer import LLMAnswerer
+from qa_service.conversation.question_rewriter import LLMQuestionRewriter, Turn
+from qa_service.llm_client import llm_configured, make_client
 from qa_service.evidence.entity_grounding import EntityGrounding
 from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
 from qa_service.rerankers.base import Reranker
@@ -59,6 +61,7 @@ class _Components:
     retriever: Retriever
     reranker: Reranker | None
     answerer: Answerer
+    rewriter: LLMQuestionRewriter | None = None
 
     def retrieve(self, query: str, top_k: int, candidates: int) -> list[Passage]:
         if self.reranker is None:
@@ -103,12 +106,14 @@ class QAService:
         grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
         answerer: Answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
             min_support=self.settings.answer_min_support, min_dense=self.settings.answer_min_dense))
-        if self.settings.llm_base_url and self.settings.llm_model:
+        rewriter = None
+        if llm_configured(self.settings):
             s = self.settings
-            answerer = LLMAnswerer(s.llm_base_url, s.llm_model, s.llm_api_key, answerer, scorer, timeout=s.llm_timeout,
-                                   max_retries=s.llm_max_retries, fallback=s.llm_fallback,
+            client = make_client(s)
+            answerer = LLMAnswerer(client, s.llm_model, answerer, scorer, fallback=s.llm_fallback,
                                    context_tokens=s.llm_context_tokens)
-        components = _Components(index, self._build_retriever(index), reranker, answerer)
+            rewriter = LLMQuestionRewriter(client, s.llm_model)
+        components = _Components(index, self._build_retriever(index), reranker, answerer, rewriter)
         with self._lock:
             self._components = components
             self.load_error = None
@@ -144,6 +149,11 @@ class QAService:
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
         return components.answerer.answer(question, passages)
+
+    def standalone_question(self, history: list[Turn], question: str) -> str:
+        """The follow-up rewritten with the conversation when an LLM is configured, else unchanged."""
+        rewriter = self._require().rewriter
+        return rewriter.rewrite(history, question) if rewriter is not None and history else question
 
     def info(self) -> dict[str, Any]:
         components = self._components

@@ -50,11 +50,10 @@ def _encoding() -> "tiktoken.Encoding":
 class LLMAnswerer(Answerer):
     name = "llm"
 
-    def __init__(self, base_url: str, model: str, api_key: str, extractive: ExtractiveAnswerer,
-                 scorer: SentenceEvidenceScorer, timeout: float = 30.0, max_retries: int = 2,
-                 fallback: bool = True, context_tokens: int = 3000, max_passages: int = 5) -> None:
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
-                                     max_retries=max_retries)
+    def __init__(self, client: openai.OpenAI, model: str, extractive: ExtractiveAnswerer,
+                 scorer: SentenceEvidenceScorer, fallback: bool = True, context_tokens: int = 3000,
+                 max_passages: int = 5) -> None:
+        self._client = client
         self._model = model
         self._extractive = extractive
         self._scorer = scorer

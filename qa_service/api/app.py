@@ -8,7 +8,8 @@ import uuid
 from flask import Flask, g, jsonify, request
 
 from qa_service.api.errors import error_response, register_error_handlers
-from qa_service.api.openai_compat import register_openai_routes
+from qa_service.api.errors import ApiError
+from qa_service.api.openai_compat import register_openai_routes, sse_answer
 from qa_service.api.validation import json_object, query_request
 from qa_service.service import QAService, ServiceNotReady
 from qa_service.settings import Settings
@@ -63,8 +64,14 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
 
     @app.post("/v1/ask")
     def ask():
-        req = query_request(json_object(request), "question", settings.top_k, settings.max_question_chars)
+        body = json_object(request)
+        req = query_request(body, "question", settings.top_k, settings.max_question_chars)
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise ApiError(422, "invalid_type", "'stream' must be a boolean")
         answer = service.ask(req.text, req.top_k)
+        if stream:
+            return sse_answer(req.text, answer)
         return jsonify({"question": req.text, **answer.to_dict()})
 
     register_openai_routes(app, service, settings)

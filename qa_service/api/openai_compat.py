@@ -1,6 +1,7 @@
 """OpenAI Chat Completions compatibility: chat tools and the openai SDK use the service unchanged.
 
-`POST /v1/chat/completions` answers the last user message with the same QAService.ask as /v1/ask and
+`POST /v1/chat/completions` answers the last user message with the same QAService.ask as /v1/ask (a
+follow-up is first rewritten into a standalone question from the earlier turns when an LLM is configured) and
 returns a standard `chat.completion` (answer with inline [n] markers, plus a top-level `citations` list).
 With `stream: true` it sends `chat.completion.chunk` events over SSE, the citations in the final chunk,
 then `data: [DONE]`. The answer is complete (and its citations verified) before the first chunk is sent.
@@ -16,6 +17,7 @@ from flask import Flask, Response, jsonify, request, stream_with_context
 
 from qa_service.api.errors import ApiError
 from qa_service.api.validation import TOP_K_MAX, TOP_K_MIN, json_object
+from qa_service.conversation.question_rewriter import Turn
 from qa_service.service import QAService
 from qa_service.settings import Settings
 from qa_service.types import Answer
@@ -34,23 +36,26 @@ def _text_of(content: Any) -> str | None:
     return None
 
 
-def _question(body: dict[str, Any], max_chars: int) -> str:
+def _conversation(body: dict[str, Any], max_chars: int) -> tuple[list[Turn], str]:
+    """Earlier user/assistant turns with text, and the last user message."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise ApiError(422, "invalid_messages", "'messages' must be a non-empty list of {role, content} objects")
     if not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
         raise ApiError(422, "invalid_messages", "every message must be an object with a string 'role'")
-    users = [m for m in messages if m["role"] == "user"]
-    if not users:
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+    if last_user is None:
         raise ApiError(422, "invalid_messages", "no user message to answer")
-    text = _text_of(users[-1].get("content"))
+    text = _text_of(messages[last_user].get("content"))
     if text is None:
         raise ApiError(422, "invalid_messages", "the last user message must have text content")
     if not text.strip():
         raise ApiError(422, "empty_field", "the last user message is empty")
     if len(text) > max_chars:
         raise ApiError(422, "too_long", f"the question is longer than {max_chars} characters")
-    return text.strip()
+    history = [Turn(m["role"], t) for m in messages[:last_user]
+               if m["role"] in ("user", "assistant") and (t := _text_of(m.get("content")))]
+    return history, text.strip()
 
 
 def _options(body: dict[str, Any], default_top_k: int) -> tuple[bool, int]:
@@ -77,13 +82,13 @@ def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
     return "data: " + json.dumps(event, ensure_ascii=False) + "\n\n"
 
 
-def _stream(base: dict[str, Any], answer: Answer) -> Iterator[str]:
+def _stream(base: dict[str, Any], answer: Answer, question: str) -> Iterator[str]:
     yield _chunk(base, {"role": "assistant", "content": ""})
     text = answer.answer
     for start in range(0, len(text), STREAM_PIECE_CHARS):
         yield _chunk(base, {"content": text[start:start + STREAM_PIECE_CHARS]})
     yield _chunk(base, {}, "stop", citations=_citations(answer), answerable=answer.answerable,
-                 generator=answer.generator)
+                 generator=answer.generator, question=question)
     yield "data: [DONE]\n\n"
 
 
@@ -98,12 +103,13 @@ def register_openai_routes(app: Flask, service: QAService, settings: Settings) -
     @app.post("/v1/chat/completions")
     def chat_completions():
         body = json_object(request)
-        question = _question(body, settings.max_question_chars)
+        history, question = _conversation(body, settings.max_question_chars)
         stream, top_k = _options(body, settings.top_k)
-        answer = service.ask(question, top_k)
+        standalone = service.standalone_question(history, question)
+        answer = service.ask(standalone, top_k)
         base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
         if stream:
-            return Response(stream_with_context(_stream(base, answer)), mimetype="text/event-stream",
+            return Response(stream_with_context(_stream(base, answer, standalone)), mimetype="text/event-stream",
                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         return jsonify({
             **base, "object": "chat.completion",
@@ -111,4 +117,19 @@ def register_openai_routes(app: Flask, service: QAService, settings: Settings) -
                          "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             "citations": _citations(answer), "answerable": answer.answerable, "generator": answer.generator,
+            "question": standalone,
         })
+
+
+def sse_answer(question: str, answer: Answer) -> Response:
+    """/v1/ask with stream: answer.delta events with text pieces, then answer.done with the full answer."""
+    def events() -> Iterator[str]:
+        for start in range(0, len(answer.answer), STREAM_PIECE_CHARS):
+            piece = {"type": "answer.delta", "text": answer.answer[start:start + STREAM_PIECE_CHARS]}
+            yield "data: " + json.dumps(piece, ensure_ascii=False) + "\n\n"
+        done = {"type": "answer.done", "question": question, **answer.to_dict()}
+        yield "data: " + json.dumps(done, ensure_ascii=False) + "\n\n"
+        yield "data: [DONE]\n\n"
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

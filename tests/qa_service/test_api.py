@@ -104,3 +104,15 @@ def test_not_ready_service_answers_503(base_settings, tmp_path):
 def test_request_id_is_echoed(client):
     resp = client.get("/healthz", headers={"X-Request-ID": "abc123"})
     assert resp.headers["X-Request-ID"] == "abc123"
+
+
+def test_ask_streams_server_sent_events(client):
+    resp = client.post("/v1/ask", json={"question": "海淀区有多少所高等院校？", "stream": True})
+    assert resp.status_code == 200 and resp.mimetype == "text/event-stream"
+    events = [line[len("data: "):] for line in resp.get_data(as_text=True).split("\n") if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    parsed = [json.loads(e) for e in events[:-1]]
+    done = parsed[-1]
+    assert done["type"] == "answer.done" and "33" in done["answer"] and done["citations"]
+    assert "".join(e["text"] for e in parsed[:-1]) == done["answer"]
+    _error(client.post("/v1/ask", json={"question": "海淀区", "stream": "yes"}), 422, "invalid_type")

@@ -82,3 +82,45 @@ def test_timeout_falls_back_or_gives_504(built_index, encoder, llm):
     llm.script(("status", 500))
     resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION})
     assert resp.status_code == 502 and resp.get_json()["error"]["code"] == "llm_error"
+
+
+def test_multi_turn_conversation_end_to_end_with_the_openai_sdk(built_index, encoder, llm):
+    import openai
+
+    service = _service(built_index, encoder, llm)
+    conversation = [
+        {"role": "user", "content": "海淀区有多少所高等院校？"},
+        {"role": "assistant", "content": "海淀区有北大、清华等高等院校 33 所[1]。"},
+        {"role": "user", "content": "那科研院所呢？"},
+    ]
+    with serve(create_app(service)) as base:
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        for stream in (False, True):
+            llm.script(("reply", "海淀区有多少家科研院所？"), ("reply", "海淀区有以中科院为代表的科研院所 138 家[1]。"))
+            if stream:
+                chunks = list(client.chat.completions.create(model="qa-service", messages=conversation, stream=True))
+                text = "".join(c.choices[0].delta.content or "" for c in chunks)
+                extra = chunks[-1].model_extra
+            else:
+                reply = client.chat.completions.create(model="qa-service", messages=conversation)
+                text, extra = reply.choices[0].message.content, reply.model_extra
+            rewrite_request, answer_request = llm.requests
+            assert "海淀区有多少所高等院校" in rewrite_request["messages"][-1]["content"]  # the history was sent
+            assert "海淀区有多少家科研院所" in answer_request["messages"][-1]["content"]  # the rewrite was answered
+            assert extra["question"] == "海淀区有多少家科研院所？" and extra["generator"] == "llm"
+            assert text == "海淀区有以中科院为代表的科研院所 138 家[1]。"
+            assert "科研院所 138 家" in extra["citations"][0]["text"]
+
+
+def test_failed_rewrite_uses_the_follow_up_as_it_is(built_index, encoder, llm):
+    from qa_service.conversation.question_rewriter import Turn
+
+    service = _service(built_index, encoder, llm)
+    llm.script(("status", 500))
+    assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"
+
+
+def test_without_an_llm_the_question_is_not_rewritten(service):
+    from qa_service.conversation.question_rewriter import Turn
+
+    assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"

@@ -1,0 +1,16 @@
+"""One OpenAI-compatible client per service, shared by the answerer and the question rewriter."""
+from __future__ import annotations
+
+import openai
+
+from qa_service.settings import Settings
+
+
+def llm_configured(settings: Settings) -> bool:
+    return bool(settings.llm_base_url and settings.llm_model)
+
+
+def make_client(settings: Settings) -> openai.OpenAI:
+    """Timeouts and bounded retries with exponential backoff are the SDK's own."""
+    return openai.OpenAI(base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
+                         timeout=settings.llm_timeout, max_retries=settings.llm_max_retries)
