@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.sentence_transformer_encoder import SentenceTransformerEncoder
@@ -149,6 +149,16 @@ class QAService:
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
         return components.answerer.answer(question, passages)
+
+    def ask_stream(self, question: str, top_k: int) -> Iterator[str | Answer]:
+        """Answer text pieces as they are generated, then the complete Answer.
+
+        Retrieval happens here, before the first piece is asked for, so a service that is not ready fails
+        at once rather than in the middle of a stream.
+        """
+        components = self._require()
+        passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
+        return components.answerer.stream(question, passages)
 
     def standalone_question(self, history: list[Turn], question: str) -> str:
         """The follow-up rewritten with the conversation when an LLM is configured, else unchanged."""

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Iterator
 
 from qa_service.types import Answer, Passage
 
 NOT_FOUND_ANSWER = "抱歉，现有文档中没有找到能够回答这个问题的内容。"
+STREAM_PIECE_CHARS = 12
 
 
 class Answerer(ABC):
@@ -14,3 +16,17 @@ class Answerer(ABC):
     @abstractmethod
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         """Answer from the passages only; abstain (answerable=False) when they do not support an answer."""
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Text pieces of the answer as they become available, then the complete Answer.
+
+        The default computes the answer first; a generator that produces text incrementally overrides it.
+        """
+        yield from stream_pieces(self.answer(question, passages))
+
+
+def stream_pieces(answer: Answer) -> Iterator[str | Answer]:
+    """A finished answer as text pieces, then the answer itself."""
+    for start in range(0, len(answer.answer), STREAM_PIECE_CHARS):
+        yield answer.answer[start:start + STREAM_PIECE_CHARS]
+    yield answer

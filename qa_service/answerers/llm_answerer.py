@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Iterator
 
 import openai
 import tiktoken
 
-from qa_service.answerers.base import Answerer
-from qa_service.answerers.citation_markers import verify_markers
+from qa_service.answerers.base import Answerer, stream_pieces
+from qa_service.answerers.citation_markers import StreamingMarkerFilter, verify_markers
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
 from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
 from qa_service.types import Answer, Citation, Passage
@@ -100,6 +101,55 @@ class LLMAnswerer(Answerer):
             return self._failed(gate, 502, f"the LLM endpoint failed: {exc}")
         return self.from_reply(question, text, shown, gate)
 
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Tokens from the LLM as they arrive, markers checked on the fly, then the verified Answer.
+
+        A failure before the first token falls back like answer(); one after it ends the answer there
+        with a notice (what was sent cannot be taken back).
+        """
+        gate = self._extractive.answer(question, passages)
+        if not gate.answerable:
+            yield from stream_pieces(gate)
+            return
+        shown = self.fit_passages(passages)
+        markers = StreamingMarkerFilter(len(shown))
+        sent: list[str] = []
+        notice = None
+        try:
+            events = self._client.chat.completions.create(model=self._model, messages=self.prompt(question, shown),
+                                                           temperature=0, stream=True)
+            for event in events:
+                delta = event.choices[0].delta.content if event.choices else None
+                if delta and (text := markers.feed(delta)):
+                    sent.append(text)
+                    yield text
+        except (openai.APIError, openai.OpenAIError) as exc:
+            status = 504 if isinstance(exc, openai.APITimeoutError) else 502
+            if not sent:
+                yield from stream_pieces(self._failed(gate, status, f"the LLM endpoint failed: {exc}"))
+                return
+            notice = f"the LLM stream broke off: {exc}"
+            log.warning("%s", notice)
+        if tail := markers.flush():
+            sent.append(tail)
+            yield tail
+        text = "".join(sent).strip()
+        if NOT_IN_PASSAGES in text:
+            yield Answer(text, False, [], gate.confidence, self.name, notice)
+            return
+        if not markers.refs:
+            notice = notice or "the LLM answer cited no passage it was given"
+        yield Answer(text, True, self._citations(question, shown, markers.refs), gate.confidence, self.name, notice)
+
+    def _citations(self, question: str, shown: list[Passage], refs: list[int]) -> list[Citation]:
+        terms = self._scorer.terms(question)
+        citations = []
+        for ref in refs:
+            passage = shown[ref - 1]
+            quote = self._scorer.best_quote(terms, passage)
+            citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
+        return citations
+
     def from_reply(self, question: str, text: str, shown: list[Passage], gate: Answer) -> Answer:
         """Verify a generated reply against the passages it was given."""
         if NOT_IN_PASSAGES in text:
@@ -107,13 +157,7 @@ class LLMAnswerer(Answerer):
         cleaned, refs = verify_markers(text, len(shown))
         if not refs:
             return replace(gate, notice="the LLM answer cited no passage it was given; extractive answer returned")
-        terms = self._scorer.terms(question)
-        citations = []
-        for ref in refs:
-            passage = shown[ref - 1]
-            quote = self._scorer.best_quote(terms, passage)
-            citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
-        return Answer(cleaned, True, citations, gate.confidence, self.name)
+        return Answer(cleaned, True, self._citations(question, shown, refs), gate.confidence, self.name)
 
     def _failed(self, gate: Answer, status: int, message: str) -> Answer:
         log.warning("%s", message)

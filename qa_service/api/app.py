@@ -69,9 +69,9 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             raise ApiError(422, "invalid_type", "'stream' must be a boolean")
-        answer = service.ask(req.text, req.top_k)
         if stream:
-            return sse_answer(req.text, answer)
+            return sse_answer(req.text, service.ask_stream(req.text, req.top_k))
+        answer = service.ask(req.text, req.top_k)
         return jsonify({"question": req.text, **answer.to_dict()})
 
     register_openai_routes(app, service, settings)

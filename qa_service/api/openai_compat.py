@@ -3,11 +3,13 @@
 `POST /v1/chat/completions` answers the last user message with the same QAService.ask as /v1/ask (a
 follow-up is first rewritten into a standalone question from the earlier turns when an LLM is configured) and
 returns a standard `chat.completion` (answer with inline [n] markers, plus a top-level `citations` list).
-With `stream: true` it sends `chat.completion.chunk` events over SSE, the citations in the final chunk,
-then `data: [DONE]`. The answer is complete (and its citations verified) before the first chunk is sent.
+With `stream: true` it sends `chat.completion.chunk` events over SSE as the answerer produces text (an
+LLM's tokens as they arrive, markers checked on the fly; an extractive answer in pieces), the verified
+citations in the final chunk, then `data: [DONE]`.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -21,8 +23,6 @@ from qa_service.conversation.question_rewriter import Turn
 from qa_service.service import QAService
 from qa_service.settings import Settings
 from qa_service.types import Answer
-
-STREAM_PIECE_CHARS = 12
 
 
 def _text_of(content: Any) -> str | None:
@@ -82,14 +82,25 @@ def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
     return "data: " + json.dumps(event, ensure_ascii=False) + "\n\n"
 
 
-def _stream(base: dict[str, Any], answer: Answer, question: str) -> Iterator[str]:
+def _stream(base: dict[str, Any], first: str | Answer, rest: Iterator[str | Answer], question: str) -> Iterator[str]:
     yield _chunk(base, {"role": "assistant", "content": ""})
-    text = answer.answer
-    for start in range(0, len(text), STREAM_PIECE_CHARS):
-        yield _chunk(base, {"content": text[start:start + STREAM_PIECE_CHARS]})
-    yield _chunk(base, {}, "stop", citations=_citations(answer), answerable=answer.answerable,
-                 generator=answer.generator, question=question)
+    for item in itertools.chain([first], rest):
+        if isinstance(item, Answer):
+            yield _chunk(base, {}, "stop", citations=_citations(item), answerable=item.answerable,
+                         generator=item.generator, question=question, **({"notice": item.notice} if item.notice else {}))
+        elif item:
+            yield _chunk(base, {"content": item})
     yield "data: [DONE]\n\n"
+
+
+def start_stream(pieces: Iterator[str | Answer]) -> tuple[str | Answer, Iterator[str | Answer]]:
+    """Take the first piece now, so that a failure before any text is an ordinary JSON error response."""
+    return next(pieces), pieces
+
+
+def _sse(events: Iterator[str]) -> Response:
+    return Response(stream_with_context(events), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 def register_openai_routes(app: Flask, service: QAService, settings: Settings) -> None:
@@ -106,11 +117,11 @@ def register_openai_routes(app: Flask, service: QAService, settings: Settings) -
         history, question = _conversation(body, settings.max_question_chars)
         stream, top_k = _options(body, settings.top_k)
         standalone = service.standalone_question(history, question)
-        answer = service.ask(standalone, top_k)
         base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
         if stream:
-            return Response(stream_with_context(_stream(base, answer, standalone)), mimetype="text/event-stream",
-                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            first, rest = start_stream(service.ask_stream(standalone, top_k))
+            return _sse(_stream(base, first, rest, standalone))
+        answer = service.ask(standalone, top_k)
         return jsonify({
             **base, "object": "chat.completion",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
@@ -121,15 +132,19 @@ def register_openai_routes(app: Flask, service: QAService, settings: Settings) -
         })
 
 
-def sse_answer(question: str, answer: Answer) -> Response:
+def sse_answer(question: str, pieces: Iterator[str | Answer]) -> Response:
     """/v1/ask with stream: answer.delta events with text pieces, then answer.done with the full answer."""
+    first, rest = start_stream(pieces)
+
     def events() -> Iterator[str]:
-        for start in range(0, len(answer.answer), STREAM_PIECE_CHARS):
-            piece = {"type": "answer.delta", "text": answer.answer[start:start + STREAM_PIECE_CHARS]}
-            yield "data: " + json.dumps(piece, ensure_ascii=False) + "\n\n"
-        done = {"type": "answer.done", "question": question, **answer.to_dict()}
-        yield "data: " + json.dumps(done, ensure_ascii=False) + "\n\n"
+        for item in itertools.chain([first], rest):
+            if isinstance(item, Answer):
+                event = {"type": "answer.done", "question": question, **item.to_dict()}
+            elif item:
+                event = {"type": "answer.delta", "text": item}
+            else:
+                continue
+            yield "data: " + json.dumps(event, ensure_ascii=False) + "\n\n"
         yield "data: [DONE]\n\n"
 
-    return Response(stream_with_context(events()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return _sse(events())

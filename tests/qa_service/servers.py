@@ -1,13 +1,14 @@
 """Real loopback HTTP servers for tests: our app, and a scripted OpenAI-compatible LLM endpoint."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from typing import Iterator
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
 
@@ -26,7 +27,9 @@ def serve(app: Flask) -> Iterator[str]:
 class ScriptedLLM:
     """Speaks POST /v1/chat/completions; each request takes the next scripted step.
 
-    A step is ("reply", text), ("status", code) or ("sleep", seconds, text). Requests are recorded.
+    A step is ("reply", text), ("status", code), ("sleep", seconds, text) or ("break", text): a stream
+    that stops after text without finishing. A request with "stream": true gets the reply as SSE chunks of
+    a few characters, the way OpenAI-compatible servers send tokens. Requests are recorded.
     """
 
     def __init__(self) -> None:
@@ -48,8 +51,25 @@ class ScriptedLLM:
         if step[0] == "sleep":
             time.sleep(step[1])
             step = ("reply", step[2])
+        if request.get_json().get("stream"):
+            return Response(self._chunks(step[1], finish=step[0] != "break"), mimetype="text/event-stream")
         return jsonify({
             "id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()), "model": "scripted",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": step[1]}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         })
+
+    @staticmethod
+    def _chunks(text: str, finish: bool):
+        def event(delta: dict, reason: str | None = None) -> str:
+            chunk = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": int(time.time()),
+                     "model": "scripted", "choices": [{"index": 0, "delta": delta, "finish_reason": reason}]}
+            return "data: " + json.dumps(chunk, ensure_ascii=False) + "\n\n"
+
+        yield event({"role": "assistant", "content": ""})
+        for start in range(0, len(text), 3):
+            yield event({"content": text[start:start + 3]})
+        if not finish:
+            raise ConnectionAbortedError("scripted break-off")  # the server drops the connection mid-stream
+        yield event({}, "stop")
+        yield "data: [DONE]\n\n"

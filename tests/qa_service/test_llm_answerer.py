@@ -124,3 +124,42 @@ def test_without_an_llm_the_question_is_not_rewritten(service):
     from qa_service.conversation.question_rewriter import Turn
 
     assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"
+
+
+def _stream_chat(service, question=QUESTION):
+    import openai
+
+    with serve(create_app(service)) as base:
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        chunks = list(client.chat.completions.create(model="qa-service", stream=True,
+                                                     messages=[{"role": "user", "content": question}]))
+    return "".join(c.choices[0].delta.content or "" for c in chunks), chunks[-1].model_extra
+
+
+def test_streamed_llm_tokens_are_checked_for_markers_on_the_fly(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    # Chunks of three characters split "[7]" and "[1]" across events; the invented one must never be sent.
+    llm.script(("reply", "海淀区有高等院校33所[1]，另见[7]。"))
+    text, extra = _stream_chat(service)
+    assert llm.requests[0]["stream"] is True
+    assert text == "海淀区有高等院校33所[1]，另见。"
+    assert extra["generator"] == "llm" and [c["ref"] for c in extra["citations"]] == [1]
+
+
+def test_stream_broken_off_by_the_llm_ends_with_a_notice(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("break", "海淀区有高等院校33所[1]，还有"))
+    text, extra = _stream_chat(service)
+    assert text.startswith("海淀区有高等院校33所[1]")
+    assert "broke off" in extra["notice"] and [c["ref"] for c in extra["citations"]] == [1]
+
+
+def test_stream_failing_before_any_token_falls_back_or_is_a_json_error(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("status", 500))
+    text, extra = _stream_chat(service)
+    assert "33" in text and extra["generator"] == "extractive" and "failed" in extra["notice"]
+    strict = _service(built_index, encoder, llm, llm_fallback=False)
+    llm.script(("status", 500))
+    resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION, "stream": True})
+    assert resp.status_code == 502 and resp.get_json()["error"]["code"] == "llm_error"
