@@ -59,3 +59,16 @@ def test_real_server_search_and_errors(server):
     assert status == 200 and len(body["results"]) == 2
     status, body = _post(server + "/v1/ask", {"question": "", "top_k": 5})
     assert status == 422 and body["error"]["code"] == "empty_field"
+
+
+def test_openai_sdk_against_qa_serve(server):
+    import openai
+
+    client = openai.OpenAI(base_url=server + "/v1", api_key="unused", max_retries=0)
+    assert [m.id for m in client.models.list()] == ["qa-service"]
+    messages = [{"role": "user", "content": "海淀区有多少所高等院校？"}]
+    reply = client.chat.completions.create(model="qa-service", messages=messages)
+    assert "33" in reply.choices[0].message.content
+    chunks = list(client.chat.completions.create(model="qa-service", messages=messages, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == reply.choices[0].message.content
+    assert "高等院校 33 所" in chunks[-1].model_extra["citations"][0]["text"]
