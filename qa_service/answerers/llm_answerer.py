@@ -153,7 +153,7 @@ class LLMAnswerer(Answerer):
     def from_reply(self, question: str, text: str, shown: list[Passage], gate: Answer) -> Answer:
         """Verify a generated reply against the passages it was given."""
         if NOT_IN_PASSAGES in text:
-            return Answer(gate.answer if not gate.answerable else text, False, [], gate.confidence, self.name)
+            return Answer(text, False, [], gate.confidence, self.name)
         cleaned, refs = verify_markers(text, len(shown))
         if not refs:
             return replace(gate, notice="the LLM answer cited no passage it was given; extractive answer returned")
