@@ -103,6 +103,29 @@ def cmd_fetch_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Ask a running server to load its index's current version (after `qa ingest`)."""
+    import urllib.error
+    import urllib.request
+
+    settings = _settings(args)
+    url = (args.url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/admin/reload"
+    key = args.api_key or (settings.api_key_list[0] if settings.api_key_list else None)
+    req = urllib.request.Request(url, data=b"{}", method="POST", headers={
+        "Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})})
+    try:
+        with urllib.request.urlopen(req, timeout=300) as resp:
+            body = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        log.error("reload refused (%s): %s", exc.code, exc.read().decode(errors="replace")[:500])
+        return 1
+    except OSError as exc:
+        log.error("cannot reach %s: %s", url, exc)
+        return 2
+    log.info("reloaded: %s -> %s", body.get("previous"), body.get("index_version"))
+    return 0
+
+
 def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -143,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=8, help="worker threads of the WSGI server")
     p.add_argument("--debug", action="store_true", help="Flask's development server (never in production)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("reload", help="make a running server load the newest index version")
+    p.add_argument("--url", help="server base URL (default: http://QA_HOST:QA_PORT)")
+    p.add_argument("--api-key", dest="api_key", help="bearer key (default: the first of QA_API_KEYS)")
+    p.set_defaults(func=cmd_reload)
 
     p = sub.add_parser("fetch-model", help="fetch and verify the embedding model (cached)")
     p.add_argument("--model", help="embedding model (default: QA_EMBEDDING_MODEL or m3e-small)")

@@ -56,7 +56,9 @@ class Settings:
     llm_max_retries: int = 2  # bounded retries with exponential backoff (by the openai SDK)
     llm_fallback: bool = True  # on LLM failure answer extractively (True) or fail with 502/504 (False)
     llm_context_tokens: int = 3000  # token budget for the passages in the prompt
-    service_model_id: str = "qa-service"  # the model id the OpenAI-compatible API reports
+    service_model_id: str = "qa-service"
+    # Comma-separated bearer tokens; when set, every endpoint but /healthz and /readyz needs one.
+    api_keys: str = ""  # the model id the OpenAI-compatible API reports
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_000_000
@@ -86,6 +88,10 @@ class Settings:
     def embedding_cache_file(self) -> Path | None:
         value = self.embedding_cache.strip()
         return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
+
+    @property
+    def api_key_list(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.api_keys.split(",") if k.strip())
 
     def validate(self) -> None:
         for name, allowed in _CHOICES.items():

@@ -8,9 +8,11 @@ import uuid
 from flask import Flask, g, jsonify, request
 
 from qa_service.api.errors import error_response, register_error_handlers
+from qa_service.api.access import register_access_control
 from qa_service.api.errors import ApiError
 from qa_service.api.openai_compat import register_openai_routes, sse_answer
 from qa_service.api.validation import json_object, query_request
+from embeddings.index_store import IndexStoreError
 from qa_service.service import QAService, ServiceNotReady
 from qa_service.settings import Settings
 
@@ -36,6 +38,8 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
         log.debug("%s %s -> %s in %.1f ms", request.method, request.path, response.status_code,
                   (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
         return response
+
+    register_access_control(app, settings.api_key_list)
 
     @app.errorhandler(ServiceNotReady)
     def _not_ready(exc: ServiceNotReady):
@@ -73,6 +77,16 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
             return sse_answer(req.text, service.ask_stream(req.text, req.top_k))
         answer = service.ask(req.text, req.top_k)
         return jsonify({"question": req.text, **answer.to_dict()})
+
+    @app.post("/admin/reload")
+    def reload_index():
+        """Load the index's current version; requests in flight finish on the old one."""
+        before = service.info()["index_version"]
+        try:
+            service.load()
+        except IndexStoreError as exc:
+            raise ApiError(409, "reload_failed", f"{exc}; still serving {before or 'nothing'}") from None
+        return jsonify({"status": "reloaded", "previous": before, "index_version": service.info()["index_version"]})
 
     register_openai_routes(app, service, settings)
     return app

@@ -30,7 +30,10 @@ _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message)
+        response, status = error_response(exc.status, exc.code, exc.message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="qa-service"'
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

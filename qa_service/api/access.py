@@ -1,0 +1,43 @@
+"""Access control: optional bearer API keys, and who may reload the index.
+
+Keys are compared with hmac.compare_digest against every configured key (no early exit), so timing
+reveals neither a key nor which one matched. Health checks stay open for load balancers. Without keys,
+the admin endpoints answer only requests from the loopback interface.
+"""
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, Request, request
+
+from qa_service.api.errors import ApiError
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def presented_key(req: Request) -> str | None:
+    header = req.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return req.headers.get("X-API-Key")
+
+
+def key_matches(presented: str, keys: tuple[str, ...]) -> bool:
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(presented.encode(), key.encode())
+    return matched
+
+
+def register_access_control(app: Flask, keys: tuple[str, ...]) -> None:
+    @app.before_request
+    def _require_key() -> None:
+        if request.path in OPEN_PATHS:
+            return
+        if keys:
+            presented = presented_key(request)
+            if presented is None or not key_matches(presented, keys):
+                raise ApiError(401, "unauthorized", "a valid API key is required (Authorization: Bearer <key>)")
+        elif request.path.startswith("/admin/") and request.remote_addr not in LOOPBACK:
+            raise ApiError(403, "forbidden", "admin endpoints need QA_API_KEYS to be set when called from another host")
