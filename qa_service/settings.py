@@ -58,7 +58,9 @@ class Settings:
     llm_context_tokens: int = 3000  # token budget for the passages in the prompt
     service_model_id: str = "qa-service"
     # Comma-separated bearer tokens; when set, every endpoint but /healthz and /readyz needs one.
-    api_keys: str = ""  # the model id the OpenAI-compatible API reports
+    api_keys: str = ""
+    rate_limit_per_minute: int = 0  # per API key or client address; 0 = no limit
+    max_in_flight: int = 64  # concurrent requests beyond which the service answers 503 at once; 0 = no bound  # the model id the OpenAI-compatible API reports
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_000_000
@@ -126,6 +128,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_body_bytes": (1024, 1 << 31),
     "max_question_chars": (1, 1_000_000),
     "llm_timeout": (0.1, 3600.0),
+    "rate_limit_per_minute": (0, 1_000_000),
+    "max_in_flight": (0, 100_000),
     "llm_max_retries": (0, 10),
     "llm_context_tokens": (100, 1_000_000),
 }

@@ -9,6 +9,7 @@ from flask import Flask, g, jsonify, request
 
 from qa_service.api.errors import error_response, register_error_handlers
 from qa_service.api.access import register_access_control
+from qa_service.api.admission import register_admission
 from qa_service.api.errors import ApiError
 from qa_service.api.openai_compat import register_openai_routes, sse_answer
 from qa_service.api.validation import json_object, query_request
@@ -40,6 +41,7 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
         return response
 
     register_access_control(app, settings.api_key_list)
+    register_admission(app, settings.rate_limit_per_minute, settings.max_in_flight)
 
     @app.errorhandler(ServiceNotReady)
     def _not_ready(exc: ServiceNotReady):

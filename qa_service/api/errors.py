@@ -11,11 +11,12 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -31,6 +32,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         response, status = error_response(exc.status, exc.code, exc.message)
+        response.headers.update(exc.headers)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="qa-service"'
         return response, status
