@@ -9,7 +9,6 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -21,31 +20,6 @@ def _post(url, payload):
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
-
-
-@pytest.fixture(scope="module")
-def server(built_index):
-    port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(built_index.index_dir)}
-    proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            pytest.fail("server exited: " + proc.stderr.read().decode()[-2000:])
-    else:
-        proc.kill()
-        pytest.fail("server did not become ready")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 def test_real_server_answers_with_citation(server):
