@@ -12,7 +12,7 @@ from flask import Flask, Request, request
 
 from qa_service.api.errors import ApiError
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 

@@ -12,6 +12,7 @@ from qa_service.api.access import register_access_control
 from qa_service.api.admission import register_admission
 from qa_service.api.errors import ApiError
 from qa_service.api.openai_compat import register_openai_routes, sse_answer
+from qa_service.api.openapi import openapi_document
 from qa_service.api.validation import json_object, query_request
 from embeddings.index_store import IndexStoreError
 from qa_service.service import QAService, ServiceNotReady
@@ -57,6 +58,12 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
             return jsonify({"status": "ready", "index_version": service.info()["index_version"]})
         return jsonify({"status": "not_ready", "error": {"code": "not_ready",
                                                           "message": service.load_error or "no index loaded"}}), 503
+
+    document = openapi_document(settings)
+
+    @app.get("/openapi.json")
+    def openapi():
+        return jsonify(document)
 
     @app.get("/v1/info")
     def info():

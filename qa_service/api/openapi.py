@@ -1,0 +1,113 @@
+"""The OpenAPI 3 description of the HTTP API, served at /openapi.json and checked by schemathesis."""
+from __future__ import annotations
+
+from typing import Any
+
+from qa_service.api.validation import TOP_K_MAX, TOP_K_MIN
+from qa_service.settings import Settings
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {400: "malformed body", 401: "missing or wrong API key", 403: "admin call from another host",
+            409: "the new index cannot be loaded", 413: "body too large", 415: "not JSON", 422: "invalid fields",
+            429: "rate limited", 502: "LLM failed", 503: "not ready or overloaded", 504: "LLM timed out"}
+    return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
+
+
+COMMON_ERRORS = (400, 401, 413, 415, 422, 429, 502, 503, 504)
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    text = {"type": "string", "minLength": 1, "maxLength": settings.max_question_chars, "pattern": r"\S"}
+    top_k = {"type": "integer", "minimum": TOP_K_MIN, "maximum": TOP_K_MAX, "default": settings.top_k}
+    passage = {"type": "object", "required": ["id", "doc", "title", "section", "text", "score"], "properties": {
+        "id": {"type": "string"}, "doc": {"type": "string"}, "title": {"type": "string"},
+        "section": {"type": "string"}, "text": {"type": "string"}, "score": {"type": "number"},
+        "scores": {"type": "object", "additionalProperties": {"type": "number"}},
+        "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
+        "start": {"type": "integer"}, "end": {"type": "integer"}}}
+    citation = {"allOf": [_ref("Passage"), {"type": "object", "required": ["ref", "quote"], "properties": {
+        "ref": {"type": "integer", "minimum": 1}, "quote": {"type": "string"}}}]}
+    answer = {"type": "object", "required": ["answer", "answerable", "citations", "generator"], "properties": {
+        "question": {"type": "string"}, "answer": {"type": "string"}, "answerable": {"type": "boolean"},
+        "citations": {"type": "array", "items": _ref("Citation")}, "confidence": {"type": "number"},
+        "generator": {"type": "string"}, "notice": {"type": "string"}}}
+    message = {"type": "object", "required": ["role", "content"], "properties": {
+        "role": {"type": "string", "enum": ["system", "user", "assistant"]}, "content": {"type": "string"}}}
+    chat_request = {"type": "object", "required": ["messages"], "properties": {
+        "model": {"type": "string"},
+        "messages": {"type": "array", "minItems": 1, "items": message,
+                     "description": "the last user message must hold text (not only whitespace)"},
+        "stream": {"type": "boolean", "default": False}, "temperature": {"type": "number"},
+        "max_tokens": {"type": "integer"}, "top_k": top_k}}
+    chat_completion = {"type": "object", "required": ["id", "object", "created", "model", "choices", "citations"],
+                       "properties": {
+                           "id": {"type": "string"}, "object": {"type": "string", "enum": ["chat.completion"]},
+                           "created": {"type": "integer"}, "model": {"type": "string"},
+                           "choices": {"type": "array", "items": {"type": "object", "required": ["index", "message"]}},
+                           "citations": {"type": "array", "items": _ref("Citation")},
+                           "answerable": {"type": "boolean"}, "question": {"type": "string"}}}
+    def events(payload: str) -> dict[str, Any]:
+        """SSE: every event's data is one JSON object (see the description), the last one is [DONE]."""
+        return {"text/event-stream": {"schema": {
+            "type": "object", "required": ["data"], "properties": {"data": {"type": "string", "minLength": 1}},
+            "description": f"data: {payload}; the stream ends with data: [DONE]"}}}
+
+    ask_events = events('{"type": "answer.delta", "text"} pieces, then {"type": "answer.done", ...Answer}')
+    chat_events = events('chat.completion.chunk objects; the last one carries citations')
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "qa-service", "version": "0.1.0",
+                 "description": "Answers with citations from Chinese policy documents."},
+        "paths": {
+            "/healthz": {"get": {"summary": "process alive", "responses": {"200": _json(
+                {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}, "alive")}}},
+            "/readyz": {"get": {"summary": "index loaded and usable", "responses": {
+                "200": _json({"type": "object", "required": ["status"]}, "ready"),
+                "503": _json({"type": "object", "required": ["status", "error"]}, "not ready")}}},
+            "/v1/info": {"get": {"summary": "model, retriever and index manifest", "responses": {
+                "200": _json({"type": "object"}, "configuration"), **_errors(401, 429, 503)}}},
+            "/v1/search": {"post": {
+                "summary": "retrieve passages",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["query"], "properties": {"query": text, "top_k": top_k}}}}},
+                "responses": {"200": _json({"type": "object", "required": ["results"], "properties": {
+                    "query": {"type": "string"}, "results": {"type": "array", "items": _ref("Passage")}}},
+                    "ranked passages"), **_errors(*COMMON_ERRORS)}}},
+            "/v1/ask": {"post": {
+                "summary": "answer a question with citations",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["question"], "properties": {
+                        "question": text, "top_k": top_k, "stream": {"type": "boolean", "default": False}}}}}},
+                "responses": {"200": {"description": "the answer (SSE events when stream is true)", "content": {
+                    "application/json": {"schema": _ref("Answer")}, **ask_events}}, **_errors(*COMMON_ERRORS)}}},
+            "/v1/models": {"get": {"summary": "the model id of the OpenAI-compatible API", "responses": {
+                "200": _json({"type": "object", "required": ["object", "data"]}, "models"), **_errors(401, 429, 503)}}},
+            "/v1/chat/completions": {"post": {
+                "summary": "OpenAI-compatible chat completions",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": chat_request}}},
+                "responses": {"200": {"description": "chat.completion (SSE chat.completion.chunk when stream)",
+                                      "content": {"application/json": {"schema": chat_completion}, **chat_events}},
+                              **_errors(*COMMON_ERRORS)}}},
+            "/admin/reload": {"post": {"summary": "load the index's current version", "responses": {
+                "200": _json({"type": "object", "required": ["status", "index_version"]}, "reloaded"),
+                **_errors(401, 403, 409, 429, 503)}}},
+        },
+        "components": {
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "Passage": passage, "Citation": citation, "Answer": answer,
+            },
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
