@@ -1,0 +1,62 @@
+"""Property tests: any Unicode input is handled, no text is lost, offsets map back to the source."""
+import unicodedata
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from documents import ChineseChunker, ChunkingConfig, clean, detect_headings, line_at
+from documents.models import SourceDocument
+
+CORPUS_LINES = ["一、基础条件", "（一）企业基本情况", "中国移动通信集团公司是按照国家电信体制改革的总体部署，于 2000 年组建",
+                "成立的中央企业。", "12", "1.加快 5G 网络建设。", "第十二条 云计算服务安全评估结果有效期 3年。",
+                "   ", "工 业 和 信 息 化 部", "‚中国移动‛", "http://www.example.com/x"]
+text_lines = st.lists(st.one_of(st.sampled_from(CORPUS_LINES), st.text(max_size=60)), max_size=40)
+
+
+def _source(text: str) -> SourceDocument:
+    return SourceDocument(path="p.txt", name="p.txt", text=text, encoding="utf-8", sha256="0" * 64)
+
+
+def _letters(text: str) -> str:
+    """What the evaluation compares: no whitespace, no punctuation."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=400))
+def test_any_unicode_is_cleaned_without_error(text):
+    cleaned = clean(_source(text))
+    assert isinstance(cleaned.text, str)
+    n_lines = text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+    for offset in range(0, len(cleaned.text), 7):
+        assert 1 <= line_at(cleaned, offset) <= n_lines
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_lines)
+def test_cleaning_is_idempotent_in_content(lines):
+    once = clean(_source("\n\n".join(lines)))
+    twice = clean(_source(once.text))
+    assert _letters(twice.text) == _letters(once.text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_lines, st.sampled_from([(64, 16), (120, 40), (320, 80)]))
+def test_chunks_cover_the_text_exactly_and_map_back(lines, sizes):
+    cleaned = clean(_source("\n".join(lines)))
+    if not cleaned.text.strip():
+        return
+    import dataclasses
+
+    cleaned = dataclasses.replace(cleaned, headings=detect_headings(cleaned))
+    chunks = ChineseChunker(ChunkingConfig(chunk_tokens=sizes[0], overlap_tokens=sizes[1])).chunk(cleaned)
+    assert chunks or not _letters(cleaned.text)
+    covered = [False] * len(cleaned.text)
+    for chunk in chunks:
+        assert chunk.text == cleaned.text[chunk.start:chunk.end]  # offsets are exact
+        assert chunk.line_start == line_at(cleaned, chunk.start) and chunk.line_end >= chunk.line_start
+        for i in range(chunk.start, chunk.end):
+            covered[i] = True
+    lost = "".join(c for c, seen in zip(cleaned.text, covered) if not seen)
+    assert _letters(lost) == ""  # nothing but whitespace/punctuation is left out of every chunk
