@@ -38,19 +38,21 @@ KEEP_PREVIOUS_VERSIONS = 1
 
 
 class IndexStoreError(RuntimeError):
-    """Base for index problems; messages say what to do."""
+    """Base for index problems; messages say what to do (for operators: they name paths)."""
+
+    public_reason = "the index cannot be used"
 
 
 class IndexNotFound(IndexStoreError):
-    pass
+    public_reason = "no index has been built; build it with `qa ingest`"
 
 
 class IndexCorrupted(IndexStoreError):
-    pass
+    public_reason = "the index is damaged (a file is missing or fails its checksum); rebuild it with `qa ingest`"
 
 
 class IndexMismatch(IndexStoreError):
-    pass
+    public_reason = "the index was built with another model or settings; rebuild it with `qa ingest`"
 
 
 @dataclass(frozen=True)

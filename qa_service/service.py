@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 class ServiceNotReady(RuntimeError):
-    """No usable index is loaded; the message says why and what to do."""
+    """No usable index is loaded; the message says why and what to do, without server paths."""
 
 
 def build_encoder(settings: Settings) -> TextEncoder:
@@ -76,7 +76,7 @@ class QAService:
         self.settings = settings
         self._encoder = encoder
         self._components: _Components | None = None
-        self.load_error: str | None = None
+        self.load_error: str | None = None  # for clients: no paths
         self._lock = threading.Lock()
 
     @classmethod
@@ -88,7 +88,7 @@ class QAService:
         except IndexStoreError as exc:
             if strict:
                 raise
-            service.load_error = str(exc)
+            service.load_error = exc.public_reason
             log.error("index not loaded: %s", exc)
         return service
 

@@ -94,7 +94,9 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
         try:
             service.load()
         except IndexStoreError as exc:
-            raise ApiError(409, "reload_failed", f"{exc}; still serving {before or 'nothing'}") from None
+            log.error("reload failed (request %s): %s", g.get("request_id"), exc)
+            raise ApiError(409, "reload_failed",
+                           f"{exc.public_reason}; still serving {before or 'nothing'}") from None
         return jsonify({"status": "reloaded", "previous": before, "index_version": service.info()["index_version"]})
 
     register_openai_routes(app, service, settings)

@@ -56,7 +56,8 @@ def test_damaged_file_is_detected_by_checksum(built_index, tmp_path):
     with pytest.raises(IndexCorrupted, match="vectors.faiss"):
         load_index(copy)
     service = QAService.from_settings(built_index.with_overrides(index_dir=copy), strict=False)
-    assert not service.ready and "vectors.faiss" in service.load_error
+    assert not service.ready and "damaged" in service.load_error
+    assert str(copy) not in service.load_error  # clients never see server paths
 
 
 def test_truncated_chunk_store_is_detected(built_index, tmp_path):
@@ -98,3 +99,25 @@ def test_interrupted_ingest_leaves_previous_index_in_service(built_index, small_
     assert (copy / CURRENT_FILE).read_text().strip() == before_version
     if sig == signal.SIGINT:
         assert not list(copy.glob(".tmp-v-*"))
+
+
+def test_killing_ingest_at_random_points_never_damages_the_index(built_index, small_corpus, tmp_path):
+    """SIGKILL at seeded random moments of a whole run (start-up, chunking, embedding, writing)."""
+    import random
+
+    copy = _copy_index(built_index.index_dir, tmp_path / "idx")
+    rng = random.Random(20261121)
+    env = {**os.environ, "QA_INDEX_DIR": str(copy)}
+    outcomes = []
+    for attempt in range(4):
+        env["QA_EMBEDDING_CACHE"] = str(tmp_path / f"cache-{attempt}.sqlite")  # fresh: it really embeds
+        proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet"],
+                                stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(0.2, 14.0))
+        finished = proc.poll() is not None
+        proc.kill()
+        proc.wait(timeout=60)
+        outcomes.append("finished" if finished else "killed")
+        loaded = load_index(copy)  # always loadable, checksums included
+        assert len(loaded.chunks) == loaded.manifest.chunk_count == len(loaded.vectors)
+    assert "killed" in outcomes

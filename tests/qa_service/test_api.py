@@ -98,6 +98,7 @@ def test_not_ready_service_answers_503(base_settings, tmp_path):
     assert client.get("/healthz").status_code == 200
     err = client.get("/readyz")
     assert err.status_code == 503 and "qa ingest" in err.get_json()["error"]["message"]
+    assert str(tmp_path) not in err.get_data(as_text=True)  # no server path reaches a client
     _error(client.post("/v1/ask", json={"question": "海淀区有多少所高等院校？"}), 503, "not_ready")
 
 
@@ -116,3 +117,8 @@ def test_ask_streams_server_sent_events(client):
     assert done["type"] == "answer.done" and "33" in done["answer"] and done["citations"]
     assert "".join(e["text"] for e in parsed[:-1]) == done["answer"]
     _error(client.post("/v1/ask", json={"question": "海淀区", "stream": "yes"}), 422, "invalid_type")
+
+
+def test_twenty_megabyte_body_is_refused_before_it_is_read(client):
+    body = b'{"question": "' + b"x" * (20 * 1024 * 1024) + b'"}'
+    _error(client.post("/v1/ask", data=body, content_type="application/json"), 413, "payload_too_large")
