@@ -13,7 +13,7 @@ from qa_service.api.admission import register_admission
 from qa_service.api.errors import ApiError
 from qa_service.api.openai_compat import register_openai_routes, sse_answer
 from qa_service.api.openapi import openapi_document
-from qa_service.api.validation import json_object, query_request
+from qa_service.api.validation import json_object, query_request, stream_field
 from embeddings.index_store import IndexStoreError
 from qa_service.service import QAService, ServiceNotReady
 from qa_service.settings import Settings
@@ -79,10 +79,7 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
     def ask():
         body = json_object(request)
         req = query_request(body, "question", settings.top_k, settings.max_question_chars)
-        stream = body.get("stream", False)
-        if not isinstance(stream, bool):
-            raise ApiError(422, "invalid_type", "'stream' must be a boolean")
-        if stream:
+        if stream_field(body):
             return sse_answer(req.text, service.ask_stream(req.text, req.top_k))
         answer = service.ask(req.text, req.top_k)
         return jsonify({"question": req.text, **answer.to_dict()})

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from flask import Flask, Response, jsonify, request, stream_with_context
 
 from qa_service.api.errors import ApiError
-from qa_service.api.validation import TOP_K_MAX, TOP_K_MIN, json_object
+from qa_service.api.validation import json_object, stream_field, top_k_field
 from qa_service.conversation.question_rewriter import Turn
 from qa_service.service import QAService
 from qa_service.settings import Settings
@@ -59,17 +59,11 @@ def _conversation(body: dict[str, Any], max_chars: int) -> tuple[list[Turn], str
 
 
 def _options(body: dict[str, Any], default_top_k: int) -> tuple[bool, int]:
-    stream = body.get("stream", False)
-    if not isinstance(stream, bool):
-        raise ApiError(422, "invalid_type", "'stream' must be a boolean")
     for name in ("temperature", "max_tokens"):
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ApiError(422, "invalid_type", f"'{name}' must be a number")
-    top_k = body.get("top_k", default_top_k)
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not TOP_K_MIN <= top_k <= TOP_K_MAX:
-        raise ApiError(422, "invalid_type", f"'top_k' must be an integer between {TOP_K_MIN} and {TOP_K_MAX}")
-    return stream, top_k
+    return stream_field(body), top_k_field(body, default_top_k)
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:

@@ -49,9 +49,20 @@ def query_request(body: dict[str, Any], field: str, default_top_k: int, max_char
         raise ApiError(422, "empty_field", f"'{field}' must not be empty")
     if len(value) > max_chars:
         raise ApiError(422, "too_long", f"'{field}' is longer than {max_chars} characters")
-    top_k = body.get("top_k", default_top_k)
+    return QueryRequest(value.strip(), top_k_field(body, default_top_k))
+
+
+def top_k_field(body: dict[str, Any], default: int) -> int:
+    top_k = body.get("top_k", default)
     if isinstance(top_k, bool) or not isinstance(top_k, int):
         raise ApiError(422, "invalid_type", "'top_k' must be an integer")
     if not TOP_K_MIN <= top_k <= TOP_K_MAX:
         raise ApiError(422, "out_of_range", f"'top_k' must be between {TOP_K_MIN} and {TOP_K_MAX}")
-    return QueryRequest(value.strip(), top_k)
+    return top_k
+
+
+def stream_field(body: dict[str, Any]) -> bool:
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise ApiError(422, "invalid_type", "'stream' must be a boolean")
+    return stream
