@@ -123,44 +123,50 @@ class ChineseChunker:
     def _pieces(self, text: str) -> list[tuple[int, int]]:
         """(start, end) offsets in `text` of the splitter's chunks, short ones grown forward."""
         spans: list[tuple[int, int]] = []
-        cursor = 0
         for piece in self._splitter.split_text(text):
-            at = self._locate(text, piece, cursor, spans[-1][1] if spans else None)
+            at = self._locate(text, piece, spans[-1] if spans else None)
             if at < 0:  # cannot happen for a stripped substring; keep going rather than lose text
                 logger.warning("chunk text not found in its section; searching from the start")
                 at = text.find(piece)
                 if at < 0:
                     continue
             spans.append((at, at + len(piece)))
-            cursor = at + 1
         return self._grow_short(text, spans)
 
-    @staticmethod
-    def _locate(text: str, piece: str, cursor: int, previous_end: int | None) -> int:
-        """Where the splitter's next piece lies. Repeated text (a paragraph printed twice) can match in
-        several places: the piece continues the previous one, so take the latest match that ends after
-        it and leaves nothing but whitespace uncovered between them."""
-        first = text.find(piece, cursor)
-        if previous_end is None or first < 0:
-            return first
-        best, at = -1, first
-        while at >= 0 and (at <= previous_end or not text[previous_end:at].strip()):
-            if at + len(piece) > previous_end:
-                best = at
+    def _locate(self, text: str, piece: str, previous: tuple[int, int] | None) -> int:
+        """Where the splitter's next piece lies.
+
+        Repeated text (a paragraph printed twice) can match in several places. The piece continues the
+        previous one: it starts after it, ends after it, shares at most the overlap with it and leaves
+        nothing but whitespace uncovered between them; the first match that does so is the one.
+        """
+        if previous is None:
+            return text.find(piece)
+        prev_start, prev_end = previous
+        at = text.find(piece, prev_start + 1)
+        while at >= 0 and (at <= prev_end or not text[prev_end:at].strip()):
+            if at + len(piece) > prev_end and (
+                    at >= prev_end or self.count_tokens(text[at:prev_end]) <= self.config.overlap_tokens):
+                return at
             at = text.find(piece, at + 1)
-        return best if best >= 0 else first
+        return text.find(piece, prev_start + 1)
 
     def _grow_short(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Let a short chunk followed by more text absorb following sentences up to the limit.
 
         The splitter leaves a heading line alone when the paragraph after it is too long to join
         whole ("三、优化升级数字基础设施" then 600 tokens); such a chunk is useless for retrieval.
-        It is extended to the last sentence boundary that fits; the next chunk stays, so the two
-        simply overlap.
+        It is extended to the last sentence boundary that fits, and the next chunk then starts later,
+        so that the two share no more than the configured overlap.
         """
         limit = self.config.chunk_tokens
         out: list[tuple[int, int]] = []
+        spans = list(spans)
         for i, (a, b) in enumerate(spans):
+            if out and a >= out[-1][0] and b <= out[-1][1]:
+                continue  # swallowed by the grown chunk before it
+            if out and a < out[-1][1]:
+                a = self._start_within_overlap(text, a, out[-1][1], b)
             if i + 1 < len(spans) and self.count_tokens(text[a:b]) < limit * SHORT_CHUNK_SHARE:
                 best = b
                 for m in _BOUNDARY.finditer(text, b, spans[i + 1][1]):
@@ -169,10 +175,26 @@ class ChineseChunker:
                         break
                     best = end
                 b = len(text[:best].rstrip())
-            if out and a >= out[-1][0] and b <= out[-1][1]:
-                continue  # swallowed by the grown chunk before it
             out.append((a, b))
         return out
+
+    def _start_within_overlap(self, text: str, start: int, previous_end: int, end: int) -> int:
+        """The earliest start at or after `start` (a sentence boundary if one serves) from which the text
+        shared with a chunk ending at `previous_end` fits the overlap budget."""
+        budget = self.config.overlap_tokens
+        if self.count_tokens(text[start:previous_end]) <= budget:
+            return start
+        for m in _BOUNDARY.finditer(text, start, previous_end):
+            if self.count_tokens(text[m.end():previous_end]) <= budget:
+                return m.end() + len(text[m.end():end]) - len(text[m.end():end].lstrip())
+        low, high = start, previous_end  # no boundary serves: the first character that does
+        while low < high:
+            mid = (low + high) // 2
+            if self.count_tokens(text[mid:previous_end]) <= budget:
+                high = mid
+            else:
+                low = mid + 1
+        return low
 
     def chunk(self, cleaned: CleanedDocument) -> list[Chunk]:
         """Chunks of one cleaned document, in text order."""

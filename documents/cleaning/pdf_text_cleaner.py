@@ -31,6 +31,8 @@ HEADING_LINE_RATIO = 0.85
 FULL_WIDTH_PERCENTILE = 0.9
 # Overprinted bold headings are only collapsed in documents where they clearly occur.
 MIN_BOLD_REPEAT_LINES = 5
+# Extra cleaning rounds on the output until it no longer changes (see `clean`).
+MAX_ROUNDS = 5
 _CLAUSE_STOP = re.compile(r"[。；：！？;:!?]")
 # A trailing bracket holding a date ends a document title in compilations:
 # "…的通知（国发〔2021〕29号）（国务院/2021年 12月 12日）".
@@ -94,17 +96,9 @@ def _joiner(prev: str, cur: str) -> str:
     return " " if is_ascii_alnum(prev[-1]) and is_ascii_alnum(cur[0]) else ""
 
 
-def clean(source: SourceDocument, *, rewrite_chars: bool = False) -> CleanedDocument:
-    """Cleaned text of `source`, one paragraph or heading per line, with line anchors.
-
-    `rewrite_chars` also fixes font-mapping character errors (臵 -> 置); it is off by default
-    because evidence quoted verbatim from the source may contain the wrong character.
-    """
-    raw_lines = _source_lines(source.text)
-    pages = page_number_lines(raw_lines)
-    dedupe_bold = count_bold_repeats(raw_lines) >= MIN_BOLD_REPEAT_LINES
-    if dedupe_bold:
-        logger.info("%s: collapsing bold headings printed four times", source.name)
+def _assemble(raw_lines: list[str], pages: set[int], dedupe_bold: bool,
+              rewrite_chars: bool) -> tuple[str, list[tuple[int, int]], int]:
+    """Repair kept lines and join them into paragraphs: (text, line anchors, debris lines dropped)."""
     kept: list[_Line] = []
     dropped_debris = 0
     for index, raw in enumerate(raw_lines):
@@ -132,12 +126,67 @@ def clean(source: SourceDocument, *, rewrite_chars: bool = False) -> CleanedDocu
         anchors.append((pos, line.number))
         parts.append(line.text)
         pos += len(line.text)
-    text = "".join(parts)
+    return "".join(parts), anchors, dropped_debris
+
+
+def clean(source: SourceDocument, *, rewrite_chars: bool = False) -> CleanedDocument:
+    """Cleaned text of `source`, one paragraph or heading per line, with line anchors.
+
+    `rewrite_chars` also fixes font-mapping character errors (臵 -> 置); it is off by default
+    because evidence quoted verbatim from the source may contain the wrong character.
+
+    Page-number and joining rules judge line widths against the document's typical width, and
+    joining changes both: a number kept beside a short heading can stand beside a full paragraph
+    once lines are joined. Cleaning the output again until nothing changes makes `clean`
+    idempotent in content; joins and removals only shrink the text, so this ends within a few rounds.
+    """
+    raw_lines = _source_lines(source.text)
+    dedupe_bold = count_bold_repeats(raw_lines) >= MIN_BOLD_REPEAT_LINES
+    if dedupe_bold:
+        logger.info("%s: collapsing bold headings printed four times", source.name)
+    cleaned = _clean_once(source.name, raw_lines, dedupe_bold, rewrite_chars)
+    for _ in range(MAX_ROUNDS):
+        again = _clean_once(source.name, _source_lines(cleaned.text), dedupe_bold, rewrite_chars)
+        if again.text == cleaned.text:
+            break
+        cleaned = CleanedDocument(name=again.name, title=again.title, text=again.text,
+                                  line_anchors=_compose_anchors(cleaned, again))
+    return cleaned
+
+
+def _compose_anchors(before: CleanedDocument, after: CleanedDocument) -> list[tuple[int, int]]:
+    """Anchors of `after` (cleaned from `before.text`) pointing at `before`'s source lines.
+
+    Each line of `before.text` reappears in `after` at its anchor, usually verbatim, so the source
+    anchors inside that line are carried over at the same distance from its start.
+    """
+    line_starts = [0]
+    for line in before.text.split("\n"):
+        line_starts.append(line_starts[-1] + len(line) + 1)
+    composed: list[tuple[int, int]] = []
+    bounds = [off for off, _ in after.line_anchors[1:]] + [len(after.text)]
+    for (offset, line), limit in zip(after.line_anchors, bounds):
+        start, end = line_starts[line - 1], line_starts[line] - 1
+        composed.append((offset, line_at(before, start)))
+        i = bisect.bisect_right(before.line_anchors, (start, float("inf")))
+        while i < len(before.line_anchors) and before.line_anchors[i][0] < end:
+            moved = offset + before.line_anchors[i][0] - start
+            if moved >= limit:
+                break
+            composed.append((moved, before.line_anchors[i][1]))
+            i += 1
+    return composed
+
+
+def _clean_once(name: str, raw_lines: list[str], dedupe_bold: bool, rewrite_chars: bool) -> CleanedDocument:
+    """One cleaning round; anchors point at (1-based) indices of `raw_lines`."""
+    pages = page_number_lines(raw_lines)
+    text, anchors, dropped_debris = _assemble(raw_lines, pages, dedupe_bold, rewrite_chars)
     logger.debug(
         "%s: %d source lines -> %d chars; %d page-number lines, %d debris lines dropped",
-        source.name, len(raw_lines), len(text), len(pages), dropped_debris,
+        name, len(raw_lines), len(text), len(pages), dropped_debris,
     )
-    return CleanedDocument(name=source.name, title=Path(source.name).stem, text=text, line_anchors=anchors)
+    return CleanedDocument(name=name, title=Path(name).stem, text=text, line_anchors=anchors)
 
 
 def line_at(cleaned: CleanedDocument, offset: int) -> int:

@@ -1,16 +1,20 @@
 """Property tests: any Unicode input is handled, no text is lost, offsets map back to the source."""
+import dataclasses
 import unicodedata
+from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from documents import ChineseChunker, ChunkingConfig, clean, detect_headings, line_at
+from documents.chunking.tokens import token_counter
+from documents.loaders import load_file
 from documents.models import SourceDocument
 
 CORPUS_LINES = ["一、基础条件", "（一）企业基本情况", "中国移动通信集团公司是按照国家电信体制改革的总体部署，于 2000 年组建",
                 "成立的中央企业。", "12", "1.加快 5G 网络建设。", "第十二条 云计算服务安全评估结果有效期 3年。",
                 "   ", "工 业 和 信 息 化 部", "‚中国移动‛", "http://www.example.com/x"]
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "data" / "corpus"
 text_lines = st.lists(st.one_of(st.sampled_from(CORPUS_LINES), st.text(max_size=60)), max_size=40)
 
 
@@ -34,13 +38,13 @@ def test_any_unicode_is_cleaned_without_error(text):
         assert 1 <= line_at(cleaned, offset) <= n_lines
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect: the mid-sentence page-number rule judges line widths, which cleaning changes, so a "
-    "second pass can drop a bare number line the first kept (e.g. '一、基础条件\\n12\\n（一）…\\n1.加快…')"))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text_lines)
-def test_cleaning_is_idempotent_in_content(lines):
-    once = clean(_source("\n\n".join(lines)))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_lines, st.sampled_from(["\n", "\n\n"]))
+# Found by hypothesis: a bare number kept beside a short heading stood beside a joined paragraph
+# on the second pass and was dropped then.
+@example(["一、基础条件", "12", "（一）企业基本情况", "1.加快 5G 网络建设。"], "\n")
+def test_cleaning_is_idempotent_in_content(lines, separator):
+    once = clean(_source(separator.join(lines)))
     twice = clean(_source(once.text))
     assert _letters(twice.text) == _letters(once.text)
 
@@ -51,8 +55,6 @@ def test_chunks_cover_the_text_exactly_and_map_back(lines, sizes):
     cleaned = clean(_source("\n".join(lines)))
     if not cleaned.text.strip():
         return
-    import dataclasses
-
     cleaned = dataclasses.replace(cleaned, headings=detect_headings(cleaned))
     chunks = ChineseChunker(ChunkingConfig(chunk_tokens=sizes[0], overlap_tokens=sizes[1])).chunk(cleaned)
     assert chunks or not _letters(cleaned.text)
@@ -64,3 +66,39 @@ def test_chunks_cover_the_text_exactly_and_map_back(lines, sizes):
             covered[i] = True
     lost = "".join(c for c, seen in zip(cleaned.text, covered) if not seen)
     assert _letters(lost) == ""  # nothing but whitespace/punctuation is left out of every chunk
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_lines, st.sampled_from([(64, 16), (120, 40), (320, 80)]))
+def test_no_text_is_repeated_beyond_the_overlap(lines, sizes):
+    """Consecutive chunks share at most the configured overlap; no chunk repeats an earlier one."""
+    cleaned = clean(_source("\n".join(lines)))
+    if not cleaned.text.strip():
+        return
+    config = ChunkingConfig(chunk_tokens=sizes[0], overlap_tokens=sizes[1])
+    chunks = ChineseChunker(config).chunk(dataclasses.replace(cleaned, headings=detect_headings(cleaned)))
+    count = token_counter(config.encoding)
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.start > before.start and after.end > before.end  # each chunk brings new text
+        shared = cleaned.text[after.start:before.end] if after.start < before.end else ""
+        assert count(shared) <= config.overlap_tokens, (before, after)
+
+
+def test_the_bundled_corpus_cleans_idempotently():
+    """The real documents, not only generated ones: a second cleaning pass loses no letter."""
+    for path in sorted(CORPUS_DIR.glob("*.txt")):
+        once = clean(load_file(path))
+        twice = clean(_source(once.text))
+        assert _letters(twice.text) == _letters(once.text), path.name
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_lines)
+def test_anchors_point_at_the_source_line_holding_the_character(lines):
+    """Also after the extra cleaning rounds, whose anchors are composed with the first round's."""
+    text = "\n".join(lines)
+    cleaned = clean(_source(text))
+    source_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for offset, line in cleaned.line_anchors:
+        if offset < len(cleaned.text) and _letters(cleaned.text[offset]):
+            assert _letters(cleaned.text[offset]) in _letters(source_lines[line - 1])
