@@ -4,21 +4,44 @@ Nothing here knows about vectors; `embeddings/` and `qa_service/` consume these 
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SECTION_SEPARATOR = " > "
 
 
+class HeadingLine(NamedTuple):
+    """A heading the file itself states (DOCX style, HTML h1-h6, Markdown #), by line of the loaded text.
+
+    Numbering patterns only guess at headings; these are known, so the pipeline places them through
+    the cleaner's line anchors and merges them with the detected ones.
+    """
+
+    line: int  # 1-based line of `SourceDocument.text` the heading stands on
+    level: int  # 0 = the document's title, 1 = top-level heading, 2 = below it ...
+    text: str
+
+
 @dataclass(frozen=True)
 class SourceDocument:
-    """A file as read from disk, decoded to text."""
+    """A file as read from disk or received as bytes, turned into text with one block per line."""
 
-    path: str  # path as given / found while walking
+    path: str  # path as given / found while walking (the name only, for uploads)
     name: str  # file name, used as the `doc` of every chunk
-    text: str  # decoded text, original line structure kept
-    encoding: str  # encoding the bytes were decoded from
+    text: str  # decoded or extracted text, original line structure kept where the format has lines
+    encoding: str  # encoding the bytes were decoded from ("binary" for PDF / DOCX)
     sha256: str  # hash of the raw bytes, for corpus fingerprints
+    format: str = "text"  # "text", "markdown", "html", "docx" or "pdf": which loader read it
+    # 1-based line of `text` on which each page starts (page 1 first); empty where there are no pages.
+    page_starts: tuple[int, ...] = ()
+    heading_lines: tuple[HeadingLine, ...] = ()  # headings the format states, in line order
+
+    def page_of(self, line: int) -> int | None:
+        """1-based page holding 1-based `line`, or None when the source has no pages."""
+        if not self.page_starts:
+            return None
+        return max(bisect.bisect_right(self.page_starts, line), 1)
 
 
 @dataclass(frozen=True)
@@ -60,10 +83,15 @@ class Chunk:
     end: int
     line_start: int  # 1-based line numbers in the original file
     line_end: int
+    # 1-based pages of the first and last line (PDF); None where the source has no pages. Not part of
+    # the id, so indexes of text files stay identical.
+    page: int | None = None
+    page_end: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Chunk":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        """Read a chunk dict; keys added since it was written (page, page_end) take their defaults."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})

@@ -1,4 +1,27 @@
-"""Reading files from disk into `SourceDocument`s."""
-from documents.loaders.text_loader import SUPPORTED_EXTENSIONS, decode_bytes, load_file, load_paths
+"""Reading files and uploaded bytes into `SourceDocument`s, one loader per format."""
+from documents.loaders.base import DocumentLoader
+from documents.loaders.files import (
+    REGISTRY,
+    SUPPORTED_EXTENSIONS,
+    LoadFailure,
+    OnError,
+    load_bytes,
+    load_file,
+    load_paths,
+)
+from documents.loaders.registry import LoaderRegistry, default_registry
+from documents.loaders.text_loader import decode_bytes
 
-__all__ = ["SUPPORTED_EXTENSIONS", "decode_bytes", "load_file", "load_paths"]
+__all__ = [
+    "REGISTRY",
+    "SUPPORTED_EXTENSIONS",
+    "DocumentLoader",
+    "LoadFailure",
+    "LoaderRegistry",
+    "OnError",
+    "decode_bytes",
+    "default_registry",
+    "load_bytes",
+    "load_file",
+    "load_paths",
+]

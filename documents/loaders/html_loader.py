@@ -1,0 +1,180 @@
+"""HTML pages via BeautifulSoup on lxml: the main text, headings h1-h6 as structure, tables as rows.
+
+Why BeautifulSoup with the lxml parser: lxml (BSD) is a fast, forgiving C parser for the broken
+markup of real CMS pages and is already required by python-docx; BeautifulSoup (MIT) gives a
+simple tree to prune and walk. Page chrome is dropped before walking: script, style, nav, aside,
+forms' controls, ARIA navigation/banner/contentinfo, and header/footer unless they sit inside an
+<article> or <main> (where a header holds the article's own title). When the page marks its
+content with <main> (or a single <article>) only that is read. Data tables become one line per
+row; layout tables (one column, or cells holding headings, lists or long text) are read as blocks.
+
+Encoding: a BOM wins, then the page's own <meta charset> (GB2312/GBK read as GB18030, their
+superset), then the text decoder's UTF-8 / GB18030 detection.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
+
+from documents.loaders.base import DocumentLoader
+from documents.loaders.inline_text import collapse_whitespace
+from documents.loaders.text_builder import TextBuilder
+from documents.loaders.text_loader import GB_FAMILY, decode_bytes, plausible
+from documents.models import SourceDocument
+
+logger = logging.getLogger(__name__)
+
+CELL_SEPARATOR = " | "
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_DROP = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "nav",
+         "aside", "button", "select", "textarea", "input", "head", "map"]
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+# A table whose cells hold headings, lists, nested tables or long text lays out the page (older
+# government sites put whole articles in a <td>); only a table of short cells holds data.
+_LAYOUT_CELL_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "article", "section"]
+LAYOUT_CELL_CHARS = 200
+_BLOCKS = frozenset({
+    "address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "div", "dl",
+    "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "html", "li", "main", "ol",
+    "p", "section", "summary", "ul", "br", "table", "tbody", "thead", "tfoot", "tr", "td", "th",
+})
+
+
+def decode_html(name: str, raw: bytes) -> tuple[str, str]:
+    """(text, encoding) of an HTML page, trusting its declared charset when that decodes cleanly."""
+    if not raw.startswith(_BOMS):
+        m = _META_CHARSET.search(raw[:4096])
+        if m:
+            declared = m.group(1).decode("ascii").lower().replace("-", "_")
+            codec = "gb18030" if declared in GB_FAMILY or declared in ("x_gbk", "gb_2312") else declared
+            try:
+                text = raw.decode(codec)
+                if plausible(text):
+                    return text, codec
+            except (LookupError, UnicodeDecodeError):
+                pass
+            logger.info("%s: declared charset %s does not decode the page; detecting", name, declared)
+    return decode_bytes(raw, name)
+
+
+def _block_text(tag: Tag) -> str:
+    """Text of an element as one line (inline elements' boundaries are soft breaks)."""
+    return collapse_whitespace(tag.get_text("\n"))
+
+
+def _is_layout_table(table: Tag) -> bool:
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    cells = [cell for tr in rows for cell in tr.find_all(["td", "th"], recursive=False)]
+    if all(len(tr.find_all(["td", "th"], recursive=False)) <= 1 for tr in rows):
+        return True
+    return any(cell.find(_LAYOUT_CELL_TAGS) is not None or len(_block_text(cell)) > LAYOUT_CELL_CHARS
+               for cell in cells)
+
+
+def _is_chrome(tag: Tag) -> bool:
+    if tag.name in ("header", "footer") and tag.find_parent(["article", "main"]) is None:
+        return True
+    if str(tag.get("role", "")).lower() in _CHROME_ROLES:
+        return True
+    return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
+
+
+def _prune(soup: BeautifulSoup) -> None:
+    for tag in soup.find_all(_DROP):
+        if not tag.decomposed:
+            tag.decompose()
+    for tag in soup.find_all(True):
+        if not tag.decomposed and _is_chrome(tag):
+            tag.decompose()
+
+
+def _content_root(soup: BeautifulSoup) -> Tag:
+    main = soup.find("main")
+    if main is not None:
+        return main
+    articles = soup.find_all("article")
+    if len(articles) == 1:
+        return articles[0]
+    return soup.body or soup
+
+
+class _Walker:
+    """Depth-first walk that writes one line per block, heading or table row."""
+
+    def __init__(self, builder: TextBuilder) -> None:
+        self.builder = builder
+        self.inline: list[str] = []
+
+    def flush(self) -> None:
+        self.builder.add_line(collapse_whitespace("".join(self.inline)))
+        self.inline = []
+
+    def table(self, table: Tag) -> None:
+        for caption in table.find_all("caption", recursive=False):
+            self.builder.add_line(_block_text(caption))
+        for tr in table.find_all("tr"):
+            if tr.find_parent("table") is not table:
+                continue  # a nested table's row: its text is already in the outer cell
+            cells = [_block_text(cell) for cell in tr.find_all(["td", "th"], recursive=False)]
+            if any(cells):
+                self.builder.add_line(CELL_SEPARATOR.join(cells))
+
+    def walk(self, node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if not isinstance(child, PreformattedString):  # comments, doctypes, CDATA
+                    self.inline.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name
+            if name in _HEADINGS:
+                self.flush()
+                self.builder.add_heading(_block_text(child), _HEADINGS[name])
+            elif name == "table" and not _is_layout_table(child):
+                self.flush()
+                self.table(child)
+            elif name == "pre":
+                self.flush()
+                for line in child.get_text().split("\n"):
+                    self.builder.add_line(line)
+            elif name in _BLOCKS:
+                self.flush()
+                self.walk(child)
+                self.flush()
+            else:
+                self.walk(child)
+
+
+class HtmlLoader(DocumentLoader):
+    """Saved web pages (.html, .htm)."""
+
+    extensions = (".html", ".htm")
+    format = "html"
+
+    def load_bytes(self, name: str, raw: bytes) -> SourceDocument:
+        text, encoding = decode_html(name, raw)
+        soup = BeautifulSoup(text, "lxml")
+        _prune(soup)
+        builder = TextBuilder()
+        walker = _Walker(builder)
+        walker.walk(_content_root(soup))
+        walker.flush()
+        return builder.build(name, raw, self.format, encoding)
+
+
+def fragment_lines(html: str) -> list[str]:
+    """Text lines of an HTML fragment (raw HTML blocks inside Markdown), chrome pruned."""
+    soup = BeautifulSoup(html, "lxml")
+    _prune(soup)
+    builder = TextBuilder()
+    walker = _Walker(builder)
+    walker.walk(soup)
+    walker.flush()
+    return [line for line in builder.lines if line.strip()]

@@ -1,0 +1,89 @@
+"""Extension -> loader dispatch. A new format is a new loader file plus one line in `default_registry`."""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from documents.errors import EmptyDocument, UnsupportedFileType
+from documents.loaders.base import DocumentLoader, base_name
+from documents.loaders.docx_loader import DocxLoader
+from documents.loaders.html_loader import HtmlLoader
+from documents.loaders.markdown_loader import MarkdownLoader
+from documents.loaders.pdf_loader import PdfLoader
+from documents.loaders.text_loader import TextLoader
+from documents.models import SourceDocument
+
+logger = logging.getLogger(__name__)
+
+# Formats people often try, with what to do instead.
+_HINTS = {
+    ".doc": "save it as .docx",
+    ".wps": "save it as .docx",
+    ".rtf": "save it as .docx",
+    ".xls": "export the sheet as .docx or .pdf",
+    ".xlsx": "export the sheet as .docx or .pdf",
+    ".ppt": "export it as .pdf",
+    ".pptx": "export it as .pdf",
+    ".ofd": "export it as .pdf",
+}
+
+
+def extension_of(name: str) -> str:
+    """Lower-case extension with its dot, '' when the name has none."""
+    last = base_name(name)
+    dot = last.rfind(".")
+    return last[dot:].lower() if dot > 0 else ""
+
+
+class LoaderRegistry:
+    """Loaders by extension; `load_bytes` is the single entry point for files and uploads."""
+
+    def __init__(self, loaders: Iterable[DocumentLoader] = ()) -> None:
+        self._by_extension: dict[str, DocumentLoader] = {}
+        for loader in loaders:
+            self.register(loader)
+
+    def register(self, loader: DocumentLoader) -> None:
+        for ext in loader.extensions:
+            if ext in self._by_extension:
+                logger.info("loader %s replaces %s for %s", type(loader).__name__,
+                            type(self._by_extension[ext]).__name__, ext)
+            self._by_extension[ext] = loader
+
+    @property
+    def extensions(self) -> frozenset[str]:
+        return frozenset(self._by_extension)
+
+    def supports(self, name: str) -> bool:
+        return extension_of(name) in self._by_extension
+
+    def loader_for(self, name: str) -> DocumentLoader:
+        ext = extension_of(name)
+        loader = self._by_extension.get(ext)
+        if loader is None:
+            hint = f"; {_HINTS[ext]}" if ext in _HINTS else ""
+            raise UnsupportedFileType(
+                f"{name}: unsupported file type {ext or '(none)'!r}; expected one of {sorted(self._by_extension)}{hint}"
+            )
+        return loader
+
+    def load_bytes(self, name: str, raw: bytes) -> SourceDocument:
+        """The document in `raw`, read by the loader of `name`'s extension; never touches the filesystem.
+
+        Raises `UnsupportedFileType` (unknown extension), `EmptyDocument` (no bytes, or no text),
+        `CorruptDocument`, `EncryptedDocument`, `ScannedPdf` or `UndecodableFile`, each naming `name`.
+        """
+        loader = self.loader_for(name)
+        if not raw:
+            raise EmptyDocument(f"{name}: empty file (0 bytes)")
+        doc = loader.load_bytes(name, raw)
+        if not doc.text.strip():
+            raise EmptyDocument(f"{name}: the file holds no text")
+        logger.debug("%s: %s, %d lines, %d pages, %d stated headings", name, doc.format,
+                     doc.text.count("\n") + 1, len(doc.page_starts), len(doc.heading_lines))
+        return doc
+
+
+def default_registry() -> LoaderRegistry:
+    """Every format we read: text, Markdown, HTML, Word .docx and PDF."""
+    return LoaderRegistry([TextLoader(), MarkdownLoader(), HtmlLoader(), DocxLoader(), PdfLoader()])
