@@ -1,7 +1,8 @@
 """Access control: optional bearer API keys, and who may reload the index.
 
 Keys are compared with hmac.compare_digest against every configured key (no early exit), so timing
-reveals neither a key nor which one matched. Health checks stay open for load balancers. Without keys,
+reveals neither a key nor which one matched. Health checks stay open for load balancers, and so does the
+question page with its assets (it holds no data, and it is where a user types the key). Without keys,
 the admin endpoints answer only requests from the loopback interface.
 """
 from __future__ import annotations
@@ -14,6 +15,12 @@ from qa_service.api.errors import ApiError
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
+PAGE_PATHS = frozenset({"/"})
+PAGE_ASSET_PREFIX = "/web/"
+
+
+def is_page(path: str) -> bool:
+    return path in PAGE_PATHS or path.startswith(PAGE_ASSET_PREFIX)
 
 
 def presented_key(req: Request) -> str | None:
@@ -33,7 +40,7 @@ def key_matches(presented: str, keys: tuple[str, ...]) -> bool:
 def register_access_control(app: Flask, keys: tuple[str, ...]) -> None:
     @app.before_request
     def _require_key() -> None:
-        if request.path in OPEN_PATHS:
+        if request.path in OPEN_PATHS or is_page(request.path):
             return
         if keys:
             presented = presented_key(request)

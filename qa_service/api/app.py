@@ -28,6 +28,7 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese stays readable in responses
     app.json.sort_keys = False
     register_error_handlers(app)
+    from qa_service.api.web_page import register_web_page; register_web_page(app)  # the page at /
 
     @app.before_request
     def _start() -> None:
