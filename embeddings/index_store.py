@@ -67,6 +67,7 @@ class IndexManifest:
     package_version: str
     lexical: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    embedding_variant: str = "torch-fp32"  # encoder backend-precision; older indexes were all torch fp32
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -107,6 +107,12 @@ def cmd_fetch_model(args: argparse.Namespace) -> int:
     settings = _settings(args)
     path = resolve_model_path(settings.embedding_model, settings.model_cache_dir)
     log.info("embedding model %s: %s", settings.embedding_model, path)
+    if settings.embedding_backend == "openvino":  # export (or re-export when stale) ahead of serving
+        from embeddings.model_export import ensure_export_for_model
+
+        export = ensure_export_for_model(settings.embedding_model, settings.model_cache_dir,
+                                         settings.embedding_precision, settings.corpus_dir, check_calibration=True)
+        log.info("OpenVINO %s export: %s", settings.embedding_precision, export)
     return 0
 
 
@@ -181,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", dest="api_key", help="bearer key (default: the first of QA_API_KEYS)")
     p.set_defaults(func=cmd_reload)
 
-    p = sub.add_parser("fetch-model", help="fetch and verify the embedding model (cached)")
+    p = sub.add_parser("fetch-model", help="fetch and verify the embedding model, and export it for "
+                       "QA_EMBEDDING_BACKEND=openvino (cached)")
     p.add_argument("--model", help="embedding model (default: QA_EMBEDDING_MODEL or m3e-small)")
     p.set_defaults(func=cmd_fetch_model)
 

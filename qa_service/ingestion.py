@@ -57,6 +57,7 @@ class IngestionService:
     def _expected_manifest_fields(self, fingerprint: str) -> dict:
         return {
             "model": self.settings.embedding_model,
+            "embedding_variant": self.settings.embedding_variant,
             "chunking": {**self._pipeline.config.to_dict(), "indexed_text": self.settings.indexed_text + "-v1",
                          **({"cleaning": "none"} if self.settings.cleaning == "none" else {})},
             "corpus_fingerprint": fingerprint,

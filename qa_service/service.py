@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.sentence_transformer_encoder import SentenceTransformerEncoder
+from embeddings.encoders.vector_space import vector_space_id
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
@@ -33,6 +34,15 @@ class ServiceNotReady(RuntimeError):
 
 
 def build_encoder(settings: Settings) -> TextEncoder:
+    """The encoder for QA_EMBEDDING_BACKEND / QA_EMBEDDING_PRECISION; an OpenVINO export is made once if missing."""
+    if settings.embedding_backend == "openvino":
+        from embeddings.encoders.openvino_encoder import OpenVINOEncoder
+        from embeddings.model_export import ensure_export_for_model
+
+        export = ensure_export_for_model(settings.embedding_model, settings.model_cache_dir,
+                                         settings.embedding_precision, settings.corpus_dir)
+        return OpenVINOEncoder(export, vector_space_id(settings.embedding_model, settings.embedding_variant),
+                               batch_size=settings.embedding_batch_size, threads=settings.torch_threads)
     return SentenceTransformerEncoder(settings.embedding_model, settings.model_cache_dir,
                                       batch_size=settings.embedding_batch_size, torch_threads=settings.torch_threads)
 
@@ -46,6 +56,13 @@ def check_compatible(index: LoadedIndex, settings: Settings) -> None:
             f"index at {where} was built with embedding model {manifest.model!r} but QA_EMBEDDING_MODEL is "
             f"{settings.embedding_model!r}: rebuild it with `qa ingest --index {where}` or set "
             f"QA_EMBEDDING_MODEL={manifest.model}")
+    if manifest.embedding_variant != settings.embedding_variant:
+        backend, _, precision = manifest.embedding_variant.partition("-")
+        raise IndexMismatch(
+            f"index at {where} was built with embedding backend {manifest.embedding_variant!r} but "
+            f"QA_EMBEDDING_BACKEND / QA_EMBEDDING_PRECISION give {settings.embedding_variant!r} (their vectors "
+            f"differ slightly and must not be mixed): rebuild it with `qa ingest --index {where}` or set "
+            f"QA_EMBEDDING_BACKEND={backend} QA_EMBEDDING_PRECISION={precision}")
     expected = {"chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens}
     built = {k: manifest.chunking.get(k) for k in expected}
     if built != expected:

@@ -15,6 +15,8 @@ DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 RETRIEVERS = ("bm25", "dense", "hybrid")
 RERANKERS = ("sentence-evidence", "none")
 INDEXED_TEXTS = ("title-section-text", "text")
+EMBEDDING_BACKENDS = ("torch", "openvino")
+EMBEDDING_PRECISIONS = ("fp32", "int8")
 
 
 class SettingsError(ValueError):
@@ -30,6 +32,10 @@ class Settings:
     embedding_model: str = "m3e-small"
     model_cache_dir: Path = Path(os.path.expanduser("~")) / ".cache" / "qa-service" / "models"
     embedding_batch_size: int = 16
+    # How the encoder runs: "torch" (reference) or "openvino" (exported IR, see embeddings/model_export.py);
+    # "int8" is OpenVINO static quantisation. Vectors of different variants are never mixed in one index.
+    embedding_backend: str = "torch"
+    embedding_precision: str = "fp32"
     # Passage vectors by model and text hash, so re-ingesting unchanged text embeds nothing. "off" disables it.
     embedding_cache: str = str(Path(os.path.expanduser("~")) / ".cache" / "qa-service" / "embeddings.sqlite")
     retriever: str = "hybrid"
@@ -92,6 +98,11 @@ class Settings:
         return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
 
     @property
+    def embedding_variant(self) -> str:
+        """Backend and precision as one name ("torch-fp32"), recorded in index manifests."""
+        return f"{self.embedding_backend}-{self.embedding_precision}"
+
+    @property
     def api_key_list(self) -> tuple[str, ...]:
         return tuple(k.strip() for k in self.api_keys.split(",") if k.strip())
 
@@ -103,6 +114,9 @@ class Settings:
         for name, (low, high) in _RANGES.items():
             if not low <= getattr(self, name) <= high:
                 raise SettingsError(f"QA_{name.upper()} must be between {low} and {high}")
+        if self.embedding_backend == "torch" and self.embedding_precision != "fp32":
+            raise SettingsError("QA_EMBEDDING_PRECISION=int8 needs QA_EMBEDDING_BACKEND=openvino "
+                                "(the torch backend runs fp32 only)")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
 
@@ -113,6 +127,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "indexed_text": INDEXED_TEXTS,
     "cleaning": ("pdf", "none"),
     "bm25_tokenizer": ("search", "precise"),
+    "embedding_backend": EMBEDDING_BACKENDS,
+    "embedding_precision": EMBEDDING_PRECISIONS,
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "chunk_tokens": (32, 8192),
