@@ -14,6 +14,7 @@ from qa_service.api.errors import ApiError
 from qa_service.api.openai_compat import register_openai_routes, sse_answer
 from qa_service.api.openapi import openapi_document
 from qa_service.api.validation import json_object, query_request, stream_field
+from qa_service.api.web_page import register_web_page
 from embeddings.index_store import IndexStoreError
 from qa_service.service import QAService, ServiceNotReady
 from qa_service.settings import Settings
@@ -28,7 +29,7 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese stays readable in responses
     app.json.sort_keys = False
     register_error_handlers(app)
-    from qa_service.api.web_page import register_web_page; register_web_page(app)  # the page at /
+    register_web_page(app)  # the question page at /
 
     @app.before_request
     def _start() -> None:
