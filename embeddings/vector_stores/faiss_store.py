@@ -1,4 +1,11 @@
-"""Exact inner-product search with FAISS (vectors are normalised, so this is cosine)."""
+"""Exact inner-product search with FAISS (vectors are normalised, so this is cosine).
+
+`load(..., mmap=True)` maps the file instead of reading it into private memory (FAISS's
+IO_FLAG_MMAP_IFC, zero-copy for flat, HNSW and IVF-flat indexes): the pages are shared file-backed
+memory, so N server workers on one machine hold one copy of the vectors in the page cache, not N.
+A mapped store is read-only (FAISS cannot grow a viewed array); index versions are written to new
+directories and never rewritten in place, which is what makes mapping them safe.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,12 +18,20 @@ from embeddings.vector_stores.base import VectorStore
 FILE_NAME = "vectors.faiss"
 
 
+def read_faiss_index(path: Path, mmap: bool = False) -> "faiss.Index":
+    """Read a FAISS file into memory, or map it read-only (shared, file-backed pages) when `mmap`."""
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
+
+
 class FaissFlatStore(VectorStore):
-    def __init__(self, dimension: int, index: "faiss.Index | None" = None) -> None:
+    def __init__(self, dimension: int, index: "faiss.Index | None" = None, read_only: bool = False) -> None:
         self.dimension = dimension
         self._index = index if index is not None else faiss.IndexFlatIP(dimension)
+        self.read_only = read_only  # True when the index's arrays are a view of a mapped file
 
     def add(self, vectors: np.ndarray) -> None:
+        if self.read_only:
+            raise ValueError("this vector store is memory-mapped read-only: build a new index version to add vectors")
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
             raise ValueError(f"expected vectors of shape (n, {self.dimension}), got {vectors.shape}")
@@ -45,8 +60,11 @@ class FaissFlatStore(VectorStore):
         return [FILE_NAME]
 
     @classmethod
-    def load(cls, directory: Path, dimension: int) -> "FaissFlatStore":
-        index = faiss.read_index(str(directory / FILE_NAME))
+    def load(cls, directory: Path, dimension: int, mmap: bool = False) -> "FaissFlatStore":
+        """Open `directory`'s vectors; `mmap` maps them read-only and shared instead of copying them."""
+        index = read_faiss_index(directory / FILE_NAME, mmap=mmap)
         if index.d != dimension:
             raise ValueError(f"{FILE_NAME} holds {index.d}-dimensional vectors, the manifest says {dimension}")
-        return cls(dimension, index)
+        store = cls(dimension, index)
+        store.read_only = mmap
+        return store

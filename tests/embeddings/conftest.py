@@ -1,0 +1,26 @@
+"""Real corpus excerpt chunks and their real m3e-small vectors, made once for the store and encoder tests."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from documents.models import Chunk
+from documents.pipeline import DocumentPipeline
+
+
+@pytest.fixture(scope="session")
+def excerpt_chunks(small_corpus) -> list[Chunk]:
+    """The chunks of the two excerpt documents (中国电科 plan, 海淀区 section), as ingest makes them."""
+    return DocumentPipeline().run([small_corpus]).chunks
+
+
+@pytest.fixture(scope="session")
+def excerpt_texts(excerpt_chunks) -> list[str]:
+    from qa_service.ingestion import indexable_text
+
+    return [indexable_text(c) for c in excerpt_chunks]
+
+
+@pytest.fixture(scope="session")
+def excerpt_vectors(encoder, excerpt_texts) -> np.ndarray:
+    return encoder.encode_documents(excerpt_texts)
