@@ -1,0 +1,102 @@
+"""Passage embedding spread over a Ray cluster (pip install .[distributed]).
+
+`encode_documents` runs the texts through `ray.data` with an actor pool: each actor builds the configured
+encoder once (from a picklable factory, e.g. `functools.partial(build_encoder, settings)`) and embeds
+batches; rows carry their position, so the vectors come back in input order whatever actor finished
+first. Queries are few and latency-bound, so `encode_query` runs on the local encoder.
+
+Ray is joined at `address` (a setting, else the RAY_ADDRESS environment variable Ray reads itself), or
+started locally on this machine when neither is set. On a real cluster the worker nodes need this
+package (same version, `.[distributed]`) and the model folder in their model cache, or a `runtime_env`.
+Wrapping this encoder in `CachedEncoder` sends only passages not embedded before to the cluster.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from embeddings.encoders.base import TextEncoder
+
+log = logging.getLogger(__name__)
+
+EncoderFactory = Callable[[], TextEncoder]
+
+
+class _EmbedBatches:
+    """The actor: one encoder per actor process, reused for every batch it is given."""
+
+    def __init__(self, factory: EncoderFactory) -> None:
+        self._encoder = factory()
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        vectors = self._encoder.encode_documents([str(t) for t in batch["text"]])
+        return {"position": np.asarray(batch["position"], dtype=np.int64), "vector": vectors}
+
+
+class RayEncoder(TextEncoder):
+    def __init__(self, factory: EncoderFactory, local: TextEncoder, address: str = "", actors: int = 2,
+                 batch_size: int = 64, cpus_per_actor: float = 1.0, runtime_env: dict[str, Any] | None = None,
+                 min_texts: int = 0) -> None:
+        """`local` is the same encoder built here (queries, model id, dimension); `factory` builds it in
+        each actor. Fewer than `min_texts` passages are embedded locally (starting actors costs seconds)."""
+        if actors < 1 or batch_size < 1 or cpus_per_actor <= 0:
+            raise ValueError("actors and batch_size must be >= 1 and cpus_per_actor > 0")
+        self._factory = factory
+        self._local = local
+        self.model_id = local.model_id
+        self.dimension = local.dimension
+        self.address = address
+        self.actors = actors
+        self.batch_size = batch_size
+        self.cpus_per_actor = cpus_per_actor
+        self.runtime_env = runtime_env
+        self.min_texts = min_texts
+        self._started_ray = False
+
+    def _ensure_ray(self) -> Any:
+        import ray
+
+        if not ray.is_initialized():
+            address = self.address or os.environ.get("RAY_ADDRESS") or None
+            log.info("Ray: %s", f"joining the cluster at {address}" if address else "starting a local instance")
+            ray.init(address=address, runtime_env=self.runtime_env, include_dashboard=False,
+                     log_to_driver=False, logging_level=logging.WARNING)
+            self._started_ray = True
+        return ray
+
+    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        if len(texts) < max(self.min_texts, 1):
+            return self._local.encode_documents(texts, show_progress=show_progress)
+        ray = self._ensure_ray()
+        ray.data.DataContext.get_current().enable_progress_bars = show_progress
+        items = [{"position": i, "text": t} for i, t in enumerate(texts)]
+        dataset = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // self.batch_size,
+                                                                            self.actors * 4)))
+        embedded = dataset.map_batches(
+            _EmbedBatches, fn_constructor_args=(self._factory,), batch_size=self.batch_size,
+            batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=self.actors),
+            num_cpus=self.cpus_per_actor)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        seen = np.zeros(len(texts), dtype=bool)
+        for batch in embedded.iter_batches(batch_format="numpy", batch_size=None):
+            positions = np.asarray(batch["position"], dtype=np.int64)
+            out[positions] = np.asarray(batch["vector"], dtype=np.float32)
+            seen[positions] = True
+        if not seen.all():
+            raise RuntimeError(f"Ray returned {int(seen.sum())} of {len(texts)} passage vectors")
+        log.info("embedded %d passages on Ray with %d actors", len(texts), self.actors)
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._local.encode_query(text)
+
+    def close(self) -> None:
+        """Disconnect from Ray: a local instance this encoder started stops, a joined cluster runs on."""
+        if self._started_ray:
+            import ray
+
+            ray.shutdown()
+            self._started_ray = False
