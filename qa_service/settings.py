@@ -17,6 +17,8 @@ RERANKERS = ("sentence-evidence", "none")
 INDEXED_TEXTS = ("title-section-text", "text")
 EMBEDDING_BACKENDS = ("torch", "openvino")
 EMBEDDING_PRECISIONS = ("fp32", "int8")
+VECTOR_STORES = ("faiss", "milvus")
+INGEST_EMBEDDINGS = ("local", "ray")
 
 
 class SettingsError(ValueError):
@@ -72,6 +74,17 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_question_chars: int = 2000
     torch_threads: int = 0  # 0 = library default
+    # Beyond one machine (docs/deployment.md; declared, not yet wired into ingest and serving):
+    # where vectors live: "faiss" in the index directory, or "milvus" (pip install .[milvus]) at milvus_uri.
+    vector_store: str = "faiss"
+    vector_mmap: bool = False  # map vectors.faiss read-only and shared: N workers hold one copy, not N
+    milvus_uri: str = str(PROJECT_ROOT / "var" / "milvus.db")  # a local .db runs Milvus Lite; http://host:19530
+    milvus_token: str = ""  # "user:password" or an API key, for a Milvus server
+    milvus_db: str = ""  # Milvus database name; empty = the server's default
+    milvus_collection: str = "qa_chunks"
+    ingest_embedding: str = "local"  # "ray" embeds passages on Ray (pip install .[distributed])
+    ray_address: str = ""  # a Ray cluster to join ("ray://head:10001", "auto"); empty = RAY_ADDRESS or a local one
+    ray_actors: int = 2  # encoder actors in the Ray pool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -117,6 +130,10 @@ class Settings:
         if self.embedding_backend == "torch" and self.embedding_precision != "fp32":
             raise SettingsError("QA_EMBEDDING_PRECISION=int8 needs QA_EMBEDDING_BACKEND=openvino "
                                 "(the torch backend runs fp32 only)")
+        if self.vector_store == "milvus" and not self.milvus_uri.startswith(("http://", "https://")) \
+                and not self.milvus_uri.endswith(".db"):
+            raise SettingsError("QA_MILVUS_URI must be a local file ending in .db (Milvus Lite) or "
+                                "http(s)://host:port (a Milvus server)")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
 
@@ -129,6 +146,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "bm25_tokenizer": ("search", "precise"),
     "embedding_backend": EMBEDDING_BACKENDS,
     "embedding_precision": EMBEDDING_PRECISIONS,
+    "vector_store": VECTOR_STORES,
+    "ingest_embedding": INGEST_EMBEDDINGS,
 }
 _RANGES: dict[str, tuple[float, float]] = {
     "chunk_tokens": (32, 8192),
@@ -148,6 +167,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_in_flight": (0, 100_000),
     "llm_max_retries": (0, 10),
     "llm_context_tokens": (100, 1_000_000),
+    "ray_actors": (1, 4096),
 }
 
 
