@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from embeddings.lexical.chinese_tokenizer import STOP_WORDS
 from embeddings.vector_stores.keyed_base import KeyedVectorStore, ScoredId, check_batch
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,12 @@ MAX_DOC_BYTES = 1024
 MAX_TEXT_BYTES = 65535  # Milvus's VARCHAR limit
 WRITE_BATCH = 256  # rows per insert RPC (a 512-d float vector is 2 KB on the wire)
 READ_BATCH = 1000  # ids per get RPC
-# Milvus's jieba tokenizer (search mode, as the local BM25 index); Milvus Lite has no "chinese" analyzer type.
-JIEBA_ANALYZER: dict[str, Any] = {"tokenizer": "jieba"}
+# Punctuation jieba emits as tokens: the local tokenizer drops it, Milvus Lite has no filter for it but "stop".
+_PUNCTUATION = frozenset("，。、；：？！“”‘’（）《》【】〔〕—…·,.;:?!\"'()[]<>-/%")
+# Milvus's jieba tokenizer (search mode, as the local BM25 index) dropping the local index's stop words and
+# punctuation, so both rank alike. Milvus Lite has no "chinese" analyzer type and no cnalphanumonly filter.
+JIEBA_ANALYZER: dict[str, Any] = {
+    "tokenizer": "jieba", "filter": [{"type": "stop", "stop_words": sorted(STOP_WORDS | _PUNCTUATION)}]}
 
 
 def quote(value: str) -> str:
@@ -45,7 +50,8 @@ def _fits(value: str, limit: int, what: str) -> None:
 class MilvusVectorStore(KeyedVectorStore):
     def __init__(self, uri: str, dimension: int, collection: str = "qa_chunks", token: str = "",
                  db_name: str = "", full_text: bool = False, index_type: str = "FLAT",
-                 index_params: dict[str, Any] | None = None, search_params: dict[str, Any] | None = None) -> None:
+                 index_params: dict[str, Any] | None = None, search_params: dict[str, Any] | None = None,
+                 analyzer_params: dict[str, Any] | None = None) -> None:
         """Open (creating if missing) `collection` at `uri`; refuse one whose dimension or fields differ."""
         from pymilvus import MilvusClient
 
@@ -56,6 +62,7 @@ class MilvusVectorStore(KeyedVectorStore):
         self.collection = collection
         self.full_text = full_text
         self._search_params = dict(search_params or {})
+        self._analyzer = analyzer_params or JIEBA_ANALYZER
         options: dict[str, Any] = {"uri": uri}
         if token:
             options["token"] = token
@@ -64,6 +71,7 @@ class MilvusVectorStore(KeyedVectorStore):
         self._client = MilvusClient(**options)
         if self._client.has_collection(collection):
             self._check_existing()
+            self._client.load_collection(collection)  # a reopened collection starts released (unsearchable)
         else:
             self._create(index_type, index_params or {})
 
@@ -79,7 +87,7 @@ class MilvusVectorStore(KeyedVectorStore):
         indexes.add_index(field_name=DOC_FIELD, index_type="INVERTED")  # delete by document without a scan
         if self.full_text:
             schema.add_field(TEXT_FIELD, DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
-                             analyzer_params=JIEBA_ANALYZER)
+                             analyzer_params=self._analyzer)
             schema.add_field(SPARSE_FIELD, DataType.SPARSE_FLOAT_VECTOR)
             schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
                                          input_field_names=[TEXT_FIELD], output_field_names=[SPARSE_FIELD]))
@@ -123,6 +131,13 @@ class MilvusVectorStore(KeyedVectorStore):
                     row[TEXT_FIELD] = texts[i]
                 rows.append(row)
             self._client.upsert(self.collection, rows)
+        self.flush()
+
+    def flush(self) -> None:
+        """Seal what was just written. Milvus Lite otherwise rebuilds the unsealed rows' index at every search
+        (measured on the full corpus: 830 ms a query unsealed, 26 ms sealed); on a server it turns one `add`
+        call into one sealed segment, so add in bulk, not row by row."""
+        self._client.flush(self.collection)
 
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
         docs = sorted(set(doc_ids))

@@ -213,3 +213,19 @@ def test_milvus_document_ids_with_quotes_are_deleted_exactly(milvus_file):
         assert [h.chunk_id for h in store.search(np.eye(4, dtype=np.float32)[2], 3)] == ["z"]
     finally:
         store.close()
+
+
+@needs_milvus
+def test_milvus_collection_reopened_is_searchable(milvus_file):
+    """A collection opened again (another process, a restart) starts released in Milvus: the store loads it."""
+    from embeddings.vector_stores.milvus_store import MilvusVectorStore
+
+    first = MilvusVectorStore(str(milvus_file), 4, collection="reopened")
+    first.add(["x", "y"], ["d", "d"], np.eye(4, dtype=np.float32)[:2])
+    first._client.release_collection("reopened")  # what a fresh process finds
+    first.close()
+    again = MilvusVectorStore(str(milvus_file), 4, collection="reopened")
+    try:
+        assert len(again) == 2 and again.search(np.eye(4, dtype=np.float32)[1], 1)[0].chunk_id == "y"
+    finally:
+        again.close()
