@@ -1,0 +1,41 @@
+"""Approximate inner-product search over an HNSW graph (FAISS IndexHNSWFlat), for large indexes.
+
+Exact search costs one dot product per row; above a few hundred thousand rows that dominates a query
+(see docs/performance.md). The graph keeps the full vectors (no compression), so `similarities` stays
+exact and hybrid fusion rescoring is unchanged; only which rows come back as candidates is approximate.
+Build parameters are stored in the FAISS file; efSearch is set per query, never below top_k.
+"""
+from __future__ import annotations
+
+import faiss
+import numpy as np
+
+from embeddings.vector_stores.faiss_store import FaissFlatStore
+
+DEFAULT_M = 32  # graph neighbours per node: more = better recall, more memory and build time
+DEFAULT_EF_CONSTRUCTION = 64
+DEFAULT_EF_SEARCH = 128  # candidates explored per query (raised to top_k when that is larger)
+
+
+class FaissHNSWStore(FaissFlatStore):
+    kind = "hnsw"
+
+    def __init__(self, dimension: int, index: "faiss.Index | None" = None, m: int = DEFAULT_M,
+                 ef_construction: int = DEFAULT_EF_CONSTRUCTION, ef_search: int = DEFAULT_EF_SEARCH) -> None:
+        if index is None:
+            index = faiss.IndexHNSWFlat(dimension, m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = ef_construction
+        elif not isinstance(index, faiss.IndexHNSWFlat):
+            raise ValueError(f"expected an HNSW index, got {type(index).__name__}")
+        super().__init__(dimension, index)
+        self.ef_search = ef_search
+
+    def search(self, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self) == 0 or top_k <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        k = min(top_k, len(self))
+        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))
+        scores, rows = self._index.search(q, k, params=params)
+        keep = rows[0] >= 0
+        return scores[0][keep], rows[0][keep]
