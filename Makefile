@@ -12,11 +12,13 @@ STAMP  := $(VENV)/.installed
 setup: $(STAMP)
 
 # torch is installed first and pinned to the CPU build; an unpinned torch would pull CUDA wheels.
+# The openvino extra (encoder backend, int8 export) pulls neither torch nor another transformers.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,openvino]'
+	$(BIN)/opt_in_out --opt_out >/dev/null  # no usage telemetry from the OpenVINO export tools
 	touch $(STAMP)
 
 model: $(STAMP)

@@ -107,11 +107,11 @@ def cmd_fetch_model(args: argparse.Namespace) -> int:
     settings = _settings(args)
     path = resolve_model_path(settings.embedding_model, settings.model_cache_dir)
     log.info("embedding model %s: %s", settings.embedding_model, path)
-    if settings.embedding_backend == "openvino":  # export (or re-export when stale) ahead of serving
+    if settings.embedding_backend == "openvino":  # export once (again only when stale) ahead of serving
         from embeddings.model_export import ensure_export_for_model
 
         export = ensure_export_for_model(settings.embedding_model, settings.model_cache_dir,
-                                         settings.embedding_precision, settings.corpus_dir, check_calibration=True)
+                                         settings.embedding_precision, settings.corpus_dir)
         log.info("OpenVINO %s export: %s", settings.embedding_precision, export)
     return 0
 

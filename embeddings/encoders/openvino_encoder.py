@@ -43,7 +43,7 @@ class OpenVINOEncoder(TextEncoder):
         self._pad_id = record.pad_token_id
         self._local = threading.local()
         self._batch_size = batch_size
-        self.model_id = model_id
+        self.model_id = f"{model_id}#{record.tag}"  # cached vectors of an earlier export are not reused
         self.precision = record.precision
         self.dimension = record.dimension
         self.max_seq_length = record.max_seq_length
