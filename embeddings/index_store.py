@@ -6,7 +6,9 @@ Layout of an index directory:
     DIR/v-<stamp>/         one complete version: manifest.json, chunks.jsonl, vectors.faiss, bm25/
 
 A version is written in full (and fsynced) under a temporary name before CURRENT is switched to it,
-so a crash or Ctrl-C during ingest leaves the previous version in service and untouched.
+so a crash or Ctrl-C during ingest leaves the previous version in service and untouched. Writers
+serialise on `embeddings.index_lock.writer_lock`; readers never lock: they follow CURRENT, and a
+server notices a new version by the stat of CURRENT (`pointer_stamp`).
 """
 from __future__ import annotations
 
@@ -21,12 +23,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 from documents.models import Chunk
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
-from embeddings.vector_stores.faiss_store import FaissFlatStore
+from embeddings.vector_stores.faiss_store import FILE_NAME as VECTORS_FILE, FaissFlatStore
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,16 @@ class IndexManifest:
     def from_dict(cls, data: dict[str, Any]) -> "IndexManifest":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
+
+
+@dataclass
+class StoredVersion:
+    """A version's chunks and raw vectors (row i belongs to chunk i), without the search structures."""
+
+    directory: Path
+    manifest: IndexManifest
+    chunks: list[Chunk]
+    vectors: np.ndarray  # (len(chunks), dimension) float32
 
 
 @dataclass
@@ -183,8 +196,7 @@ def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25:
     return final
 
 
-def load_index(index_dir: Path, verify_checksums: bool = True) -> LoadedIndex:
-    """Load the active version; raise IndexNotFound / IndexCorrupted with what to do."""
+def _verified_version(index_dir: Path, verify_checksums: bool = True) -> tuple[Path, IndexManifest]:
     version = current_version_dir(index_dir)
     if version is None or not version.is_dir():
         raise IndexNotFound(f"no index at {index_dir}; build it with `qa ingest data/corpus --index {index_dir}`")
@@ -199,18 +211,73 @@ def load_index(index_dir: Path, verify_checksums: bool = True) -> LoadedIndex:
             if not path.exists() or _sha256(path) != expected:
                 raise IndexCorrupted(f"{path} is missing or damaged (checksum mismatch); rebuild with "
                                      f"`qa ingest --index {index_dir}`")
+    return version, manifest
+
+
+def _read_chunks(version: Path) -> list[Chunk]:
+    with open(version / CHUNKS_FILE, encoding="utf-8") as fh:
+        return [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
+
+
+def _check_counts(version: Path, index_dir: Path, chunks: int, vectors: int, manifest: IndexManifest) -> None:
+    if not chunks == vectors == manifest.chunk_count:
+        raise IndexCorrupted(f"index at {version} is inconsistent ({chunks} chunks, {vectors} vectors, "
+                             f"manifest says {manifest.chunk_count}); rebuild with `qa ingest --index {index_dir}`")
+
+
+def load_index(index_dir: Path, verify_checksums: bool = True) -> LoadedIndex:
+    """Load the active version; raise IndexNotFound / IndexCorrupted with what to do."""
+    version, manifest = _verified_version(index_dir, verify_checksums)
     try:
-        with open(version / CHUNKS_FILE, encoding="utf-8") as fh:
-            chunks = [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
+        chunks = _read_chunks(version)
         vectors = FaissFlatStore.load(version, manifest.dimension)
         bm25 = BM25Index.load(version, len(chunks))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be loaded ({exc}); rebuild with "
                              f"`qa ingest --index {index_dir}`") from exc
-    if not len(chunks) == len(vectors) == manifest.chunk_count:
-        raise IndexCorrupted(f"index at {version} is inconsistent ({len(chunks)} chunks, {len(vectors)} vectors, "
-                             f"manifest says {manifest.chunk_count}); rebuild with `qa ingest --index {index_dir}`")
+    _check_counts(version, index_dir, len(chunks), len(vectors), manifest)
     return LoadedIndex(directory=version, manifest=manifest, chunks=chunks, vectors=vectors, bm25=bm25)
+
+
+def read_version(index_dir: Path) -> StoredVersion:
+    """The active version's chunks and vectors, checksums verified, to carry unchanged documents over."""
+    version, manifest = _verified_version(index_dir)
+    try:
+        chunks = _read_chunks(version)
+        vectors = _all_vectors(faiss.read_index(str(version / VECTORS_FILE)))
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexCorrupted(f"index at {version} cannot be read ({exc}); rebuild with "
+                             f"`qa ingest --rebuild --index {index_dir}`") from exc
+    _check_counts(version, index_dir, len(chunks), int(vectors.shape[0]), manifest)
+    return StoredVersion(version, manifest, chunks, np.asarray(vectors, dtype=np.float32))
+
+
+def _all_vectors(store: "faiss.Index") -> np.ndarray:
+    """Every stored vector, row for row (inverted-file indexes need their direct map first)."""
+    if store.ntotal == 0:
+        return np.zeros((0, store.d), dtype=np.float32)
+    try:
+        return store.reconstruct_n(0, store.ntotal)
+    except RuntimeError:
+        ivf = faiss.try_extract_index_ivf(store)
+        if ivf is None:
+            raise
+        ivf.make_direct_map()
+        return store.reconstruct_n(0, store.ntotal)
+
+
+def pointer_stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """Identity of the CURRENT pointer (inode, mtime, size): it changes with every new version. None: no index."""
+    try:
+        st = os.stat(index_dir / CURRENT_FILE)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def version_dirs(index_dir: Path) -> list[Path]:
+    """Every complete version directory present (the current one and those kept for readers)."""
+    return sorted(p for p in index_dir.glob("v-*") if p.is_dir())
 
 
 def lexical_manifest(tokenizer: ChineseTokenizer) -> dict[str, Any]:

@@ -29,23 +29,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from qa_service.ingestion import IngestionService
+    """Sync the index with the given files and folders (exit status: see qa_service.document_commands)."""
+    from qa_service.document_commands import ingest
 
-    settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
-    service = IngestionService(settings)
-    if args.if_stale and service.is_current(paths):
-        log.info("index at %s is up to date; nothing to do", settings.index_dir)
-        return 0
-    try:
-        report = service.run(paths, show_progress=not args.quiet)
-    except KeyboardInterrupt:
-        log.error("interrupted: the previous index at %s is unchanged", settings.index_dir)
-        return 130
-    log.info("indexed %d documents, %d chunks into %s (%s) in %.1f s: load+clean+chunk %.1f s, embed %.1f s, "
-             "index %.1f s", report.documents, report.chunks, settings.index_dir, report.index_version,
-             report.total_seconds, report.load_clean_chunk_seconds, report.embed_seconds, report.index_seconds)
-    return 0
+    return ingest(args, _settings(args))
 
 
 def _service(args: argparse.Namespace):
@@ -160,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders (default: the bundled corpus)")
     common(p, retriever=False)
     p.add_argument("--if-stale", action="store_true", help="do nothing when the index is already up to date")
+    p.add_argument("--rebuild", action="store_true", help="process every document again instead of carrying "
+                   "unchanged ones over (the embedding cache still applies)")
+    p.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
@@ -186,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="server base URL (default: http://QA_HOST:QA_PORT)")
     p.add_argument("--api-key", dest="api_key", help="bearer key (default: the first of QA_API_KEYS)")
     p.set_defaults(func=cmd_reload)
+
+    from qa_service import document_commands
+
+    document_commands.register(sub, common, _settings)
 
     p = sub.add_parser("fetch-model", help="fetch and verify the embedding model, and export it for "
                        "QA_EMBEDDING_BACKEND=openvino (cached)")

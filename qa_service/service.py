@@ -153,6 +153,11 @@ class QAService:
     def ready(self) -> bool:
         return self._components is not None
 
+    @property
+    def encoder(self) -> TextEncoder | None:
+        """The encoder queries use; uploads embed with it too, so a process loads the model once."""
+        return self._encoder
+
     def _require(self) -> _Components:
         components = self._components
         if components is None:

@@ -71,7 +71,12 @@ class Settings:
     max_in_flight: int = 64  # concurrent requests beyond which the service answers 503 at once; 0 = no bound  # the model id the OpenAI-compatible API reports
     host: str = "127.0.0.1"
     port: int = 8000
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = 1_000_000  # JSON request bodies
+    # Largest document accepted: an upload (POST /v1/documents, `qa docs add`) or a file of `qa ingest`.
+    max_upload_bytes: int = 20_000_000
+    # Serving processes load a new index version (an upload, a deletion, `qa ingest`) before their next
+    # request, noticed by a stat of DIR/CURRENT; false: only on POST /admin/reload.
+    auto_reload: bool = True
     max_question_chars: int = 2000
     torch_threads: int = 0  # 0 = library default
     # Beyond one machine (docs/deployment.md; declared, not yet wired into ingest and serving):
@@ -161,6 +166,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "answer_min_dense": (-1.0, 1.0),
     "embedding_batch_size": (1, 4096),
     "max_body_bytes": (1024, 1 << 31),
+    "max_upload_bytes": (1024, 1 << 31),
     "max_question_chars": (1, 1_000_000),
     "llm_timeout": (0.1, 3600.0),
     "rate_limit_per_minute": (0, 1_000_000),

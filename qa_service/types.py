@@ -17,12 +17,16 @@ class Passage:
 
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk
-        return {
+        data: dict[str, Any] = {
             "id": c.id, "doc": c.doc, "title": c.title, "section": c.section, "text": c.text,
             "score": round(float(self.score), 6),
             "scores": {k: round(float(v), 6) for k, v in self.component_scores.items()},
             "line_start": c.line_start, "line_end": c.line_end, "start": c.start, "end": c.end,
         }
+        if c.page is not None:  # sources with pages (PDF): 1-based pages the passage starts and ends on
+            data["page"] = c.page
+            data["page_end"] = c.page_end if c.page_end is not None else c.page
+        return data
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Keys are compared with hmac.compare_digest against every configured key (no early exit), so timing
 reveals neither a key nor which one matched. Health checks stay open for load balancers, and so does the
 question page with its assets (it holds no data, and it is where a user types the key). Without keys,
-the admin endpoints answer only requests from the loopback interface.
+the admin endpoints and document uploads and deletions answer only requests from the loopback interface.
 """
 from __future__ import annotations
 
@@ -37,6 +37,21 @@ def key_matches(presented: str, keys: tuple[str, ...]) -> bool:
     return matched
 
 
+DOCUMENTS_PATH = "/v1/documents"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def changes_documents(req: Request) -> bool:
+    """An upload or deletion: same rule as the admin endpoints."""
+    return (req.path == DOCUMENTS_PATH or req.path.startswith(DOCUMENTS_PATH + "/")) and req.method not in READ_METHODS
+
+
+def may_write(req: Request, keys: tuple[str, ...]) -> bool:
+    """Whether this caller may upload and delete documents (or reload): with keys, any caller that got past
+    the key check; without keys, loopback callers only."""
+    return bool(keys) or req.remote_addr in LOOPBACK
+
+
 def register_access_control(app: Flask, keys: tuple[str, ...]) -> None:
     @app.before_request
     def _require_key() -> None:
@@ -48,3 +63,6 @@ def register_access_control(app: Flask, keys: tuple[str, ...]) -> None:
                 raise ApiError(401, "unauthorized", "a valid API key is required (Authorization: Bearer <key>)")
         elif request.path.startswith("/admin/") and request.remote_addr not in LOOPBACK:
             raise ApiError(403, "forbidden", "admin endpoints need QA_API_KEYS to be set when called from another host")
+        elif changes_documents(request) and request.remote_addr not in LOOPBACK:
+            raise ApiError(403, "forbidden", "uploading and deleting documents needs QA_API_KEYS to be set when "
+                                             "called from another host")

@@ -10,6 +10,7 @@ from flask import Flask, g, jsonify, request
 from qa_service.api.errors import error_response, register_error_handlers
 from qa_service.api.access import register_access_control
 from qa_service.api.admission import register_admission
+from qa_service.api.documents_routes import public_info, register_document_routes
 from qa_service.api.errors import ApiError
 from qa_service.api.openai_compat import register_openai_routes, sse_answer
 from qa_service.api.openapi import openapi_document
@@ -69,7 +70,7 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
 
     @app.get("/v1/info")
     def info():
-        return jsonify(service.info())
+        return jsonify(public_info(service.info(), settings))
 
     @app.post("/v1/search")
     def search():
@@ -99,4 +100,5 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
         return jsonify({"status": "reloaded", "previous": before, "index_version": service.info()["index_version"]})
 
     register_openai_routes(app, service, settings)
+    register_document_routes(app, service, settings)  # also keeps the service on the index's current version
     return app

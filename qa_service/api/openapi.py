@@ -16,13 +16,53 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    text = {400: "malformed body", 401: "missing or wrong API key", 403: "admin call from another host",
-            409: "the new index cannot be loaded", 413: "body too large", 415: "not JSON", 422: "invalid fields",
+    text = {400: "malformed body", 401: "missing or wrong API key",
+            403: "admin call or document change from another host without keys", 404: "no such document",
+            409: "the index cannot be loaded or changed", 413: "body or file too large",
+            415: "not JSON, or an unsupported file type", 422: "invalid fields, or a file that cannot be read",
             429: "rate limited", 502: "LLM failed", 503: "not ready or overloaded", 504: "LLM timed out"}
     return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
 
 
 COMMON_ERRORS = (400, 401, 413, 415, 422, 429, 502, 503, 504)
+
+
+DOCUMENT = {"type": "object", "required": ["id", "name", "chunks", "added_at"], "properties": {
+    "id": {"type": "string"}, "name": {"type": "string"},
+    "origin": {"type": "string", "enum": ["folder", "upload"]}, "format": {"type": "string"},
+    "pages": {"type": "integer", "minimum": 1, "nullable": True}, "chunks": {"type": "integer", "minimum": 0},
+    "size": {"type": "integer", "minimum": 0, "nullable": True}, "sha256": {"type": "string"},
+    "added_at": {"type": "string"}, "updated_at": {"type": "string"},
+    "status": {"type": "string", "enum": ["added", "updated", "unchanged"]}}}
+
+
+def document_paths(settings: Settings) -> dict[str, Any]:
+    """GET/POST /v1/documents and DELETE /v1/documents/{doc_id}."""
+    listing = {"type": "object", "required": ["documents", "uploads"], "properties": {
+        "documents": {"type": "array", "items": _ref("Document")},
+        "uploads": {"type": "boolean", "description": "whether this caller may upload and delete"},
+        "index_version": {"type": "string", "nullable": True}, "max_upload_bytes": {"type": "integer"},
+        "accepted_types": {"type": "array", "items": {"type": "string"}}}}
+    upload = {"type": "object", "required": ["file"], "properties": {"file": {
+        "type": "string", "format": "binary",
+        "description": f"the document (.txt .md .html .docx .pdf), at most {settings.max_upload_bytes} bytes; "
+                       "its file name (sanitised) becomes the document name, and a file of the same name replaces it"}}}
+    return {
+        "/v1/documents": {
+            "get": {"summary": "the indexed documents", "responses": {
+                "200": _json(listing, "documents"), **_errors(401, 429, 503)}},
+            "post": {
+                "summary": "add (or replace) a document; it answers questions once this returns",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
+                "responses": {"201": _json(_ref("Document"), "added"),
+                              "200": _json(_ref("Document"), "replaced a document of the same name, or unchanged"),
+                              **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503)}}},
+        "/v1/documents/{doc_id}": {"delete": {
+            "summary": "remove a document; it no longer answers once this returns",
+            "parameters": [{"name": "doc_id", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}],
+            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 409, 429, 503)}}},
+    }
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
@@ -33,7 +73,9 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "section": {"type": "string"}, "text": {"type": "string"}, "score": {"type": "number"},
         "scores": {"type": "object", "additionalProperties": {"type": "number"}},
         "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
-        "start": {"type": "integer"}, "end": {"type": "integer"}}}
+        "start": {"type": "integer"}, "end": {"type": "integer"},
+        "page": {"type": "integer", "minimum": 1, "description": "1-based page the passage starts on (PDF)"},
+        "page_end": {"type": "integer", "minimum": 1, "description": "1-based page the passage ends on (PDF)"}}}
     citation = {"allOf": [_ref("Passage"), {"type": "object", "required": ["ref", "quote"], "properties": {
         "ref": {"type": "integer", "minimum": 1}, "quote": {"type": "string"}}}]}
     answer = {"type": "object", "required": ["answer", "answerable", "citations", "generator"], "properties": {
@@ -97,6 +139,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "responses": {"200": {"description": "chat.completion (SSE chat.completion.chunk when stream)",
                                       "content": {"application/json": {"schema": chat_completion}, **chat_events}},
                               **_errors(*COMMON_ERRORS)}}},
+            **document_paths(settings),
             "/admin/reload": {"post": {"summary": "load the index's current version", "responses": {
                 "200": _json({"type": "object", "required": ["status", "index_version"]}, "reloaded"),
                 **_errors(401, 403, 409, 429, 503)}}},
@@ -106,7 +149,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-                "Passage": passage, "Citation": citation, "Answer": answer,
+                "Passage": passage, "Citation": citation, "Answer": answer, "Document": DOCUMENT,
             },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },

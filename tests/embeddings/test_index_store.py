@@ -73,9 +73,11 @@ def test_interrupted_ingest_leaves_previous_index_in_service(built_index, small_
     copy = _copy_index(built_index.index_dir, tmp_path / "idx")
     before = read_manifest(copy)
     before_version = current_version_dir(copy).name
-    # A fresh embedding cache: the run must really be embedding when it is interrupted.
+    # A fresh embedding cache and --rebuild (an unchanged corpus is otherwise carried over): it must really
+    # be embedding when it is interrupted.
     env = {**os.environ, "QA_INDEX_DIR": str(copy), "QA_EMBEDDING_CACHE": str(tmp_path / "fresh.sqlite")}
-    proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet",
+                             "--rebuild"],
                             stderr=subprocess.PIPE, text=True, env=env)
     # Wait until embedding has started, then interrupt mid-way.
     started = False
@@ -111,8 +113,8 @@ def test_killing_ingest_at_random_points_never_damages_the_index(built_index, sm
     outcomes = []
     for attempt in range(4):
         env["QA_EMBEDDING_CACHE"] = str(tmp_path / f"cache-{attempt}.sqlite")  # fresh: it really embeds
-        proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet"],
-                                stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet",
+                                 "--rebuild"], stderr=subprocess.DEVNULL, env=env)
         time.sleep(rng.uniform(0.2, 14.0))
         finished = proc.poll() is not None
         proc.kill()

@@ -1,0 +1,157 @@
+"""Document management over HTTP: GET/POST /v1/documents, DELETE /v1/documents/<id>.
+
+A thin face over DocumentService. Uploads are multipart/form-data with the file in the field `file`,
+limited by QA_MAX_UPLOAD_BYTES (the JSON body limit QA_MAX_BODY_BYTES still applies everywhere
+else); every refusal is a JSON error naming the file. Writes need a key when QA_API_KEYS is set, and
+come from loopback otherwise (see access.py). The serving process loads the new version before it
+answers, and other workers notice it before their next request (IndexWatcher).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import unquote
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from embeddings.index_lock import IndexBusy
+from embeddings.index_store import IndexStoreError
+from qa_service.api.access import may_write
+from qa_service.api.errors import ApiError
+from qa_service.document_records import DocumentRecord
+from qa_service.document_service import (ADDED, DocumentNotFound, DocumentRejected, DocumentService,
+                                         KnowledgeBaseConflict)
+from qa_service.index_watcher import IndexWatcher
+from qa_service.service import QAService
+from qa_service.settings import Settings
+from qa_service.upload_store import safe_file_name
+
+log = logging.getLogger(__name__)
+
+FILE_FIELD = "file"
+MULTIPART_SLACK = 64 * 1024  # part headers and boundaries around the file
+LOCK_TIMEOUT_SECONDS = 60.0  # an upload waits this long for another writer (e.g. `qa ingest`) to finish
+_STATUS = {"file_too_large": 413, "unsupported_file_type": 415}  # other refusals of a file: 422
+_FILENAME = re.compile(rb'filename\*?=(?:UTF-8\'\')?"?([^";\r\n]+)', re.IGNORECASE)
+
+
+def _sniffed_file_name(limit: int = 16 * 1024) -> str | None:
+    """The file name from the first part headers of a body too large to parse, for the error message."""
+    try:
+        head = request.environ["wsgi.input"].read(min(limit, request.content_length or limit))
+    except (OSError, KeyError, ValueError):
+        return None
+    match = _FILENAME.search(head)
+    if not match:
+        return None
+    return safe_file_name(unquote(match.group(1).decode("utf-8", errors="replace")))
+
+
+def _too_large(name: str | None, size: int | None, limit: int) -> ApiError:
+    what = f"{name}: file too large" if name else "the upload is too large"
+    size_text = f" (the request holds {size:,} bytes)" if size else ""
+    return ApiError(413, "file_too_large", f"{what}{size_text}; the limit is {limit:,} bytes (QA_MAX_UPLOAD_BYTES)")
+
+
+def _public(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
+    return {**record.public(), **extra}
+
+
+def public_info(info: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """GET /v1/info: documents as clients see them (no server paths), and whether this caller may upload."""
+    manifest = info.get("manifest")
+    if manifest is not None:
+        created = manifest.get("created_at", "")
+        manifest = {**manifest, "documents": [DocumentRecord.from_dict(d, created).public()
+                                              for d in manifest.get("documents", [])]}
+    return {**info, "manifest": manifest, "uploads": may_write(request, settings.api_key_list)}
+
+
+def register_document_routes(app: Flask, service: QAService, settings: Settings,
+                             documents: DocumentService | None = None) -> DocumentService:
+    watcher = IndexWatcher(service)
+    if documents is None:
+        documents = DocumentService(settings, encoder=service.encoder, on_change=watcher.refresh,
+                                    lock_timeout=LOCK_TIMEOUT_SECONDS)
+    keys = settings.api_key_list
+    limit = settings.max_upload_bytes
+
+    if settings.auto_reload:
+        @app.before_request
+        def _follow_current_version() -> None:
+            if request.path != "/healthz" and not request.path.startswith("/web/"):
+                watcher.check()
+
+    def conflict(exc: Exception) -> ApiError:
+        if isinstance(exc, IndexBusy):
+            return ApiError(503, "index_busy", exc.public_reason, headers={"Retry-After": "5"})
+        if isinstance(exc, KnowledgeBaseConflict):
+            return ApiError(409, exc.code, exc.message)
+        if isinstance(exc, IndexStoreError):
+            log.error("document change refused: %s", exc)
+            return ApiError(409, "index_unusable", exc.public_reason)
+        raise exc
+
+    def listed() -> tuple[list[DocumentRecord], str | None]:
+        info = service.info()
+        if info["manifest"] is not None:  # what the answers are drawn from
+            created = info["manifest"].get("created_at", "")
+            return [DocumentRecord.from_dict(d, created) for d in info["manifest"]["documents"]], info["index_version"]
+        try:
+            return documents.list(), None
+        except IndexStoreError:
+            return [], None
+
+    @app.get("/v1/documents")
+    def list_documents():
+        records, version = listed()
+        return jsonify({"documents": [_public(r) for r in records], "uploads": may_write(request, keys),
+                        "index_version": version, "max_upload_bytes": limit,
+                        "accepted_types": documents.accepted_extensions})
+
+    @app.post("/v1/documents")
+    def upload_document():
+        request.max_content_length = limit + MULTIPART_SLACK  # instead of the JSON body limit
+        if (request.mimetype or "").lower() != "multipart/form-data":
+            raise ApiError(415, "unsupported_media_type",
+                           f"send the document as multipart/form-data with the file in the field '{FILE_FIELD}'")
+        if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
+            raise _too_large(_sniffed_file_name(), request.content_length, limit)
+        try:
+            files = request.files.getlist(FILE_FIELD)
+        except RequestEntityTooLarge:
+            raise _too_large(None, None, limit) from None
+        if not files:
+            raise ApiError(422, "missing_field", f"'{FILE_FIELD}' is required: send the document as "
+                                                 f"multipart/form-data in the field '{FILE_FIELD}'")
+        if len(files) > 1:
+            raise ApiError(422, "too_many_files", f"send one file per request ({len(files)} were sent)")
+        upload = files[0]
+        if not (upload.filename or "").strip():
+            raise ApiError(422, "missing_file_name", "the file has no name; its extension says how to read it "
+                                                     f"(one of {', '.join(documents.accepted_extensions)})")
+        raw = upload.stream.read(limit + 1)
+        if len(raw) > limit:
+            raise _too_large(safe_file_name(upload.filename), None, limit)
+        try:
+            result = documents.add(upload.filename, raw)
+        except DocumentRejected as exc:
+            raise ApiError(_STATUS.get(exc.code, 422), exc.code, exc.message) from None
+        except (KnowledgeBaseConflict, IndexStoreError) as exc:
+            raise conflict(exc) from None
+        return jsonify(_public(result.record, status=result.status)), 201 if result.status == ADDED else 200
+
+    @app.delete("/v1/documents/<doc_id>")
+    def delete_document(doc_id: str):
+        try:
+            record = documents.remove(doc_id)
+        except DocumentNotFound as exc:
+            raise ApiError(404, "document_not_found", str(exc)) from None
+        except (KnowledgeBaseConflict, IndexStoreError) as exc:
+            raise conflict(exc) from None
+        log.info("document %s (%s) deleted", record.id, record.name)
+        return "", 204
+
+    return documents

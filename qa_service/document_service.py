@@ -1,0 +1,203 @@
+"""The knowledge base: add, list and remove documents. The HTTP routes and `qa docs` are thin faces over it.
+
+An added file is checked (name, size, type), loaded, chunked and embedded before the writer lock is
+taken, so a bad file is refused with nothing written; then the new version is written with the
+current version's other documents carried over as they are. A document's id is stable: uploading a
+file of the same name again replaces it (and keeps its id and added_at).
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from documents.errors import (CorruptDocument, DocumentError, EmptyDocument, EncryptedDocument, ScannedPdf,
+                              UndecodableFile, UnsupportedFileType)
+from documents.loaders import REGISTRY, SUPPORTED_EXTENSIONS
+from embeddings.encoders.base import TextEncoder
+from embeddings.index_store import IndexStoreError
+from qa_service.document_records import UPLOAD, DocumentRecord, document_id
+from qa_service.ingestion import FileTooLarge, IndexContents, IndexedDocument, IngestionService
+from qa_service.settings import Settings
+from qa_service.upload_store import safe_file_name
+
+log = logging.getLogger(__name__)
+
+ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
+
+
+class DocumentRejected(Exception):
+    """A file that was not added, with a stable code; the message names the file."""
+
+    def __init__(self, name: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.code = code
+        self.message = message
+
+
+class DocumentNotFound(LookupError):
+    pass
+
+
+class KnowledgeBaseConflict(Exception):
+    """The change cannot be made to the index as it is; `code` says why, the message what to do."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# Most specific first: CorruptDocument and EncryptedDocument are UnsupportedFileTypes, ScannedPdf an EmptyDocument.
+_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (FileTooLarge, "file_too_large"),
+    (CorruptDocument, "corrupt_document"),
+    (EncryptedDocument, "encrypted_document"),
+    (UnsupportedFileType, "unsupported_file_type"),
+    (ScannedPdf, "scanned_pdf"),
+    (EmptyDocument, "empty_document"),
+    (UndecodableFile, "undecodable_file"),
+    (DocumentError, "unreadable_document"),
+)
+
+
+def rejection(name: str, exc: DocumentError) -> DocumentRejected:
+    code = next(code for kind, code in _CODES if isinstance(exc, kind))
+    return DocumentRejected(name, code, str(exc))
+
+
+@dataclass(frozen=True)
+class AddResult:
+    record: DocumentRecord
+    status: str  # ADDED, UPDATED (same name, new content) or UNCHANGED (same name and content)
+
+
+class DocumentService:
+    def __init__(self, settings: Settings, encoder: TextEncoder | None = None,
+                 on_change: Callable[[], object] | None = None, lock_timeout: float | None = None) -> None:
+        self.settings = settings
+        self._encoder = encoder
+        self._ingestion: IngestionService | None = None
+        self._on_change = on_change
+        self._lock_timeout = lock_timeout
+
+    @property
+    def ingestion(self) -> IngestionService:
+        """Built on first use: apps that never change documents do not pay for the chunker."""
+        if self._ingestion is None:
+            self._ingestion = IngestionService(self.settings, self._encoder)
+        return self._ingestion
+
+    @property
+    def accepted_extensions(self) -> list[str]:
+        return sorted(SUPPORTED_EXTENSIONS)
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def list(self) -> list[DocumentRecord]:
+        """The documents of the current version, in index order ([] when there is no index)."""
+        return self.ingestion.current_contents(with_rows=False).records
+
+    def find(self, id_or_name: str, records: Sequence[DocumentRecord] | None = None) -> DocumentRecord:
+        """A document by id, else by exact name; a name several documents share must be given as an id."""
+        records = self.list() if records is None else records
+        for record in records:
+            if record.id == id_or_name:
+                return record
+        named = [r for r in records if r.name == id_or_name]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise DocumentNotFound(f"{id_or_name}: {len(named)} documents have this name; give one of their ids: "
+                                   + ", ".join(r.id for r in named))
+        raise DocumentNotFound(f"no document with id or name {id_or_name!r}")
+
+    # -- changing -------------------------------------------------------------------------------------
+
+    def prepare_upload(self, name: str, raw: bytes) -> IndexedDocument:
+        """Check, load, chunk and embed one file; DocumentRejected (naming it) when it cannot be indexed."""
+        safe = safe_file_name(name)
+        try:
+            self.ingestion.check_size(safe, len(raw))
+            REGISTRY.loader_for(safe)  # the type before the bytes: an unsupported file is never parsed
+            source = REGISTRY.load_bytes(safe, raw)
+            doc_id = document_id(UPLOAD, safe)
+            stored = self.ingestion.upload_path(doc_id, source.sha256, safe)
+            return self.ingestion.prepare(source, UPLOAD, safe, raw, stored_as=stored)
+        except DocumentError as exc:
+            raise rejection(safe, exc) from None
+
+    def add(self, name: str, raw: bytes) -> AddResult:
+        results, rejected = self.add_many([(name, raw)])
+        if rejected:
+            raise rejected[0]
+        return results[0]
+
+    def add_many(self, files: Sequence[tuple[str, bytes]]) -> tuple[list[AddResult], list[DocumentRejected]]:
+        """Add files in one new version; the good ones go in even when others are refused."""
+        prepared: list[IndexedDocument] = []
+        rejected: list[DocumentRejected] = []
+        for name, raw in files:
+            try:
+                prepared.append(self.prepare_upload(name, raw))
+            except DocumentRejected as exc:
+                log.warning("upload refused: %s", exc.message)
+                rejected.append(exc)
+        if not prepared:
+            return [], rejected
+        results: list[AddResult] = []
+
+        def change(contents: IndexContents) -> list[IndexedDocument] | None:
+            documents = list(self._writable(contents))
+            results.clear()
+            for doc in prepared:
+                at = next((i for i, d in enumerate(documents) if d.record.id == doc.record.id), None)
+                if at is None:
+                    documents.append(doc)
+                    results.append(AddResult(doc.record, ADDED))
+                elif documents[at].record.sha256 == doc.record.sha256:
+                    results.append(AddResult(documents[at].record, UNCHANGED))
+                else:
+                    record = doc.record.renewed(documents[at].record)
+                    documents[at] = dataclasses.replace(doc, record=record)
+                    results.append(AddResult(record, UPDATED))
+            return None if all(r.status == UNCHANGED for r in results) else documents
+
+        self._commit(change)
+        return results, rejected
+
+    def remove(self, id_or_name: str) -> DocumentRecord:
+        """Remove one document (by id, or by a name only one document has); returns its record."""
+        removed: list[DocumentRecord] = []
+
+        def change(contents: IndexContents) -> list[IndexedDocument]:
+            documents = self._writable(contents)
+            target = self.find(id_or_name, [d.record for d in documents])
+            remaining = [d for d in documents if d.record.id != target.id]
+            if not remaining:
+                raise KnowledgeBaseConflict("last_document", f"{target.name} is the only document; the index "
+                                            "cannot be empty (add another document first)")
+            removed.append(target)
+            return remaining
+
+        self._commit(change)
+        return removed[0]
+
+    def _writable(self, contents: IndexContents) -> list[IndexedDocument]:
+        if contents.documents is None:
+            raise KnowledgeBaseConflict("index_unusable", f"{contents.why_not_reusable}; documents can be added or "
+                                        "removed again after a full rebuild: `qa ingest --rebuild`")
+        return contents.documents
+
+    def _commit(self, change: Callable[[IndexContents], list[IndexedDocument] | None]) -> None:
+        version, _ = self.ingestion.commit(change, lock_timeout=self._lock_timeout)
+        if version is None:
+            return
+        log.info("index version %s written", version.name)
+        if self._on_change is not None:
+            try:
+                self._on_change()
+            except (IndexStoreError, OSError) as exc:
+                log.error("the new version %s was written but not loaded here: %s", version.name, exc)

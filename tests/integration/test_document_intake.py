@@ -1,0 +1,161 @@
+"""Issue 8's done criterion against real `qa serve` processes: a two-page Chinese PDF uploaded over HTTP is
+answered with a citation of page 2, listed, survives a restart, is deleted and gone from results, and the
+rest of the corpus answers as before. Also: a SIGKILL during an upload keeps the previous version, and with
+two gunicorn workers an upload is visible to every worker at once."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from embeddings.index_store import current_version_dir, load_index, read_manifest
+from tests.conftest import CORPUS, free_port
+from tests.qa_service.intake_testlib import (ANSWER_ON_PAGE_TWO, CORPUS_ANSWER, CORPUS_QUESTION, PDF_NAME,
+                                            QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf)
+
+pytestmark = pytest.mark.integration
+
+
+@contextmanager
+def qa_serve(index_dir: Path, cache: str, *extra: str, ready_in_a_row: int = 1,
+             log_file: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    port = free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_EMBEDDING_CACHE": cache}
+    log = open(log_file, "w") if log_file else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--port", str(port), *extra],
+                            env=env, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline, in_a_row = time.time() + 240, 0
+        while in_a_row < ready_in_a_row and time.time() < deadline:
+            try:
+                in_a_row = in_a_row + 1 if requests.get(base + "/readyz", timeout=5).status_code == 200 else 0
+            except requests.RequestException:
+                in_a_row = 0
+                time.sleep(0.5)
+            assert proc.poll() is None, "qa serve exited"
+        assert in_a_row >= ready_in_a_row, "qa serve did not become ready"
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=60)
+        if log_file:
+            log.close()
+
+
+def _ask(base: str, question: str) -> dict:
+    resp = requests.post(base + "/v1/ask", json={"question": question}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def _search_docs(base: str, query: str) -> set[str]:
+    resp = requests.post(base + "/v1/search", json={"query": query, "top_k": 10}, timeout=60)
+    return {r["doc"] for r in resp.json()["results"]}
+
+
+def _upload(base: str, name: str, raw: bytes, timeout: float = 300) -> requests.Response:
+    return requests.post(base + "/v1/documents", files={"file": (name, raw, "application/pdf")}, timeout=timeout)
+
+
+@pytest.fixture()
+def own_index(built_index, tmp_path):
+    return copy_index(built_index, tmp_path / "idx")
+
+
+def test_two_page_pdf_over_http_cites_page_two_survives_restart_and_is_deleted(own_index, tmp_path):
+    settings = own_index
+    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):
+        before = _ask(base, CORPUS_QUESTION)
+        assert CORPUS_ANSWER in before["answer"]
+        resp = _upload(base, PDF_NAME, two_page_pdf())
+        assert resp.status_code == 201, resp.text
+        doc = resp.json()
+        answer = _ask(base, QUESTION_ON_PAGE_TWO)  # the very next request: no reload, no restart
+        assert answer["answerable"] and ANSWER_ON_PAGE_TWO in answer["answer"]
+        assert answer["citations"][0]["doc"] == PDF_NAME and answer["citations"][0]["page"] == 2
+        listing = requests.get(base + "/v1/documents", timeout=30).json()
+        assert [(d["name"], d["pages"]) for d in listing["documents"] if d["id"] == doc["id"]] == [(PDF_NAME, 2)]
+
+    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):  # a restart keeps it
+        assert doc["id"] in [d["id"] for d in requests.get(base + "/v1/documents", timeout=30).json()["documents"]]
+        assert _ask(base, QUESTION_ON_PAGE_TWO)["citations"][0]["page"] == 2
+        assert requests.delete(f"{base}/v1/documents/{doc['id']}", timeout=120).status_code == 204
+        assert PDF_NAME not in _search_docs(base, QUESTION_ON_PAGE_TWO)
+        assert doc["id"] not in [d["id"] for d in requests.get(base + "/v1/documents", timeout=30).json()["documents"]]
+        assert _ask(base, CORPUS_QUESTION) == before  # the rest of the corpus answers exactly as before
+
+    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):  # and so does the deletion
+        assert PDF_NAME not in _search_docs(base, QUESTION_ON_PAGE_TWO)
+
+
+def test_bad_uploads_over_http_name_the_file(own_index):
+    settings = own_index
+    version = current_version_dir(settings.index_dir).name
+    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):
+        for name, raw, status, code in (("坏.pdf", b"%PDF-1.7\n\x00\x01garbage", 422, "corrupt_document"),
+                                        ("空.txt", b"", 422, "empty_document"),
+                                        ("表.xls", b"\xd0\xcf\x11\xe0", 415, "unsupported_file_type")):
+            resp = _upload(base, name, raw)
+            assert resp.status_code == status and resp.json()["error"]["code"] == code
+            assert name in resp.json()["error"]["message"]
+        assert CORPUS_ANSWER in _ask(base, CORPUS_QUESTION)["answer"]
+    assert current_version_dir(settings.index_dir).name == version
+
+
+def test_sigkill_during_an_upload_keeps_the_previous_version(own_index, tmp_path):
+    settings = own_index
+    version = current_version_dir(settings.index_dir).name
+    manifest = read_manifest(settings.index_dir)
+    big = (CORPUS / "首批双创示范基地经验总结汇编.txt").read_text(encoding="utf-8")[:50_000].encode()  # ~200 passages
+    server_log = tmp_path / "serve.log"
+    fresh_cache = str(tmp_path / "fresh.sqlite")  # so the server really embeds while it is killed
+    with qa_serve(settings.index_dir, fresh_cache, log_file=server_log) as (base, proc):
+        outcome: list[object] = []
+        sender = threading.Thread(target=lambda: outcome.append(_try_upload(base, "大文件.txt", big)))
+        sender.start()
+        deadline = time.time() + 240
+        while "new passages" not in server_log.read_text(errors="replace") and time.time() < deadline:
+            time.sleep(0.2)
+        assert "new passages" in server_log.read_text(errors="replace"), "the upload never started embedding"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        sender.join(timeout=60)
+    assert outcome and not isinstance(outcome[0], int)  # the client saw the connection drop, not a success
+    assert current_version_dir(settings.index_dir).name == version and read_manifest(settings.index_dir) == manifest
+    assert len(load_index(settings.index_dir).chunks) == manifest.chunk_count
+    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):
+        names = [d["name"] for d in requests.get(base + "/v1/documents", timeout=30).json()["documents"]]
+        assert "大文件.txt" not in names and len(names) == len(manifest.documents)
+        assert CORPUS_ANSWER in _ask(base, CORPUS_QUESTION)["answer"]
+
+
+def _try_upload(base: str, name: str, raw: bytes) -> object:
+    try:
+        return _upload(base, name, raw).status_code
+    except requests.RequestException as exc:
+        return exc
+
+
+def test_every_gunicorn_worker_sees_an_upload_and_a_deletion_at_once(own_index):
+    settings = own_index
+    with qa_serve(settings.index_dir, settings.embedding_cache, "--workers", "2", "--threads", "2",
+                  ready_in_a_row=8) as (base, _):
+        resp = _upload(base, PDF_NAME, two_page_pdf())
+        assert resp.status_code == 201, resp.text
+        for _ in range(8):  # new connections, spread over both workers
+            assert PDF_NAME in _search_docs(base, QUESTION_ON_PAGE_TWO)
+        assert requests.delete(f"{base}/v1/documents/{resp.json()['id']}", timeout=120).status_code == 204
+        for _ in range(8):
+            assert PDF_NAME not in _search_docs(base, QUESTION_ON_PAGE_TWO)

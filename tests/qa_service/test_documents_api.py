@@ -1,0 +1,239 @@
+"""GET/POST /v1/documents and DELETE /v1/documents/<id> through Flask's test client, on a private index copy."""
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+
+from embeddings.index_store import current_version_dir, load_index
+from qa_service.api.app import create_app
+from qa_service.service import QAService
+from qa_service.upload_store import UPLOADS_DIR
+from tests.documents.loaders.builders import make_corrupt_pdf, make_encrypted_pdf, make_image_pdf
+from tests.qa_service.intake_testlib import (ANSWER_ON_PAGE_TWO, CORPUS_ANSWER, CORPUS_QUESTION, PDF_NAME,
+                                            QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf)
+
+REMOTE = {"REMOTE_ADDR": "10.1.2.3"}
+
+
+def _error(resp, status, code):
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert "Traceback" not in resp.get_data(as_text=True)
+    return body["error"]["message"]
+
+
+def _upload(client, name, raw, **kwargs):
+    return client.post("/v1/documents", data={"file": (io.BytesIO(raw), name)},
+                       content_type="multipart/form-data", **kwargs)
+
+
+@pytest.fixture()
+def kb(built_index, encoder, tmp_path):
+    """A private copy of the test index, served by its own app; returns (settings, service, client)."""
+    settings = copy_index(built_index, tmp_path / "idx")
+    service = QAService.from_settings(settings, encoder)
+    return settings, service, create_app(service).test_client()
+
+
+def _names(client):
+    return [d["name"] for d in client.get("/v1/documents").get_json()["documents"]]
+
+
+def test_a_two_page_pdf_is_answerable_with_its_page_listed_and_deletable(kb):
+    settings, service, client = kb
+    before = client.post("/v1/ask", json={"question": CORPUS_QUESTION}).get_json()
+
+    resp = _upload(client, PDF_NAME, two_page_pdf())
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    record = resp.get_json()
+    assert record["name"] == PDF_NAME and record["pages"] == 2 and record["chunks"] >= 2
+    assert record["origin"] == "upload" and record["format"] == "pdf" and record["status"] == "added"
+
+    answer = client.post("/v1/ask", json={"question": QUESTION_ON_PAGE_TWO}).get_json()
+    assert answer["answerable"] and ANSWER_ON_PAGE_TWO in answer["answer"]
+    top = answer["citations"][0]
+    assert top["doc"] == PDF_NAME and top["page"] == 2 and top["page_end"] == 2
+
+    listing = client.get("/v1/documents").get_json()
+    assert listing["uploads"] is True and listing["index_version"] == service.info()["index_version"]
+    assert PDF_NAME in [d["name"] for d in listing["documents"]]
+    assert all("source" not in d for d in listing["documents"])  # no server paths for clients
+
+    assert client.delete(f"/v1/documents/{record['id']}").status_code == 204
+    assert PDF_NAME not in _names(client)
+    results = client.post("/v1/search", json={"query": QUESTION_ON_PAGE_TWO, "top_k": 10}).get_json()["results"]
+    assert all(r["doc"] != PDF_NAME for r in results)
+    after = client.post("/v1/ask", json={"question": CORPUS_QUESTION}).get_json()
+    assert CORPUS_ANSWER in after["answer"] and after == before
+    _error(client.delete(f"/v1/documents/{record['id']}"), 404, "document_not_found")
+
+
+def test_text_citations_carry_no_page(kb):
+    _, _, client = kb
+    citation = client.post("/v1/ask", json={"question": CORPUS_QUESTION}).get_json()["citations"][0]
+    assert "page" not in citation and "page_end" not in citation
+
+
+@pytest.mark.parametrize("name, raw, status, code", [
+    ("损坏.pdf", make_corrupt_pdf(None), 422, "corrupt_document"),
+    ("空文件.txt", b"", 422, "empty_document"),
+    ("只有空白.md", "  \n\n  ".encode(), 422, "empty_document"),
+    ("表格.xlsx", b"PK\x03\x04 not really", 415, "unsupported_file_type"),
+    ("无扩展名", "正文".encode(), 415, "unsupported_file_type"),
+    ("乱码.txt", b"\x81\xff\x80\xfe" * 8 + b"\x00\x01\x02", 422, "undecodable_file"),
+    ("扫描件.pdf", make_image_pdf(None), 422, "scanned_pdf"),
+    ("加密.pdf", make_encrypted_pdf(None, ["机密内容。"]), 422, "encrypted_document"),
+])
+def test_bad_files_are_refused_naming_the_file_and_nothing_changes(kb, name, raw, status, code):
+    settings, service, client = kb
+    version = current_version_dir(settings.index_dir).name
+    message = _error(_upload(client, name, raw), status, code)
+    assert name in message
+    assert current_version_dir(settings.index_dir).name == version == service.info()["index_version"]
+    assert not (settings.index_dir / UPLOADS_DIR).exists()
+    assert CORPUS_ANSWER in client.post("/v1/ask", json={"question": CORPUS_QUESTION}).get_json()["answer"]
+
+
+def test_size_limit_applies_to_uploads_and_json_limit_to_json(built_index, encoder, tmp_path):
+    settings = copy_index(built_index, tmp_path / "idx", max_upload_bytes=4096, max_body_bytes=2048)
+    client = create_app(QAService.from_settings(settings, encoder)).test_client()
+    message = _error(_upload(client, "大文件.txt", ("政策" * 1000).encode()), 413, "file_too_large")
+    assert "大文件.txt" in message and "4,096" in message
+    huge = ("政策" * 60_000).encode()  # far over the limit: refused from Content-Length, still named
+    assert "大文件.txt" in _error(_upload(client, "大文件.txt", huge), 413, "file_too_large")
+    over_json_limit = ("小文件正文：创新驱动发展战略。" * 60).encode()
+    assert 2048 < len(over_json_limit) < 4096
+    assert _upload(client, "小文件.txt", over_json_limit).status_code == 201
+    _error(client.post("/v1/ask", json={"question": "海" * 3000}), 413, "payload_too_large")
+
+
+def test_malformed_upload_requests(kb):
+    _, _, client = kb
+    _error(client.post("/v1/documents", json={"file": "x"}), 415, "unsupported_media_type")
+    _error(client.post("/v1/documents", data={"other": (io.BytesIO(b"x"), "a.txt")},
+                       content_type="multipart/form-data"), 422, "missing_field")
+    _error(client.post("/v1/documents", data={"file": [(io.BytesIO("一".encode()), "a.txt"),
+                                                       (io.BytesIO("二".encode()), "b.txt")]},
+                       content_type="multipart/form-data"), 422, "too_many_files")
+    _error(client.post("/v1/documents", data={"file": (io.BytesIO("正文".encode()), "")},
+                       content_type="multipart/form-data"), 422, "missing_file_name")
+    _error(client.put("/v1/documents"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("sent, stored", [
+    ("../../../../etc/cron.d/evil.txt", "evil.txt"),
+    ("..\\..\\Windows\\system32\\evil.txt", None),  # HTTP quoting may already drop the backslashes
+    ("/etc/passwd.txt", "passwd.txt"),
+    (".hidden.txt", "hidden.txt"),
+    ("..txt", "document.txt"),
+    ("a\x00b\x1f\u202ec.txt", "abc.txt"),
+    ("政策" * 200 + ".txt", None),  # capped in length, extension kept
+])
+def test_upload_names_are_sanitised_and_stay_inside_the_upload_folder(kb, sent, stored):
+    settings, _, client = kb
+    resp = _upload(client, sent, "上传文件的正文：加快建设科技强国。".encode())
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    name = resp.get_json()["name"]
+    if stored is not None:
+        assert name == stored
+    assert name.endswith(".txt") and len(name.encode()) <= 180 and "/" not in name and not name.startswith(".")
+    root = (settings.index_dir / UPLOADS_DIR).resolve()
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert [p.name for p in files] == [name] and all(p.resolve().is_relative_to(root) for p in files)
+
+
+def test_same_name_replaces_and_identical_upload_changes_nothing(kb):
+    settings, service, client = kb
+    first = _upload(client, "通知.txt", "第一版：关于开展创新试点的通知。".encode()).get_json()
+    version = service.info()["index_version"]
+    same = _upload(client, "通知.txt", "第一版：关于开展创新试点的通知。".encode())
+    assert same.status_code == 200 and same.get_json()["status"] == "unchanged"
+    assert service.info()["index_version"] == version
+    second = _upload(client, "通知.txt", "第二版：关于开展创新试点工作的补充通知。".encode())
+    assert second.status_code == 200
+    body = second.get_json()
+    assert body["status"] == "updated" and body["id"] == first["id"] and body["added_at"] == first["added_at"]
+    assert _names(client).count("通知.txt") == 1
+    texts = [c.text for c in load_index(settings.index_dir).chunks if c.doc == "通知.txt"]
+    assert texts and all("第二版" in t for t in texts)
+    copies = lambda: list((settings.index_dir / UPLOADS_DIR).rglob("通知.txt"))  # noqa: E731
+    assert len(copies()) == 2  # the previous version, kept for readers still on it, refers to the old copy
+    _upload(client, "另一个.txt", "另一个上传的文件：推进科技成果转化。".encode())
+    assert len(copies()) == 1 and copies()[0].read_text(encoding="utf-8").startswith("第二版")
+
+
+def test_writes_need_a_key_when_keys_are_set(built_index, encoder, tmp_path):
+    settings = copy_index(built_index, tmp_path / "idx", api_keys="k1")
+    client = create_app(QAService.from_settings(settings, encoder)).test_client()
+    _error(client.get("/v1/documents"), 401, "unauthorized")
+    _error(_upload(client, "a.txt", "正文".encode()), 401, "unauthorized")
+    _error(client.delete("/v1/documents/0123456789abcdef"), 401, "unauthorized")
+    key = {"Authorization": "Bearer k1"}
+    assert client.get("/v1/documents", headers=key).get_json()["uploads"] is True
+    assert client.get("/v1/info", headers=key, environ_base=REMOTE).get_json()["uploads"] is True
+    resp = _upload(client, "a.txt", "带密钥上传的文件：支持创新创业。".encode(), headers=key, environ_base=REMOTE)
+    assert resp.status_code == 201
+    assert client.delete(f"/v1/documents/{resp.get_json()['id']}", headers=key, environ_base=REMOTE).status_code == 204
+
+
+def test_without_keys_only_loopback_may_write(kb):
+    settings, _, client = kb
+    assert client.get("/v1/info").get_json()["uploads"] is True
+    assert client.get("/v1/info", environ_base=REMOTE).get_json()["uploads"] is False
+    listing = client.get("/v1/documents", environ_base=REMOTE).get_json()
+    assert listing["uploads"] is False and len(listing["documents"]) == 2  # reading stays open
+    _error(_upload(client, "a.txt", "正文".encode(), environ_base=REMOTE), 403, "forbidden")
+    doc_id = listing["documents"][0]["id"]
+    _error(client.delete(f"/v1/documents/{doc_id}", environ_base=REMOTE), 403, "forbidden")
+    assert len(_names(client)) == 2
+
+
+def test_the_last_document_cannot_be_removed(kb):
+    _, _, client = kb
+    ids = [d["id"] for d in client.get("/v1/documents").get_json()["documents"]]
+    assert client.delete(f"/v1/documents/{ids[0]}").status_code == 204
+    _error(client.delete(f"/v1/documents/{ids[1]}"), 409, "last_document")
+    assert len(_names(client)) == 1
+
+
+def test_concurrent_uploads_all_go_in(kb):
+    """The writer lock serialises the writes: no upload overwrites another's version."""
+    _, _, client = kb
+    names = [f"并发{i}.txt" for i in range(4)]
+    statuses: list[int] = []
+
+    def send(name: str) -> None:
+        statuses.append(_upload(client, name, f"{name}：第{name[2]}份并发上传的文件，内容各不相同。".encode()).status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert statuses == [201] * 4
+    assert set(names) <= set(_names(client))
+
+
+def test_info_manifest_shows_no_server_paths(kb):
+    settings, _, client = kb
+    info = client.get("/v1/info").get_json()
+    documents = info["manifest"]["documents"]
+    assert documents and all("source" not in d and d["id"] for d in documents)
+    assert str(settings.index_dir.parent) not in str(documents)
+
+
+def test_an_empty_deployment_gets_its_first_document_by_upload(base_settings, encoder, tmp_path):
+    settings = base_settings.with_overrides(index_dir=tmp_path / "empty")
+    service = QAService.from_settings(settings, encoder, strict=False)
+    client = create_app(service).test_client()
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/v1/documents").get_json()["documents"] == []
+    resp = _upload(client, PDF_NAME, two_page_pdf())
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert client.get("/readyz").status_code == 200
+    answer = client.post("/v1/ask", json={"question": QUESTION_ON_PAGE_TWO}).get_json()
+    assert ANSWER_ON_PAGE_TWO in answer["answer"] and answer["citations"][0]["page"] == 2
+    _error(client.delete(f"/v1/documents/{resp.get_json()['id']}"), 409, "last_document")
