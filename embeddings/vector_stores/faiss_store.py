@@ -29,9 +29,14 @@ class FaissFlatStore(VectorStore):
         self._index = index if index is not None else faiss.IndexFlatIP(dimension)
         self.read_only = read_only  # True when the index's arrays are a view of a mapped file
 
-    def add(self, vectors: np.ndarray) -> None:
+    def check_writable(self) -> None:
+        """Refuse a write to a mapped store with a clear error: FAISS would abort the whole process.
+        Subclasses that override `add` call this first."""
         if self.read_only:
             raise ValueError("this vector store is memory-mapped read-only: build a new index version to add vectors")
+
+    def add(self, vectors: np.ndarray) -> None:
+        self.check_writable()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
             raise ValueError(f"expected vectors of shape (n, {self.dimension}), got {vectors.shape}")
