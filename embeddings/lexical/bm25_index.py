@@ -31,18 +31,41 @@ class BM25Index:
     @classmethod
     def build(cls, texts: Sequence[str], tokenizer: ChineseTokenizer = DEFAULT_TOKENIZER, k1: float = 1.2,
               b: float = 0.75) -> "BM25Index":
-        corpus_tokens = [tokenizer(t) for t in texts]
+        return cls.from_tokens([tokenizer(t) for t in texts], tokenizer, k1, b)
+
+    @classmethod
+    def from_tokens(cls, corpus_tokens: list[list[str]], tokenizer: ChineseTokenizer = DEFAULT_TOKENIZER,
+                    k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+        """An index over texts already cut by `tokenizer` (which is kept for queries)."""
         retriever = bm25s.BM25(k1=k1, b=b)
         tokenized = _to_bm25s_tokens(corpus_tokens)
         retriever.index(tokenized, show_progress=False)
-        return cls(retriever, len(texts), tokenizer)
+        return cls(retriever, len(corpus_tokens), tokenizer)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query token is known)."""
-        tokens = [t for t in self.tokenize(query) if t in self._retriever.vocab_dict]
-        if not tokens:
+        vocab = self._retriever.vocab_dict
+        token_ids = [vocab[t] for t in self.tokenize(query) if t in vocab]
+        if not token_ids:
             return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+        if self._retriever.nonoccurrence_array is not None:  # BM25L / BM25+: let bm25s add what it adds
+            return np.asarray(self._retriever.get_scores_from_ids(token_ids), dtype=np.float32)
+        return self._summed_postings(token_ids)
+
+    def _summed_postings(self, token_ids: list[int]) -> np.ndarray:
+        """Sum of each query token's precomputed per-document scores, token by token in float32.
+
+        What bm25s.get_scores does, without np.add.at (an unbuffered scatter many times slower): a
+        token's posting list names each document once, so a buffered `scores[docs] += values` gives
+        bit-identical sums in the same order. Repeated query tokens count as often as they occur, as there.
+        """
+        matrix = self._retriever.scores
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        scores = np.zeros(self._size, dtype=np.float32)
+        for token_id in token_ids:
+            start, end = indptr[token_id], indptr[token_id + 1]
+            scores[indices[start:end]] += data[start:end]
+        return scores
 
     def idf(self, token: str) -> float:
         """IDF of a token in the corpus; unseen tokens get the maximum (they are rare by definition)."""

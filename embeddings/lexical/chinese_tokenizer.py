@@ -14,6 +14,8 @@ from typing import Any
 
 import jieba
 
+from embeddings.lexical.last_call import LastCallPerThread
+
 log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
 _init_lock = threading.Lock()
@@ -54,8 +56,12 @@ class ChineseTokenizer:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"tokenizer mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        object.__setattr__(self, "_last", LastCallPerThread(self._cut))  # a question is cut once per request
 
     def __call__(self, text: str) -> list[str]:
+        return list(self._last(text))  # a copy: callers may change their list
+
+    def _cut(self, text: str) -> list[str]:
         _ensure_initialised()
         text = normalise_for_matching(text)
         pieces = jieba.cut_for_search(text) if self.mode == "search" else jieba.cut(text)

@@ -22,6 +22,7 @@ import jieba.posseg as pseg
 
 from typing import Iterable
 
+from documents.models import Chunk
 from qa_service.types import Passage
 
 ENTITY_TAGS = frozenset({"ns", "nt", "eng"})
@@ -30,10 +31,30 @@ _ENUMERATION = re.compile(r"[、，,；;]")
 _init_lock = threading.Lock()
 
 
+class _SpaceAndPunctuationRemover(dict):
+    """A str.translate table deleting whitespace and punctuation, filled in per character on first sight
+    (the whole of Unicode up front would cost a second of start-up)."""
+
+    def __missing__(self, code: int) -> int | None:
+        c = chr(code)
+        kept = None if c.isspace() or unicodedata.category(c).startswith("P") else code
+        self[code] = kept
+        return kept
+
+
+_REMOVE_SPACE_AND_PUNCTUATION = _SpaceAndPunctuationRemover()
+
+
 def _compact(text: str) -> str:
     """NFKC, lower case, no whitespace or punctuation (the evaluation's normalisation)."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
+    return unicodedata.normalize("NFKC", text).lower().translate(_REMOVE_SPACE_AND_PUNCTUATION)
+
+
+def _compact_chunk(chunk: Chunk) -> str:
+    """Title, headings and text of a passage, compacted. The passages' compact forms are joined as they are:
+    the same as compacting the joined passages (lower-casing and NFKC change nothing across a passage
+    boundary unless a passage ends in a capital sigma or the next begins with a combining mark)."""
+    return _compact(chunk.title + chunk.section + chunk.text)
 
 
 class EntityGrounding:
@@ -44,6 +65,8 @@ class EntityGrounding:
         self._min_chars = min_chars
         # A scan of the corpus costs about 2 ms; the entities users ask about are few, so remember them.
         self.is_generic = functools.lru_cache(maxsize=8192)(self._is_generic)
+        # The compact form of a passage does not depend on the question: made once per passage.
+        self._compact_passage = functools.lru_cache(maxsize=16384)(_compact_chunk)
         with _init_lock:
             jieba.initialize()
 
@@ -67,6 +90,6 @@ class EntityGrounding:
 
     def ungrounded(self, question: str, passages: list[Passage]) -> list[str]:
         """The question's entities that none of the passages (text, title or headings) mention."""
-        context = _compact("".join(p.chunk.title + p.chunk.section + p.chunk.text for p in passages))
+        context = "".join(self._compact_passage(p.chunk) for p in passages)
         return [word for word in self.entities(question)
                 if _compact(word) not in context and not self.is_generic(word)]
