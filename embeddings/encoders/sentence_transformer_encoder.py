@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -26,7 +27,11 @@ class SentenceTransformerEncoder(TextEncoder):
         self._model = SentenceTransformer(path, device="cpu")
         self._model.eval()
         self._batch_size = batch_size
-        self._lock = threading.Lock()  # torch modules are not documented as thread-safe for inference
+        self._lock = threading.Lock()  # the fast tokenizer, and whole batch encodes
+        # Query forward passes running at once: as many as the cores hold at torch's thread count. Two
+        # 2-thread passes on 2 cores make torch's OpenMP threads wait on each other and run several times
+        # slower; with one thread each, two passes run side by side (docs/performance.md).
+        self._forward_slots = threading.BoundedSemaphore(max(1, len(os.sched_getaffinity(0)) // torch.get_num_threads()))
         self.model_id = model
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_seq_length = int(self._model.max_seq_length or 512)
@@ -42,8 +47,16 @@ class SentenceTransformerEncoder(TextEncoder):
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
+        """The steps `encode` takes for one text (same vector, bit for bit), without its per-call set-up:
+        for a short query that set-up (argument handling, switching every module to eval mode, device
+        look-ups) cost about a tenth of the encoding. Only tokenising holds the lock: the fast tokenizer
+        reconfigures itself on every call and fails when two threads do so at once, while the forward
+        pass of a module in inference mode may run in several threads (up to the forward slots)."""
+        import torch
+
         with self._lock:
-            vector = self._model.encode(
-                [text], batch_size=1, show_progress_bar=False, convert_to_numpy=True, normalize_embeddings=True,
-            )
-        return np.ascontiguousarray(vector[0], dtype=np.float32)
+            features = self._model.preprocess([text])
+        with self._forward_slots, torch.inference_mode():
+            embedding = self._model(features)["sentence_embedding"]
+            embedding = torch.nn.functional.normalize(embedding, p=2, dim=1)
+        return np.ascontiguousarray(embedding[0].numpy(), dtype=np.float32)
