@@ -14,7 +14,7 @@ import faiss
 from embeddings.vector_stores.base import VectorStore
 from embeddings.vector_stores.faiss_hnsw_store import FaissHNSWStore
 from embeddings.vector_stores.faiss_ivf_store import FaissIVFStore
-from embeddings.vector_stores.faiss_store import FILE_NAME, FaissFlatStore
+from embeddings.vector_stores.faiss_store import FILE_NAME, FaissFlatStore, read_faiss_index
 
 EXACT_SEARCH_MAX_ROWS = 200_000
 
@@ -31,15 +31,20 @@ def store_kind(store: VectorStore) -> str:
     return getattr(store, "kind", "flat")
 
 
-def load_vector_store(directory: Path, dimension: int) -> VectorStore:
-    """Open the vector file in `directory` with the store class matching the FAISS index inside."""
-    index = faiss.read_index(str(directory / FILE_NAME))
+def load_vector_store(directory: Path, dimension: int, mmap: bool = False) -> VectorStore:
+    """Open the vector file in `directory` with the store class matching the FAISS index inside
+    (`mmap`: mapped read-only and shared, see faiss_store)."""
+    index = read_faiss_index(directory / FILE_NAME, mmap=mmap)
     if index.d != dimension:
         raise ValueError(f"{FILE_NAME} holds {index.d}-dimensional vectors, the manifest says {dimension}")
+    store: FaissFlatStore
     if isinstance(index, faiss.IndexHNSWFlat):
-        return FaissHNSWStore(dimension, index)
-    if isinstance(index, faiss.IndexIVFFlat):
-        return FaissIVFStore(dimension, index)
-    if isinstance(index, faiss.IndexFlat) and index.metric_type == faiss.METRIC_INNER_PRODUCT:
-        return FaissFlatStore(dimension, index)
-    raise ValueError(f"{FILE_NAME} holds an unsupported FAISS index ({type(index).__name__})")
+        store = FaissHNSWStore(dimension, index)
+    elif isinstance(index, faiss.IndexIVFFlat):
+        store = FaissIVFStore(dimension, index)
+    elif isinstance(index, faiss.IndexFlat) and index.metric_type == faiss.METRIC_INNER_PRODUCT:
+        store = FaissFlatStore(dimension, index)
+    else:
+        raise ValueError(f"{FILE_NAME} holds an unsupported FAISS index ({type(index).__name__})")
+    store.read_only = mmap
+    return store

@@ -39,6 +39,7 @@ class FaissIVFStore(FaissFlatStore):
             self._index = None  # built at the first add, when the number of rows is known
 
     def add(self, vectors: np.ndarray) -> None:
+        self.check_writable()  # FAISS aborts the process on a write to a mapped IVF index
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
             raise ValueError(f"expected vectors of shape (n, {self.dimension}), got {vectors.shape}")

@@ -139,3 +139,15 @@ def test_chooser_is_exact_up_to_the_threshold_and_hnsw_above():
     assert store_kind(choose_vector_store(5000, 512, exact_max_rows=1000)) == "hnsw"
     assert store_kind(choose_vector_store(5000, 512, exact_max_rows=10_000)) == "flat"
     assert choose_vector_store(10, 384).dimension == 384
+
+
+@pytest.mark.parametrize("make", [FaissFlatStore, FaissHNSWStore, FaissIVFStore], ids=["flat", "hnsw", "ivf"])
+def test_mapped_store_searches_alike_and_refuses_writes(make, grown, queries, tmp_path):
+    store = make(grown.shape[1])
+    store.add(grown)
+    store.save(tmp_path)
+    mapped = load_vector_store(tmp_path, grown.shape[1], mmap=True)
+    assert type(mapped) is make and mapped.read_only
+    np.testing.assert_array_equal(mapped.search(queries[0], 20)[1], store.search(queries[0], 20)[1])
+    with pytest.raises(ValueError, match="read-only"):
+        mapped.add(grown[:3])
