@@ -4,7 +4,8 @@ Incremental. A sync of folders (`qa ingest PATH...`) reads and hashes every file
 (name, sha256) the current version does not hold are loaded, chunked and embedded; the chunks and
 vectors of the others are carried over from the current version. Folder documents no longer under
 the given paths are dropped; uploaded documents are never touched by a sync. BM25 is rebuilt over
-all passages (its statistics are corpus-wide) and a complete new version is written. Nothing is
+all passages (its statistics are corpus-wide; the jieba tokens of known passages come from a cache in
+the index directory) and a complete new version is written. Nothing is
 written when nothing changed. A change of model or chunking settings (or `--rebuild`) processes
 everything again, uploads from their stored copies.
 
@@ -36,8 +37,8 @@ from embeddings.index_store import (FORMAT_VERSION, IndexManifest, IndexStoreErr
                                     lexical_manifest, read_manifest, read_version, write_index)
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+from embeddings.lexical.token_cache import CACHE_FILE as TOKEN_CACHE_FILE, TokenCache
 from qa_service.document_records import FOLDER, UPLOAD, DocumentRecord, document_id, utc_now
-from qa_service.service import build_encoder
 from qa_service.settings import Settings
 from qa_service.upload_store import UploadStore
 
@@ -252,6 +253,8 @@ class IngestionService:
 
     def _embed(self, chunks: list[Chunk], show_progress: bool = False) -> np.ndarray:
         if self._encoder is None:
+            from qa_service.service import build_encoder  # here: a sync with nothing to embed never imports it
+
             self._encoder = build_encoder(self.settings)
         cache_file = self.settings.embedding_cache_file
         if cache_file is not None and not isinstance(self._encoder, CachedEncoder):
@@ -314,7 +317,9 @@ class IngestionService:
         if not chunks:
             raise EmptyIndex("no text to index: the index would hold no documents")
         vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
-        bm25 = BM25Index.build([indexable_text(c, self.settings.indexed_text) for c in chunks], self._tokenizer)
+        texts = [indexable_text(c, self.settings.indexed_text) for c in chunks]
+        tokens = TokenCache(self.settings.index_dir / TOKEN_CACHE_FILE, self._tokenizer).tokenize_all(texts)
+        bm25 = BM25Index.from_tokens(tokens, self._tokenizer)  # corpus-wide statistics: over every passage
         for d in documents:
             if d.raw is not None and d.record.source:
                 self.uploads.save(d.record.source, d.raw)

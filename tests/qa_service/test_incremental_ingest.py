@@ -15,7 +15,9 @@ import pytest
 from embeddings.index_store import CURRENT_FILE, MANIFEST_FILE, current_version_dir, load_index, read_manifest
 from qa_service.document_records import FOLDER, UPLOAD, document_id
 from qa_service.document_service import DocumentService
-from qa_service.ingestion import IngestionService
+from embeddings.lexical.bm25_index import BM25Index
+from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+from qa_service.ingestion import IngestionService, indexable_text
 from qa_service.service import QAService
 from tests.conftest import CORPUS
 from tests.documents.loaders.builders import make_corrupt_pdf, make_docx
@@ -72,6 +74,9 @@ def test_sync_adds_updates_and_removes_embedding_only_what_changed(settings, enc
     index = load_index(settings.index_dir)
     carried = [c.id for c in index.chunks if c.doc in ("甲.txt", "丙.txt")]
     assert carried and all(np.array_equal(before[i], after[i]) for i in carried)  # vectors carried over as they were
+    fresh = BM25Index.build([indexable_text(c) for c in index.chunks], ChineseTokenizer())  # cached tokens: same BM25
+    for query in ("中国电科双创示范基地", "本方案自印发之日起施行"):
+        assert np.array_equal(index.bm25.scores(query), fresh.scores(query))
 
     (corpus / "丙.txt").unlink()
     (corpus / "丁.txt").write_text(COMPILATION[:2000], encoding="utf-8")
