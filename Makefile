@@ -7,7 +7,7 @@ PORT   ?= 8000
 INDEX  ?= var/index
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup model index eval ablation clean
+.PHONY: run test setup model index eval ablation bench clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,11 @@ eval: index
 
 ablation: model
 	$(BIN)/qa eval-ablate $(QUESTIONS) --out-dir var/ablation --md var/ablation/table.md
+
+# Performance figures (docs/performance.md): writes benchmarks/results/latest.json, prints the tables.
+# About 20 minutes on a 2-core machine with torch; BENCH_QUICK=1 for a smoke run of a minute or two.
+bench: model
+	$(BIN)/python -m benchmarks.run_all
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,105 @@
+"""All benchmarks in one run: writes benchmarks/results/latest.json and prints a Markdown table.
+
+    make bench                      # the full run (about 20 minutes on a 2-core machine with torch)
+    BENCH_QUICK=1 make bench        # a smoke run: one small document, few requests, 2x growth
+    python -m benchmarks.run_all [--quick] [--corpus PATH ...] [--out FILE] [--skip growth ...]
+
+The encoder is whatever the QA_EMBEDDING_* settings select; the JSON records it with the machine and
+library versions. Everything else a run writes (indexes, logs, profiles, a copy of each result file)
+goes under var/bench/, which git ignores. Figures taken while other work shares the CPU are disturbed:
+compare runs on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from benchmarks import growth, ingest, profile_ask, queries, startup
+from benchmarks.common import (RESULTS_DIR, WORK_DIR, embedding_variant, library_versions, machine, quick_mode,
+                               write_json)
+from benchmarks.report import markdown_table
+from qa_service.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger("benchmarks")
+STEPS = ("ingest", "profile", "queries", "startup", "growth")
+QUICK_DOCUMENT = "中国电科双创示范基地建设方案.txt"  # the smallest bundled document
+
+
+def _plan(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {"floor_fraction": 1.0, "requests": 16, "profile_rounds": 1, "startup_repeats": 1, "gunicorn": False,
+                "factors": [2], "growth_requests": 8}
+    return {"floor_fraction": 0.25, "requests": 400, "profile_rounds": 3, "startup_repeats": 3, "gunicorn": True,
+            "factors": [10, 100], "growth_requests": 120}
+
+
+def run(corpus: list[Path], quick: bool, skip: set[str], work: Path = WORK_DIR) -> dict[str, Any]:
+    plan = _plan(quick)
+    base = Settings.from_env()
+    result: dict[str, Any] = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": quick,
+        "command": "BENCH_QUICK=1 make bench" if quick else "make bench",
+        "machine": machine(), "libraries": library_versions(), "embedding": embedding_variant(base), "plan": plan,
+    }
+    started = time.perf_counter()
+    ingest_work = work / "ingest"
+    if "ingest" not in skip:
+        result["ingest"] = ingest.run(corpus, ingest_work, plan["floor_fraction"])
+    settings = base.with_overrides(index_dir=ingest_work / "index")
+    if "profile" not in skip:
+        result["profile"] = profile_ask.run(settings, plan["profile_rounds"], work=work)
+    if "queries" not in skip:
+        result["queries"] = queries.run(settings, plan["requests"], gunicorn=plan["gunicorn"], work=work)
+    if "startup" not in skip:
+        result["startup"] = startup.run(settings, plan["startup_repeats"], gunicorn=plan["gunicorn"], work=work)
+    if "growth" not in skip:
+        rates = None
+        if "ingest" in result:
+            cold, chunks = result["ingest"]["cold"], result["ingest"]["chunks"]
+            rates = {"load_clean_chunk_per_chunk": cold["load_clean_chunk_seconds"] / chunks,
+                     "embed_per_chunk": cold["embed_seconds"] / chunks}
+        result["growth"] = growth.run(settings.index_dir, plan["factors"], rates, plan["growth_requests"],
+                                      work / "growth")
+    result["machine"]["load_average_at_end"] = machine()["load_average"]
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    work.mkdir(parents=True, exist_ok=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run (also BENCH_QUICK=1)")
+    parser.add_argument("--corpus", nargs="+", help="files or folders to ingest (default: data/corpus, "
+                        f"or {QUICK_DOCUMENT} alone in quick mode)")
+    parser.add_argument("--out", default=str(RESULTS_DIR / "latest.json"))
+    parser.add_argument("--work", default=str(WORK_DIR), help="where indexes, logs and copies go (default var/bench)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=STEPS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    for noisy in ("faiss.loader", "jieba", "sentence_transformers", "httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quick = args.quick or quick_mode()
+    corpus_dir = PROJECT_ROOT / "data" / "corpus"
+    corpus = [Path(p) for p in args.corpus] if args.corpus else [corpus_dir / QUICK_DOCUMENT] if quick else [corpus_dir]
+    work = Path(args.work)
+    result = run(corpus, quick, set(args.skip), work)
+    out = Path(args.out)
+    write_json(out, result)
+    stamp = result["date"].replace(":", "").replace("-", "")
+    shutil.copyfile(out, work / f"results-{stamp}.json")
+    table = markdown_table(result)
+    (work / "latest.md").write_text(table, encoding="utf-8")
+    sys.stdout.write(table)
+    log.info("wrote %s (table also in %s) in %.0f s", out, work / "latest.md", result["seconds"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
