@@ -61,6 +61,14 @@ class ChineseTokenizer:
     def __call__(self, text: str) -> list[str]:
         return list(self._last(text))  # a copy: callers may change their list
 
+    def __getstate__(self) -> dict[str, Any]:  # pickling (worker processes): the settings, not the memo
+        return asdict(self)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self.__post_init__()
+
     def _cut(self, text: str) -> list[str]:
         _ensure_initialised()
         text = normalise_for_matching(text)

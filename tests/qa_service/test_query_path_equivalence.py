@@ -110,3 +110,13 @@ def test_tokenizer_hands_out_copies():
     first = tokenizer("海淀区有多少所高等院校？")
     first.append("changed")
     assert tokenizer("海淀区有多少所高等院校？") == ["海淀", "淀区", "海淀区", "高等", "院校", "高等院校"]
+
+
+def test_tokenizer_pickles_with_its_settings_and_a_fresh_memo():
+    import copy
+    import pickle
+
+    tokenizer = ChineseTokenizer(mode="precise", stop_words=False)
+    tokenizer("海淀区的高等院校")
+    for clone in (pickle.loads(pickle.dumps(tokenizer)), copy.deepcopy(tokenizer)):
+        assert clone == tokenizer and clone("海淀区的高等院校") == tokenizer("海淀区的高等院校")
