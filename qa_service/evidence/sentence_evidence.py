@@ -8,7 +8,7 @@ asks for (a number, a date, an organisation, an enumeration).
 
 What does not depend on the question (the sentence split, the normalised sentences, title and headings,
 which kinds of content each quote holds) is prepared once per passage and kept in a bounded cache, so a
-query only runs the term look-ups: reranking 20 candidates fell from 3.4 to 0.75 ms of CPU time
+query only runs the term look-ups: reranking 20 candidates fell from about 3 to about 0.6 ms of CPU time
 (docs/performance.md).
 """
 from __future__ import annotations
