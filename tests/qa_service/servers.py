@@ -27,14 +27,19 @@ def serve(app: Flask) -> Iterator[str]:
 class ScriptedLLM:
     """Speaks POST /v1/chat/completions; each request takes the next scripted step.
 
-    A step is ("reply", text), ("status", code), ("sleep", seconds, text) or ("break", text): a stream
-    that stops after text without finishing. A request with "stream": true gets the reply as SSE chunks of
-    a few characters, the way OpenAI-compatible servers send tokens. Requests are recorded.
+    A step is ("reply", text), ("status", code), ("sleep", seconds, text), ("break", text): a stream
+    that stops after text without finishing, or ("hold", before, after): `before`, then nothing until the
+    test sets `gate` (at most HOLD_SECONDS), then `after` ("" before = a stall before the first token). A
+    request with "stream": true gets the reply as SSE chunks of a few characters, the way
+    OpenAI-compatible servers send tokens. Requests are recorded.
     """
+
+    HOLD_SECONDS = 30.0
 
     def __init__(self) -> None:
         self.steps: deque[tuple] = deque()
         self.requests: list[dict] = []
+        self.gate = threading.Event()  # releases a "hold" step
         self.app = Flask("scripted-llm")
         self.app.add_url_rule("/v1/chat/completions", view_func=self._complete, methods=["POST"])
 
@@ -42,6 +47,7 @@ class ScriptedLLM:
         self.steps.clear()
         self.steps.extend(steps)
         self.requests.clear()
+        self.gate.clear()
 
     def _complete(self):
         self.requests.append(request.get_json())
@@ -51,6 +57,11 @@ class ScriptedLLM:
         if step[0] == "sleep":
             time.sleep(step[1])
             step = ("reply", step[2])
+        if step[0] == "hold" and not request.get_json().get("stream"):
+            self.gate.wait(self.HOLD_SECONDS)
+            step = ("reply", step[1] + step[2])
+        if step[0] == "hold":
+            return Response(self._held(step[1], step[2]), mimetype="text/event-stream")
         if request.get_json().get("stream"):
             return Response(self._chunks(step[1], finish=step[0] != "break"), mimetype="text/event-stream")
         return jsonify({
@@ -58,6 +69,11 @@ class ScriptedLLM:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": step[1]}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         })
+
+    def _held(self, before: str, after: str):
+        yield from list(self._chunks(before, finish=True))[:-2]  # the role chunk and `before`, unfinished
+        self.gate.wait(self.HOLD_SECONDS)
+        yield from list(self._chunks(after, finish=True))[1:]  # `after`, the finish and [DONE]
 
     @staticmethod
     def _chunks(text: str, finish: bool):

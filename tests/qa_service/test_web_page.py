@@ -1,24 +1,33 @@
 """The question page at `/`: served with a strict CSP and no outside resources, open without a key, and
-driven in headless Chromium against a real server over the small real index (answers, citations, the
-not-found state, API keys, phone width) and against a scripted stand-in (streaming, slow answers, error
-statuses, document upload and delete)."""
+driven in headless Chromium against the real app on loopback over real indexes: answers, citations, the
+not-found state, streaming and a stalled answer (a scripted LLM endpoint, the only stand-in), the real
+rate limit, a service with no index, a too-long question, API keys, phone width, and uploading a real PDF
+into a private index copy, asking about its page 2 and deleting it."""
 import re
+import time
 import tomllib
+import urllib.error
+import urllib.request
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 
 from qa_service.api.app import create_app
+from qa_service.service import QAService
 from qa_service.settings import PROJECT_ROOT
-from tests.qa_service.servers import serve
-from tests.qa_service.web_browser import ARTIFACTS, ScriptedService, chromium
+from tests.qa_service.intake_testlib import ANSWER_ON_PAGE_TWO, PDF_NAME, QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf
+from tests.qa_service.servers import ScriptedLLM, serve
+from tests.qa_service.web_browser import ARTIFACTS, chromium, expect
 
 WEB = PROJECT_ROOT / "qa_service" / "api" / "web"
 ASSETS = sorted(p.name for p in WEB.iterdir() if p.is_file())
 ANSWERABLE = "海淀区有多少所高等院校？"
 UNANSWERABLE = "2022年卡塔尔世界杯的冠军是哪个国家？"
+HAIDIAN = "北京市海淀区双创经验总结.txt"
+CETC = "中国电科双创示范基地建设方案.txt"
 KEY = "page-key"
+LLM_REPLY = ("海淀区有北大、清华等", "高等院校 33 所[1]。")  # streamed in two parts
 
 
 # --- without a browser --------------------------------------------------------------------------------
@@ -29,6 +38,7 @@ def test_page_is_served_with_a_strict_csp(client):
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     csp = resp.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "'unsafe-eval'" not in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert "政策文件问答" in html
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "no inline scripts"
@@ -63,12 +73,13 @@ def test_page_opens_without_a_key_while_the_api_still_needs_one(keyed_app):
     for path in ["/", *(f"/web/{name}" for name in ASSETS)]:
         assert client.get(path).status_code == 200, path
     assert client.get("/v1/info").status_code == 401
+    assert client.get("/v1/documents").status_code == 401
     assert client.post("/v1/ask", json={"question": ANSWERABLE}).status_code == 401
     assert client.get("/webhook").status_code == 401  # only the page's own prefix is open
     assert client.get("/web/missing.js").status_code == 404
 
 
-# --- in a browser, against the real service ---------------------------------------------------------
+# --- browser fixtures and helpers ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def browser():
@@ -104,35 +115,60 @@ def last_turn(page):
     return page.locator("article.turn").last
 
 
-def test_answer_opens_its_cited_passage_with_the_sentence_highlighted(page, base_url):
-    page.goto(base_url + "/")
-    ask(page, ANSWERABLE)
+def settled(page):
+    """The last turn once it has an outcome; returns its state."""
     turn = last_turn(page)
-    page.locator("article.turn[data-state=done]").wait_for()
-    assert "33" in turn.locator(".answer-text").inner_text()
-    assert "北京市海淀区双创经验总结.txt" in turn.locator(".sources").inner_text()
-    page.locator("#docs-list li").first.wait_for()
+    expect(turn).to_have_attribute("data-state", re.compile(r"^(done|notfound|error|stopped)$"))
+    return turn.get_attribute("data-state")
+
+
+def open_page(page, base):
+    page.goto(base + "/")
+    expect(page.locator("#docs-note")).not_to_have_text("正在加载文档列表…")  # both start-up requests are done
+
+
+def screenshot(target, name):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "web-page.png"))
+    target.screenshot(path=str(ARTIFACTS / name))
+
+
+def until(condition, what, seconds=15.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+# --- the real service over the small real index -----------------------------------------------------
+
+def test_answer_opens_its_cited_passage_with_the_sentence_highlighted(page, base_url):
+    open_page(page, base_url)
+    ask(page, ANSWERABLE)
+    assert settled(page) == "done"
+    turn = last_turn(page)
+    assert "33" in turn.locator(".answer-text").inner_text()
+    expect(turn.locator(".sources")).to_contain_text(HAIDIAN)
+    screenshot(page, "web-page.png")
 
     cite = turn.locator(".answer-text button.cite").first
     cite.click()
     dialog = page.locator("#passage")
-    dialog.wait_for(state="visible")
-    page.screenshot(path=str(ARTIFACTS / "web-page-passage.png"))
-    assert dialog.locator("#passage-doc").inner_text() == "北京市海淀区双创经验总结.txt"
-    assert dialog.locator("#passage-section").inner_text()
-    assert dialog.locator("#passage-page").is_hidden()  # the citations carry no page yet
-    assert "高等院校 33 所" in dialog.locator("mark").inner_text()
+    expect(dialog).to_be_visible()
+    screenshot(page, "web-page-passage.png")
+    expect(dialog.locator("#passage-doc")).to_have_text(HAIDIAN)
+    expect(dialog.locator("#passage-section")).to_contain_text("基本情况")
+    expect(dialog.locator("#passage-page")).to_be_hidden()  # a text file has no pages
+    expect(dialog.locator("#passage-lines")).to_have_text(re.compile(r"^第 \d+–\d+ 行$"))
+    expect(dialog.locator("mark")).to_contain_text("高等院校 33 所")
     page.keyboard.press("Escape")
-    dialog.wait_for(state="hidden")
-    assert cite.evaluate("b => b === document.activeElement"), "focus returns to the citation"
+    expect(dialog).to_be_hidden()
+    expect(cite).to_be_focused()  # focus returns to the citation
 
 
 def test_unanswerable_question_says_the_documents_do_not_say(page, base_url):
-    page.goto(base_url + "/")
+    open_page(page, base_url)
     ask(page, UNANSWERABLE)
-    page.locator("article.turn[data-state=notfound]").wait_for()
+    assert settled(page) == "notfound"
     box = last_turn(page).locator(".notfound-box").inner_text()
     assert "文档中没有找到答案" in box and "抱歉" in box
     assert last_turn(page).locator("button.cite").count() == 0
@@ -140,166 +176,269 @@ def test_unanswerable_question_says_the_documents_do_not_say(page, base_url):
 
 def test_conversation_stays_and_answer_copies_with_sources(context, page, base_url):
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
-    page.goto(base_url + "/")
+    open_page(page, base_url)
     ask(page, ANSWERABLE)
-    page.locator("article.turn[data-state=done]").wait_for()
+    assert settled(page) == "done"
     page.reload()
-    page.locator("article.turn[data-state=done]").wait_for()
-    assert page.locator("article.turn").count() == 1 and ANSWERABLE in last_turn(page).inner_text()
+    expect(page.locator("article.turn")).to_have_count(1)
+    expect(last_turn(page)).to_have_attribute("data-state", "done")
+    expect(last_turn(page)).to_contain_text(ANSWERABLE)
 
     last_turn(page).get_by_role("button", name="复制答案及出处").click()
-    page.get_by_role("button", name="已复制").wait_for()
+    expect(page.get_by_role("button", name="已复制")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert "33" in copied and "来源：\n[1] 北京市海淀区双创经验总结.txt · " in copied
+    assert "33" in copied and f"来源：\n[1] {HAIDIAN} · " in copied
 
     page.get_by_role("button", name="清空对话").click()
     page.reload()
-    page.locator("#empty-hint").wait_for()
-    assert page.locator("article.turn").count() == 0
+    expect(page.locator("#empty-hint")).to_be_visible()
+    expect(page.locator("article.turn")).to_have_count(0)
 
 
-def test_document_panel_lists_the_indexed_documents(page, base_url, app):
-    page.goto(base_url + "/")
+def test_document_panel_lists_the_indexed_documents_with_their_chunk_counts(page, base_url, client):
+    listed = {d["name"]: d for d in client.get("/v1/documents").get_json()["documents"]}
+    open_page(page, base_url)
     panel = page.locator("#docs-list")
-    panel.locator("li").nth(1).wait_for()
-    text = panel.inner_text()
-    assert "北京市海淀区双创经验总结.txt" in text and "中国电科双创示范基地建设方案.txt" in text
-    assert re.search(r"\d+ 个片段", text)
-    if app.test_client().get("/v1/documents").status_code in (404, 405):  # not built yet: read-only fallback
-        assert "只读" in page.locator("#docs-note").inner_text()
-        assert page.locator("#upload-form").is_hidden() and panel.get_by_role("button").count() == 0
+    expect(panel.locator("li")).to_have_count(2)
+    expect(page.locator("#docs-count")).to_have_text("（2）")
+    for name in (HAIDIAN, CETC):
+        item = panel.locator("li", has_text=name)
+        expect(item.locator(".doc-meta")).to_contain_text(f"文本 · {listed[name]['chunks']} 个片段 · ")
+        expect(item.locator(".doc-meta")).to_contain_text("收录于")
+    expect(page.locator("#service-status")).to_have_text("已就绪 · 2 份文档")
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, base_url):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     phone = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
                                 has_touch=True, locale="zh-CN")
     try:
         page = phone.new_page()
-        page.goto(base_url + "/")
+        open_page(page, base_url)
+        expect(page.locator("#docs-list")).to_be_hidden()  # the panel starts folded on a phone
         ask(page, ANSWERABLE)
-        page.locator("article.turn[data-state=done]").wait_for()
+        assert settled(page) == "done"
         ask(page, UNANSWERABLE)
-        page.locator("article.turn[data-state=notfound]").wait_for()
+        assert settled(page) == "notfound"
         page.locator("#docs-details summary").click()
-        page.locator("#docs-list li").first.wait_for()
+        expect(page.locator("#docs-list li").first).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        screenshot(page, "web-page-phone-documents.png")
         page.locator("article.turn").first.scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / "web-page-phone.png"))
+        screenshot(page, "web-page-phone.png")
         page.locator("article.turn").first.locator(".answer-text button.cite").click()
-        page.locator("#passage mark").wait_for()
+        expect(page.locator("#passage mark")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
-        page.screenshot(path=str(ARTIFACTS / "web-page-phone-passage.png"))
+        screenshot(page, "web-page-phone-passage.png")
     finally:
         phone.close()
 
 
-def test_key_field_appears_and_the_key_makes_questions_work(page, keyed_app):
+def test_key_field_appears_and_the_key_opens_questions_and_documents(page, keyed_app):
     with serve(keyed_app) as base:
-        page.goto(base + "/")
-        page.locator("#key-form").wait_for()
-        assert "需要 API 密钥" in page.locator("#service-status").inner_text()
+        open_page(page, base)
+        expect(page.locator("#key-form")).to_be_visible()
+        expect(page.locator("#service-status")).to_have_text("需要 API 密钥")
+        # a caller who may not change documents sees neither the list nor the upload form
+        expect(page.locator("#docs-note")).to_have_text("需要 API 密钥才能查看文档。")
+        expect(page.locator("#upload-form")).to_be_hidden()
+        expect(page.locator("#docs-list li")).to_have_count(0)
         ask(page, ANSWERABLE)
-        page.locator("article.turn[data-state=error]").wait_for()
-        assert "需要有效的 API 密钥" in last_turn(page).inner_text()
+        assert settled(page) == "error"
+        expect(last_turn(page)).to_contain_text("需要有效的 API 密钥")
 
         page.get_by_label("API 密钥", exact=True).fill(KEY)
         page.get_by_role("button", name="保存").click()
-        page.locator("#key-form").wait_for(state="hidden")
-        page.wait_for_function("document.getElementById('service-status').textContent.startsWith('已就绪')")
+        expect(page.locator("#key-form")).to_be_hidden()
+        expect(page.locator("#service-status")).to_have_text(re.compile(r"^已就绪"))
+        expect(page.locator("#docs-list li")).to_have_count(2)
+        expect(page.locator("#upload-form")).to_be_visible()  # with a valid key, writes are allowed
         last_turn(page).get_by_role("button", name="重试").click()
-        page.locator("article.turn[data-state=done]").wait_for()
-        assert "33" in last_turn(page).inner_text()
+        assert settled(page) == "done"
+        expect(last_turn(page)).to_contain_text("33")
         assert page.evaluate("localStorage.getItem('qa.apiKey')") == KEY
 
 
-# --- in a browser, against a scripted stand-in -------------------------------------------------------
+# --- error states, each produced by the real service --------------------------------------------------
 
-CITATION = {"ref": 1, "id": "c1", "doc": "示例文件.txt", "title": "示例标题", "section": "一、基本情况", "page": 12,
-            "text": "第一句讲别的事。海淀区目前有高等院校 33 所，科研院所 138 家。最后一句。", "quote": "", "score": 1.0}
-ANSWER = {"answer": "海淀区目前有高等院校 33 所。[1]", "answerable": True, "citations": [CITATION],
-          "confidence": 1.0, "generator": "extractive"}
+def error_box(page):
+    box = last_turn(page).locator(".error-box")
+    assert settled(page) == "error"
+    return box
+
+
+def test_rate_limited_question_says_when_to_retry(page, service):
+    app = create_app(service, service.settings.with_overrides(rate_limit_per_minute=15))
+    with serve(app) as base:
+        open_page(page, base)  # the page and its assets take about 10 of the 15
+        for _ in range(20):  # the page's own caller (127.0.0.1) uses up the rest
+            try:
+                urllib.request.urlopen(base + "/v1/info", timeout=10).close()
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 429
+                break
+        for _ in range(5):  # one request comes back each 4 s; asking again takes it
+            ask(page, ANSWERABLE)
+            if settled(page) == "error":
+                break
+        box = error_box(page)
+        expect(box).to_contain_text(re.compile(r"请求过于频繁，请 \d+ 秒后再试"))
+        expect(box).to_contain_text(re.compile(r"too many requests; retry in \d+ s"))
+        expect(last_turn(page).get_by_role("button", name="重试")).to_be_visible()
+
+
+def test_service_without_an_index_says_it_is_not_ready(page, base_settings, encoder, tmp_path):
+    empty = tmp_path / "empty-index"
+    empty.mkdir()
+    service = QAService.from_settings(base_settings.with_overrides(index_dir=empty), encoder, strict=False)
+    assert not service.ready
+    with serve(create_app(service)) as base:
+        open_page(page, base)
+        expect(page.locator("#service-status")).to_have_text("索引尚未加载，暂时无法回答")
+        expect(page.locator("#docs-note")).to_have_text("还没有收录任何文档。")
+        expect(page.locator("#upload-form")).to_be_visible()  # the first document can be uploaded from here
+        ask(page, ANSWERABLE)
+        box = error_box(page)
+        expect(box).to_contain_text("服务尚未就绪（索引未加载）")
+        expect(box).to_contain_text("the index is not loaded")
+
+
+def test_too_long_question_shows_the_limit_and_stays_text(page, service):
+    with serve(create_app(service, service.settings.with_overrides(max_question_chars=12))) as base:
+        open_page(page, base)
+        question = "会出错的问题<script>alert(1)</script>"
+        ask(page, question)
+        box = error_box(page)
+        expect(box).to_contain_text("问题太长，请精简后再问")
+        expect(box).to_contain_text("'question' is longer than 12 characters")
+        expect(last_turn(page).locator(".question")).to_have_text("问" + question)  # shown as text, not run
+
+
+# --- an LLM writes the answers: streaming, and a stall before the first token -------------------------
+
+@pytest.fixture(scope="module")
+def llm():
+    scripted = ScriptedLLM()
+    with serve(scripted.app) as base:
+        scripted.base = base
+        yield scripted
+        scripted.gate.set()
 
 
 @pytest.fixture(scope="module")
-def scripted(browser):
-    stand_in = ScriptedService()
-    with serve(stand_in.app) as base:
-        stand_in.base = base
-        yield stand_in
-    stand_in.release.set()
+def llm_base_url(built_index, encoder, llm, browser):
+    settings = built_index.with_overrides(llm_base_url=llm.base + "/v1", llm_model="scripted", llm_max_retries=0)
+    with serve(create_app(QAService.from_settings(settings, encoder))) as base:
+        yield base
 
 
-def test_answer_streams_in_piece_by_piece(page, scripted):
-    scripted.script(("stream", ["海淀区目前有", "高等院校 33 所。", "[1]"], 0.6, ANSWER))
-    page.goto(scripted.base + "/")
+def test_answer_streams_in_piece_by_piece(page, llm, llm_base_url):
+    llm.script(("hold", *LLM_REPLY))
+    open_page(page, llm_base_url)
     page.fill("#question", "第一行")
     page.press("#question", "Shift+Enter")
     page.type("#question", "第二行")
     assert page.input_value("#question") == "第一行\n第二行"  # Shift+Enter is a newline, not a send
-    ask(page, "海淀区有多少所高等院校？")
-    page.locator("article.turn[data-state=streaming]").wait_for()
-    assert "海淀区目前有" in last_turn(page).inner_text() and page.locator("#stop").is_visible()
-    page.locator("article.turn[data-state=done]").wait_for()
-    assert page.locator("#stop").is_hidden()
-
-    last_turn(page).locator(".answer-text button.cite").click()
-    assert page.locator("#passage-page").inner_text() == "第 12 页"
-    # no quote: the passage sentence sharing most characters with the citing answer sentence is marked
-    assert page.locator("#passage mark").inner_text() == "海淀区目前有高等院校 33 所，科研院所 138 家。"
-    page.locator("#passage-close").click()
-    page.locator("#passage").wait_for(state="hidden")
-
-
-def test_slow_answer_shows_progress_and_can_be_stopped(page, scripted):
-    scripted.script(("hang", 20))
-    page.clock.install()
-    page.goto(scripted.base + "/")
-    ask(page, "一个很慢的问题")
+    ask(page, ANSWERABLE)
     turn = last_turn(page)
-    turn.get_by_text("正在检索…").wait_for()
+    expect(turn).to_have_attribute("data-state", "streaming")
+    expect(turn.locator(".answer-text")).to_have_text(LLM_REPLY[0])  # the first tokens, before the rest exists
+    expect(turn.locator(".working")).to_have_text("正在生成答案…")
+    expect(page.locator("#stop")).to_be_visible()
+    screenshot(page, "web-page-streaming.png")
+
+    llm.gate.set()
+    assert settled(page) == "done"
+    expect(turn.locator(".answer-text")).to_have_text("".join(LLM_REPLY))
+    expect(page.locator("#stop")).to_be_hidden()
+    turn.locator(".answer-text button.cite").click()
+    expect(page.locator("#passage-doc")).to_have_text(HAIDIAN)
+    expect(page.locator("#passage mark")).to_contain_text("33 所")
+    page.locator("#passage-close").click()
+    expect(page.locator("#passage")).to_be_hidden()
+
+
+def test_stalled_answer_shows_progress_and_can_be_stopped_and_retried(page, llm, llm_base_url):
+    llm.script(("hold", "", "".join(LLM_REPLY)), ("reply", "".join(LLM_REPLY)))
+    page.clock.install()  # the page's "still working" timer runs on a clock the test moves
+    open_page(page, llm_base_url)
+    ask(page, ANSWERABLE)
+    turn = last_turn(page)
+    expect(turn.get_by_text("正在检索…")).to_be_visible()
+    until(lambda: len(llm.requests) == 1, "the question to reach the LLM")
     page.clock.fast_forward(9_000)
-    turn.get_by_text("仍在处理").wait_for()
+    expect(turn.get_by_text("仍在处理")).to_be_visible()
+    expect(turn).to_have_attribute("data-state", "pending")  # no token has come
+    screenshot(page, "web-page-slow.png")
     page.get_by_role("button", name="停止").click()
-    page.locator("article.turn[data-state=stopped]").wait_for()
-    assert "已停止" in turn.inner_text() and turn.get_by_role("button", name="重试").is_visible()
-    scripted.release.set()
+    assert settled(page) == "stopped"
+    expect(turn).to_contain_text("已停止")
+    llm.gate.set()  # the LLM may finish now: the page no longer listens
+
+    turn.get_by_role("button", name="重试").click()
+    assert settled(page) == "done"
+    expect(turn.locator(".answer-text")).to_have_text("".join(LLM_REPLY))
+    assert len(llm.requests) == 2
 
 
-@pytest.mark.parametrize("status,headers,code,message,title", [
-    (429, {"Retry-After": "30"}, "rate_limited", "too many requests; retry in 30 s", "请求过于频繁，请 30 秒后再试"),
-    (503, {}, "not_ready", "the index is not loaded: no index loaded", "服务尚未就绪"),
-    (422, {}, "too_long", "'question' is longer than 2000 characters", "问题不符合要求"),
-])
-def test_errors_show_the_server_message(page, scripted, status, headers, code, message, title):
-    scripted.script(("status", status, headers, code, message))
-    page.goto(scripted.base + "/")
-    ask(page, "会出错的问题<script>alert(1)</script>")
-    box = page.locator("article.turn[data-state=error] .error-box")
-    box.wait_for()
-    assert title in box.inner_text() and message in box.inner_text()
-    assert "<script>alert(1)</script>" in last_turn(page).locator(".question").inner_text()  # shown as text
+# --- the document panel writing to a private copy of the index ----------------------------------------
 
+def test_upload_a_pdf_ask_about_its_page_two_and_delete_documents(page, built_index, encoder, tmp_path):
+    settings = copy_index(built_index, tmp_path / "idx", max_upload_bytes=200_000)
+    pdf, big, program = tmp_path / PDF_NAME, tmp_path / "过大的文件.txt", tmp_path / "程序.exe"
+    two_page_pdf(pdf)
+    big.write_text("大" * 100_000, encoding="utf-8")  # 300 KB
+    program.write_bytes(b"MZ\x90\x00" * 64)
+    confirmations = []
+    page.on("dialog", lambda d: (confirmations.append(d.message), d.accept()))
+    panel, note = page.locator("#docs-list"), page.locator("#docs-note")
 
-def test_document_panel_uploads_and_deletes(page, scripted, tmp_path):
-    upload = tmp_path / "新政策.txt"
-    upload.write_text("第一条 为了测试上传。", encoding="utf-8")
-    page.on("dialog", lambda d: d.accept())
-    page.goto(scripted.base + "/")
-    panel = page.locator("#docs-list")
-    panel.get_by_text("12 页").wait_for()
-    assert "96 个片段" in panel.inner_text()
+    def upload(path):
+        page.set_input_files("#upload-file", str(path))
+        expect(page.locator("#upload-name")).to_have_text(path.name)
+        page.get_by_role("button", name="上传", exact=True).click()
 
-    page.set_input_files("#upload-file", str(upload))
-    page.locator("#upload-name").get_by_text("新政策.txt").wait_for()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.locator("aside.docs").screenshot(path=str(ARTIFACTS / "web-page-documents.png"))
-    page.get_by_role("button", name="上传", exact=True).click()
-    panel.get_by_text("新政策.txt").wait_for()
-    assert scripted.received[-1] == {"upload": "新政策.txt", "bytes": upload.stat().st_size}
-    assert "已上传" in page.locator("#docs-note").inner_text()
+    with serve(create_app(QAService.from_settings(settings, encoder))) as base:
+        open_page(page, base)
+        expect(panel.locator("li")).to_have_count(2)
+        expect(page.locator("#upload-hint")).to_have_text(
+            "支持 docx、htm、html、markdown、md、pdf、txt 文件；单个文件不超过 200 KB。上传后即可用来回答问题。")
 
-    page.get_by_role("button", name="删除 中国电科双创示范基地建设方案.txt").click()
-    panel.get_by_text("中国电科").wait_for(state="detached")
-    assert scripted.received[-1] == {"delete": "d1"}
-    assert page.locator("#docs-count").inner_text() == "（1）"
+        upload(big)  # refused by the page before sending, naming the file
+        expect(note).to_have_text("上传失败：《过大的文件.txt》有 300 KB，单个文件不超过 200 KB。")
+        upload(program)  # refused by the server (415), explained in Chinese
+        expect(note).to_contain_text("上传失败：不支持《程序.exe》的文件类型（支持 docx、")
+        expect(panel.locator("li")).to_have_count(2)
+
+        upload(pdf)
+        item = panel.locator("li", has_text=PDF_NAME)
+        expect(item.locator(".doc-meta")).to_contain_text(re.compile(r"^PDF · 2 页 · \d+ 个片段 · [\d.]+ KB · 上传于 "))
+        expect(note).to_contain_text(f"已上传《{PDF_NAME}》，共 ")
+        expect(page.locator("#service-status")).to_have_text("已就绪 · 3 份文档")
+        screenshot(page.locator("aside.docs"), "web-page-documents.png")
+
+        ask(page, QUESTION_ON_PAGE_TWO)
+        assert settled(page) == "done"
+        turn = last_turn(page)
+        expect(turn.locator(".answer-text")).to_contain_text(ANSWER_ON_PAGE_TWO)
+        expect(turn.locator(".sources")).to_contain_text(f"{PDF_NAME} · ")
+        expect(turn.locator(".sources")).to_contain_text("第 2 页")
+        turn.locator(".answer-text button.cite").first.click()
+        expect(page.locator("#passage-doc")).to_have_text(PDF_NAME)
+        expect(page.locator("#passage-page")).to_have_text("第 2 页")
+        expect(page.locator("#passage-lines")).to_be_hidden()  # lines of extracted text mean nothing in a PDF
+        expect(page.locator("#passage mark")).to_contain_text(ANSWER_ON_PAGE_TWO)
+        screenshot(page, "web-page-pdf-passage.png")
+        page.keyboard.press("Escape")
+
+        page.get_by_role("button", name=f"删除 {PDF_NAME}").click()
+        expect(item).to_have_count(0)
+        assert PDF_NAME in confirmations[-1]
+        expect(note).to_have_text(f"已删除《{PDF_NAME}》。")
+        expect(page.locator("#service-status")).to_have_text("已就绪 · 2 份文档")
+
+        page.get_by_role("button", name=f"删除 {CETC}").click()
+        expect(panel.locator("li")).to_have_count(1)
+        page.get_by_role("button", name=f"删除 {HAIDIAN}").click()  # the last one: refused (409)
+        expect(note).to_have_text(f"删除失败：《{HAIDIAN}》是文档库中唯一的文档，索引不能为空。请先上传其他文档，再删除它。")
+        expect(panel.locator("li", has_text=HAIDIAN)).to_have_count(1)
+        assert len(confirmations) == 3

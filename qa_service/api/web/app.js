@@ -142,24 +142,20 @@ function setUpKeyForm() {
   $("key-clear").addEventListener("click", () => { storeKey(""); $("api-key").value = ""; refresh(); });
 }
 
+// The service state in the header, then the document panel; also after each upload or deletion.
 async function refresh() {
-  let info = null;
   try {
-    info = await request("GET", "v1/info");
+    const info = await request("GET", "v1/info");
     const count = info?.manifest?.documents?.length;
     $("service-status").textContent = info?.ready === false
       ? "索引尚未加载，暂时无法回答"
       : `已就绪${Number.isFinite(count) ? ` · ${count} 份文档` : ""}`;
-    if (info?.auth_required === true) {
-      $("key-toggle").hidden = false;
-      if (!storedKey()) showKeyForm();
-    }
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     if (err.status === 401) showKeyForm();
     $("service-status").textContent = err.status === 401 ? "需要 API 密钥" : `服务不可用：${err.message || err.code}`;
   }
-  await refreshDocuments(info);
+  await refreshDocuments();
 }
 
 function setUp() {

@@ -35,8 +35,10 @@ export function openPassage(citation, answerText, button) {
   fill("passage-doc", citation.doc);
   fill("passage-doc-title", citation.title);
   fill("passage-section", citation.section);
-  fill("passage-page", pageOf(citation));
-  const lines = Number.isInteger(citation.line_start)
+  const page = pageOf(citation);
+  fill("passage-page", page);
+  // Line numbers count lines of the file; in a paged document (PDF) they mean nothing to a reader.
+  const lines = !page && Number.isInteger(citation.line_start)
     ? `第 ${citation.line_start}–${citation.line_end ?? citation.line_start} 行` : "";
   fill("passage-lines", lines);
 

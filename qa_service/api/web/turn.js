@@ -38,6 +38,8 @@ function errorTitle(error) {
   if (error.code === "stream_broken") return "回答中断";
   if (error.code === "client") return "页面出错";
   if (error.status === 0) return "无法连接到服务";
+  if (error.code === "too_long") return "问题太长，请精简后再问";
+  if (error.code === "empty_field") return "问题不能为空";
   if (error.status === 503) return error.code === "overloaded" ? "服务繁忙，请稍后再试" : "服务尚未就绪（索引未加载）";
   if (error.status === 429) {
     const wait = Number.parseInt(error.retryAfter, 10);
