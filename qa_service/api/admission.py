@@ -2,8 +2,9 @@
 
 Rate limiting is a token bucket per caller (QA_RATE_LIMIT requests per minute, bursts up to the same
 number); an empty bucket answers 429 with Retry-After. Beyond QA_MAX_IN_FLIGHT concurrent requests the
-service answers 503 at once, so a burst cannot pile up work that would time out anyway. Health checks are
-exempt from both.
+service answers 503 at once, so a burst cannot pile up work that would time out anyway. Health checks and
+the question page's static files are exempt from both: they cost nothing, and one page load fetches about ten
+of them, which would otherwise spend a small budget before the first question.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request
 
-from qa_service.api.access import OPEN_PATHS, presented_key
+from qa_service.api.access import OPEN_PATHS, is_page, presented_key
 from qa_service.api.errors import ApiError
 
 
@@ -63,7 +64,7 @@ def register_admission(app: Flask, rate_per_minute: int, max_in_flight: int) -> 
 
     @app.before_request
     def _admit() -> None:
-        if request.path in OPEN_PATHS:
+        if request.path in OPEN_PATHS or is_page(request.path):
             return
         if limiter is not None:
             wait = limiter.acquire(_caller())

@@ -29,6 +29,8 @@ def test_rate_limit_answers_429_with_retry_after(service):
     limited = client.post("/v1/search", json={"query": "海淀区"})
     assert limited.get_json()["error"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
     assert client.get("/healthz").status_code == 200
+    assert all(client.get(path).status_code == 200 for path in ["/", "/web/app.js", "/web/style.css"] * 3), \
+        "the page's static files never count against the budget"
     other = client.post("/v1/search", json={"query": "海淀区"}, headers={"X-API-Key": "someone-else"})
     assert other.status_code == 200
 
