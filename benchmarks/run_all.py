@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from benchmarks import growth, ingest, profile_ask, queries, startup
 from benchmarks.common import (RESULTS_DIR, WORK_DIR, embedding_variant, library_versions, machine, quick_mode,
@@ -40,9 +42,31 @@ def _plan(quick: bool) -> dict[str, Any]:
             "factors": [10, 100], "growth_requests": 120}
 
 
+@contextmanager
+def _pinned_encoder(settings: Settings) -> Iterator[None]:
+    """Every process of the run (ingests, servers, growth) uses the variant the run started with, even if
+    the defaults change on disk meanwhile: vectors of two variants would miss each other's cache entries."""
+    pinned = {"QA_EMBEDDING_BACKEND": settings.embedding_backend, "QA_EMBEDDING_PRECISION": settings.embedding_precision}
+    before = {k: os.environ.get(k) for k in pinned}
+    os.environ.update(pinned)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run(corpus: list[Path], quick: bool, skip: set[str], work: Path = WORK_DIR) -> dict[str, Any]:
-    plan = _plan(quick)
     base = Settings.from_env()
+    with _pinned_encoder(base):
+        return _run(base, corpus, quick, skip, work)
+
+
+def _run(base: Settings, corpus: list[Path], quick: bool, skip: set[str], work: Path) -> dict[str, Any]:
+    plan = _plan(quick)
     result: dict[str, Any] = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": quick,
         "command": "BENCH_QUICK=1 make bench" if quick else "make bench",
