@@ -24,11 +24,19 @@ from embeddings.model_export import (MODEL_XML, RECORD_FILE, ExportRecord, Model
 from embeddings.model_fetch import resolve_model_path
 from qa_service.ingestion import IngestionService, indexable_text
 from qa_service.service import QAService, build_encoder
-from qa_service.settings import Settings
+from qa_service.settings import Settings, SettingsError
 from tests.conftest import haidian_section
 
 CALIBRATION_PASSAGES = 16
 QUERIES = ["海淀区有多少所高等院校？", "中国电科双创示范基地的建设目标是什么？", "红烧肉怎么做"]
+
+
+def test_variants_are_named_from_backend_and_precision():
+    assert Settings.from_env({"QA_EMBEDDING_BACKEND": "torch"}).embedding_variant == "torch-fp32"
+    assert Settings.from_env({"QA_EMBEDDING_BACKEND": "openvino", "QA_EMBEDDING_PRECISION": "int8"}
+                             ).embedding_variant == "openvino-int8"
+    with pytest.raises(SettingsError, match="QA_EMBEDDING_BACKEND=openvino"):
+        Settings.from_env({"QA_EMBEDDING_BACKEND": "torch", "QA_EMBEDDING_PRECISION": "int8"})
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +149,7 @@ def test_threads_encoding_at_once_get_their_own_vectors(ov, held_out):
     def run(i: int) -> None:
         try:
             start.wait()
-            for _ in range(3):
+            for _ in range(2):
                 results[i].append(encoder.encode_documents(work[i]))
         except BaseException as exc:  # reported below
             errors.append(exc)
@@ -153,7 +161,7 @@ def test_threads_encoding_at_once_get_their_own_vectors(ov, held_out):
         t.join()
     assert not errors
     for i, runs in results.items():
-        assert len(runs) == 3
+        assert len(runs) == 2
         for vectors in runs:
             np.testing.assert_allclose(vectors, expected[i], atol=1e-5)
 
