@@ -221,6 +221,7 @@ def _export_atomically(model_path: Path, target: Path, precision: str, sample: l
     try:
         record = export_openvino(model_path, staged, precision, sample, source)
         (staged / RECORD_FILE).write_text(json.dumps(asdict(record), indent=2))
+        staged.chmod(0o755)  # mkdtemp makes it private; serving users other than the exporter must read it
         old = target.parent / f".{precision}-old-{os.getpid()}"
         if target.exists():
             os.replace(target, old)
