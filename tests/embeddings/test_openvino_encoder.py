@@ -31,6 +31,11 @@ CALIBRATION_PASSAGES = 16
 QUERIES = ["海淀区有多少所高等院校？", "中国电科双创示范基地的建设目标是什么？", "红烧肉怎么做"]
 
 
+def test_the_default_is_openvino_int8_and_torch_alone_means_torch_fp32():
+    assert Settings.from_env({}).embedding_variant == "openvino-int8"
+    assert Settings.from_env({"QA_EMBEDDING_PRECISION": "fp32"}).embedding_variant == "openvino-fp32"
+
+
 def test_variants_are_named_from_backend_and_precision():
     assert Settings.from_env({"QA_EMBEDDING_BACKEND": "torch"}).embedding_variant == "torch-fp32"
     assert Settings.from_env({"QA_EMBEDDING_BACKEND": "openvino", "QA_EMBEDDING_PRECISION": "int8"}

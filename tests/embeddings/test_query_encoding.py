@@ -4,11 +4,20 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 from qa_service.api.gunicorn_server import worker_settings
 
 QUERIES = ["海淀区有多少所高等院校？", "中国电科双创示范基地启动阶段的起止时间是什么？", "红烧肉怎么做才好吃？",
            "IPv6 规模部署", "", "海淀区" * 300]  # empty, and longer than the model's 512 tokens
+
+
+@pytest.fixture(scope="module")
+def encoder(base_settings):
+    """The torch encoder, whatever the default backend: this file checks its direct query path."""
+    from qa_service.service import build_encoder
+
+    return build_encoder(base_settings.with_overrides(embedding_backend="torch", embedding_precision="fp32"))
 
 
 def _reference(encoder, text: str) -> np.ndarray:
