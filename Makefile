@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test,openvino]'
+	$(BIN)/python -m pip install --quiet -e '.[test,openvino,distributed,milvus]'
 	$(BIN)/opt_in_out --opt_out >/dev/null  # no usage telemetry from the OpenVINO export tools
 	touch $(STAMP)
 
