@@ -102,15 +102,15 @@ def _startup(r: dict[str, Any]) -> list[str]:
 
 def _growth(r: dict[str, Any]) -> list[str]:
     rows = [f"Growth ({r['note']}).", "",
-            "| chunks | ingest (estimate) | build peak RSS | server ready / RSS | HTTP ask p50 / p95 | HTTP search p50 "
+            "| chunks | ingest (estimate) | build peak RSS | served store | server ready / RSS | HTTP ask p50 / p95 | HTTP search p50 "
             "| exact search k=50 p50 | HNSW build / p50 / recall@10 | IVF build / p50 / recall@10 |",
-            "|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for factor, g in r["factors"].items():
         st, serve = g["stores"], g["serve"]
         hnsw, ivf, flat = st["hnsw"], st["ivf"], st["flat"]
         ingest = _s(g["ingest_seconds_estimate"]) if "ingest_seconds_estimate" in g else "–"
         rows.append(
-            f"| {g['chunks']:,} ({factor}x) | {ingest} | {g['build_peak_rss_mib']:,.0f} MiB | {_s(serve['ready_seconds'])} / "
+            f"| {g['chunks']:,} ({factor}x) | {ingest} | {g['build_peak_rss_mib']:,.0f} MiB | {g.get('served_vector_index', 'flat')} | {_s(serve['ready_seconds'])} / "
             f"{serve['server_rss_mib']:,.0f} MiB | {serve['http_ask@1']['p50_ms']:.1f} / {serve['http_ask@1']['p95_ms']:.1f} "
             f"| {serve['http_search@1']['p50_ms']:.1f} | {flat['search_k50']['p50_ms']:.2f} ms | "
             f"{_s(hnsw['build_seconds'])} / {hnsw['search_k50']['p50_ms']:.2f} ms / {hnsw['recall@10_vs_exact']:.3f} | "

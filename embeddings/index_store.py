@@ -29,7 +29,9 @@ import numpy as np
 from documents.models import Chunk
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
-from embeddings.vector_stores.faiss_store import FILE_NAME as VECTORS_FILE, FaissFlatStore
+from embeddings.vector_stores.base import VectorStore
+from embeddings.vector_stores.chooser import EXACT_SEARCH_MAX_ROWS, choose_vector_store, load_vector_store, store_kind
+from embeddings.vector_stores.faiss_store import FILE_NAME as VECTORS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class IndexManifest:
     lexical: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     embedding_variant: str = "torch-fp32"  # encoder backend-precision; older indexes were all torch fp32
+    vector_index: str = "flat"  # FAISS structure chosen by size (vector_stores/chooser.py): flat or hnsw
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,7 +100,7 @@ class LoadedIndex:
     directory: Path  # the version directory that was loaded
     manifest: IndexManifest
     chunks: list[Chunk]
-    vectors: FaissFlatStore
+    vectors: VectorStore  # flat or HNSW by size; memory-mapped read-only when loaded with mmap=True
     bm25: BM25Index
 
 
@@ -162,8 +165,11 @@ def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
 
 
 def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25: BM25Index,
-                manifest_fields: dict[str, Any]) -> Path:
-    """Write a complete new version and switch CURRENT to it; return the version directory."""
+                manifest_fields: dict[str, Any], exact_max_rows: int = EXACT_SEARCH_MAX_ROWS) -> Path:
+    """Write a complete new version and switch CURRENT to it; return the version directory.
+
+    The vectors go into exact search up to `exact_max_rows` rows and an HNSW graph above
+    (vector_stores/chooser.py has the measurements); the manifest records which."""
     if len(chunks) != vectors.shape[0] or len(chunks) != len(bm25):
         raise ValueError("chunks, vectors and BM25 rows must line up")
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -175,7 +181,7 @@ def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25:
         with open(staging / CHUNKS_FILE, "w", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(json.dumps(_chunk_fields(chunk), ensure_ascii=False) + "\n")
-        store = FaissFlatStore(int(vectors.shape[1]))
+        store = choose_vector_store(len(chunks), int(vectors.shape[1]), exact_max_rows)
         store.add(vectors)
         written = [CHUNKS_FILE, *store.save(staging), *bm25.save(staging)]
         manifest = IndexManifest(
@@ -183,6 +189,7 @@ def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25:
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             package_version=package_version(),
             files={name: _sha256(staging / name) for name in written},
+            vector_index=store_kind(store),
             **manifest_fields,
         )
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2))
@@ -233,12 +240,15 @@ def _check_counts(version: Path, index_dir: Path, chunks: int, vectors: int, man
                              f"manifest says {manifest.chunk_count}); rebuild with `qa ingest --index {index_dir}`")
 
 
-def load_index(index_dir: Path, verify_checksums: bool = True) -> LoadedIndex:
-    """Load the active version; raise IndexNotFound / IndexCorrupted with what to do."""
+def load_index(index_dir: Path, verify_checksums: bool = True, mmap: bool = False) -> LoadedIndex:
+    """Load the active version; raise IndexNotFound / IndexCorrupted with what to do.
+
+    `mmap` maps vectors.faiss read-only and shared (several server workers hold one copy of it);
+    versions are never rewritten in place, which is what makes that safe."""
     version, manifest = _verified_version(index_dir, verify_checksums)
     try:
         chunks = _read_chunks(version)
-        vectors = FaissFlatStore.load(version, manifest.dimension)
+        vectors = load_vector_store(version, manifest.dimension, mmap=mmap)
         bm25 = BM25Index.load(version, len(chunks))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be loaded ({exc}); rebuild with "

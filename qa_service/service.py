@@ -110,7 +110,7 @@ class QAService:
         return service
 
     def load(self) -> None:
-        index = load_index(self.settings.index_dir)
+        index = load_index(self.settings.index_dir, mmap=self.settings.vector_mmap)
         check_compatible(index, self.settings)
         if self._encoder is None:
             self._encoder = build_encoder(self.settings)

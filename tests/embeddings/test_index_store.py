@@ -123,3 +123,32 @@ def test_killing_ingest_at_random_points_never_damages_the_index(built_index, sm
         loaded = load_index(copy)  # always loadable, checksums included
         assert len(loaded.chunks) == loaded.manifest.chunk_count == len(loaded.vectors)
     assert "killed" in outcomes
+
+
+def test_large_indexes_get_hnsw_and_load_mapped(tmp_path):
+    """Above the exact-search threshold the version holds an HNSW graph; it loads (mapped or not), searches,
+    and gives its vectors back row for row for the next incremental write."""
+    from documents.models import Chunk
+    from embeddings.index_store import read_version, write_index
+    from embeddings.lexical.bm25_index import BM25Index
+    from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+    from embeddings.vector_stores.faiss_hnsw_store import FaissHNSWStore
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(300, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [Chunk(id=f"c{i}", doc="a.txt", title="甲", section="", text=f"第{i}段 创新创业", start=i, end=i + 1,
+                    line_start=1, line_end=1) for i in range(300)]
+    tokenizer = ChineseTokenizer()
+    bm25 = BM25Index.from_tokens([tokenizer(c.text) for c in chunks], tokenizer)
+    fields = {"model": "m", "chunking": {}, "corpus_fingerprint": "f", "documents": []}
+    write_index(tmp_path / "small", chunks, vectors, bm25, fields, exact_max_rows=300)
+    assert read_manifest(tmp_path / "small").vector_index == "flat"
+    write_index(tmp_path / "big", chunks, vectors, bm25, fields, exact_max_rows=299)
+    assert read_manifest(tmp_path / "big").vector_index == "hnsw"
+    for mmap in (False, True):
+        index = load_index(tmp_path / "big", mmap=mmap)
+        assert isinstance(index.vectors, FaissHNSWStore) and index.vectors.read_only == mmap
+        scores, rows = index.vectors.search(vectors[17], 5)
+        assert rows[0] == 17 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_array_equal(read_version(tmp_path / "big").vectors, vectors)
