@@ -21,6 +21,7 @@ from qa_service.document_records import UPLOAD, DocumentRecord, document_id
 from qa_service.ingestion import FileTooLarge, IndexContents, IndexedDocument, IngestionService
 from qa_service.settings import Settings
 from qa_service.upload_store import safe_file_name
+from qa_service.vector_backends import VectorBackend
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,11 @@ class AddResult:
 
 class DocumentService:
     def __init__(self, settings: Settings, encoder: TextEncoder | None = None,
-                 on_change: Callable[[], object] | None = None, lock_timeout: float | None = None) -> None:
+                 on_change: Callable[[], object] | None = None, lock_timeout: float | None = None,
+                 vector_backend: VectorBackend | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
+        self._vector_backend = vector_backend
         self._ingestion: IngestionService | None = None
         self._on_change = on_change
         self._lock_timeout = lock_timeout
@@ -87,7 +90,7 @@ class DocumentService:
     def ingestion(self) -> IngestionService:
         """Built on first use: apps that never change documents do not pay for the chunker."""
         if self._ingestion is None:
-            self._ingestion = IngestionService(self.settings, self._encoder)
+            self._ingestion = IngestionService(self.settings, self._encoder, self._vector_backend)
         return self._ingestion
 
     @property

@@ -11,6 +11,9 @@ everything again, uploads from their stored copies.
 
 Writers hold the index directory's writer lock only while they merge with the current version and
 write; loading and embedding happen before, so an upload does not wait for a long ingest's embedding.
+An external vector store (QA_VECTOR_STORE=milvus) is brought to the new version's vectors just before
+the version is switched on. With QA_INGEST_EMBEDDING=ray the passages not in the embedding cache are
+embedded by a pool of encoder actors on Ray; the index written is the same.
 """
 from __future__ import annotations
 
@@ -41,8 +44,26 @@ from embeddings.lexical.token_cache import CACHE_FILE as TOKEN_CACHE_FILE, Token
 from qa_service.document_records import FOLDER, UPLOAD, DocumentRecord, document_id, utc_now
 from qa_service.settings import Settings
 from qa_service.upload_store import UploadStore
+from qa_service.vector_backends import IndexVectors, VectorBackend, row_document_ids, row_keys
+from qa_service.vector_backends import vector_backend as make_vector_backend
 
 log = logging.getLogger(__name__)
+
+
+def ingest_encoder(settings: Settings) -> TextEncoder:
+    """The passage encoder of an ingest: the configured model here, or spread over Ray actors that each build
+    the same model (QA_INGEST_EMBEDDING=ray). Imported on first use: a sync with nothing to embed loads no model."""
+    from qa_service.service import build_encoder
+
+    local = build_encoder(settings)
+    if settings.ingest_embedding != "ray":
+        return local
+    from functools import partial
+
+    from embeddings.encoders.ray_encoder import RayEncoder
+
+    return RayEncoder(partial(build_encoder, settings), local, address=settings.ray_address,
+                      actors=settings.ray_actors)
 
 
 def indexable_text(chunk: Chunk, mode: str = "title-section-text") -> str:
@@ -187,9 +208,11 @@ def discover(paths: Sequence[Path]) -> _Discovery:
 class IngestionService:
     """Builds and changes index versions; the one writer behind `qa ingest`, uploads and deletions."""
 
-    def __init__(self, settings: Settings, encoder: TextEncoder | None = None) -> None:
+    def __init__(self, settings: Settings, encoder: TextEncoder | None = None,
+                 vector_backend: VectorBackend | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
+        self.vector_backend = vector_backend or make_vector_backend(settings)
         self._tokenizer = ChineseTokenizer(mode=settings.bm25_tokenizer, stop_words=settings.bm25_stop_words)
         self._pipeline = DocumentPipeline(ChunkingConfig(chunk_tokens=settings.chunk_tokens,
                                                          overlap_tokens=settings.chunk_overlap_tokens),
@@ -253,9 +276,7 @@ class IngestionService:
 
     def _embed(self, chunks: list[Chunk], show_progress: bool = False) -> np.ndarray:
         if self._encoder is None:
-            from qa_service.service import build_encoder  # here: a sync with nothing to embed never imports it
-
-            self._encoder = build_encoder(self.settings)
+            self._encoder = ingest_encoder(self.settings)
         cache_file = self.settings.embedding_cache_file
         if cache_file is not None and not isinstance(self._encoder, CachedEncoder):
             self._encoder = CachedEncoder(self._encoder, cache_file)
@@ -276,14 +297,15 @@ class IngestionService:
                                f"QA_MAX_UPLOAD_BYTES)")
 
     def prepare(self, source: SourceDocument, origin: str, key: str, raw: bytes | None = None,
-                stored_as: str | None = None, show_progress: bool = False, timer: _Timer | None = None
-                ) -> IndexedDocument:
-        """Clean, chunk and embed one loaded document; raises DocumentError (naming it) when it has no text."""
+                stored_as: str | None = None, show_progress: bool = False, timer: _Timer | None = None,
+                embed: bool = True) -> IndexedDocument:
+        """Clean, chunk and embed one loaded document; raises DocumentError (naming it) when it has no text.
+        With embed=False the vectors are left to `embed_documents`, which embeds many documents in one call."""
         timer = timer or _Timer()
         t0 = time.perf_counter()
         _, chunks = self._pipeline.process(source)
         t1 = time.perf_counter()
-        vectors = self._embed(chunks, show_progress)
+        vectors = self._embed(chunks, show_progress) if embed else None
         timer.load += t1 - t0
         timer.embed += time.perf_counter() - t1
         timer.embedded += len(chunks)
@@ -294,7 +316,21 @@ class IngestionService:
             source=stored_as if origin == UPLOAD else key, sha256=source.sha256, format=source.format,
             encoding=source.encoding, pages=len(source.page_starts) or None, chunks=len(chunks),
             size=len(raw) if raw is not None else None, added_at=now, updated_at=now)
-        return IndexedDocument(record, chunks, vectors, raw if origin == UPLOAD else None)
+        return IndexedDocument(record, chunks, vectors, raw if origin == UPLOAD else None)  # type: ignore[arg-type]
+
+    def embed_documents(self, documents: list[IndexedDocument], show_progress: bool = False,
+                        timer: _Timer | None = None) -> list[IndexedDocument]:
+        """The documents with their vectors, embedded in one call: the encoder batches across documents (less
+        padding), and a distributed encoder starts its workers once per ingest, not once per file."""
+        timer = timer or _Timer()
+        t0 = time.perf_counter()
+        vectors = self._embed([c for d in documents for c in d.chunks], show_progress)
+        timer.embed += time.perf_counter() - t0
+        out, row = [], 0
+        for d in documents:
+            out.append(dataclasses.replace(d, vectors=vectors[row:row + len(d.chunks)]))
+            row += len(d.chunks)
+        return out
 
     def upload_path(self, doc_id: str, sha256: str, name: str) -> str:
         return self.uploads.relative_path(doc_id, sha256, name)
@@ -327,6 +363,9 @@ class IngestionService:
         fingerprint = DocumentPipeline.fingerprint(records)  # type: ignore[arg-type]  (records have name, sha256)
         fields = {**self._settings_fields(), "corpus_fingerprint": fingerprint,
                   "documents": [r.to_dict() for r in records]}
+        doc_ids = [d.record.id for d in documents for _ in d.chunks]
+        self.vector_backend.sync(self.settings.index_dir, IndexVectors(
+            row_keys(chunks, doc_ids), doc_ids, vectors, {r.id: r.sha256 for r in records}, self._settings_fields()))
         version = write_index(self.settings.index_dir, chunks, vectors, bm25, fields)
         removed = self.uploads.collect_garbage()
         if removed:
@@ -334,6 +373,26 @@ class IngestionService:
         return version
 
     # -- syncing folders ------------------------------------------------------------------------------
+
+    def mirror_current(self, lock_timeout: float | None = None) -> bool:
+        """Fill an external vector store that lags behind the current version (QA_VECTOR_STORE switched on an
+        existing index, or an ingest stopped between the store and the index); True when it was filled."""
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is None or not self._settings_match(manifest):
+            return False
+        records = [DocumentRecord.from_dict(d, manifest.created_at) for d in manifest.documents]
+        if not self.vector_backend.needs_sync(self.settings.index_dir, {r.id: r.sha256 for r in records},
+                                              self._settings_fields()):
+            return False
+        with writer_lock(self.settings.index_dir, lock_timeout):
+            stored = read_version(self.settings.index_dir)
+            records = [DocumentRecord.from_dict(d, stored.manifest.created_at) for d in stored.manifest.documents]
+            doc_ids = row_document_ids(stored.manifest, stored.chunks)
+            self.vector_backend.sync(self.settings.index_dir, IndexVectors(
+                row_keys(stored.chunks, doc_ids), doc_ids, stored.vectors, {r.id: r.sha256 for r in records},
+                self._settings_fields()))
+        log.info("vector store %s filled from index version %s", self.vector_backend.name, stored.directory.name)
+        return True
 
     def is_current(self, paths: Sequence[Path]) -> bool:
         """True when the index holds exactly these files' current contents, built with these settings."""
@@ -366,6 +425,7 @@ class IngestionService:
         run.read_files()
         preview = self.current_contents(with_rows=False)
         if not rebuild and run.unchanged_against(preview):
+            self.mirror_current(lock_timeout)
             return run.report(None, preview)
         run.prepare_new(preview)  # outside the lock
         version, contents = self.commit(run.change, lock_timeout=lock_timeout)
@@ -435,7 +495,7 @@ class _SyncRun:
         uploads_last = all(r.origin == UPLOAD for r in preview.records[len(folder):])
         return uploads_last and folder == self._expected_folder_records()
 
-    def prepared_for(self, f: _FoundFile) -> IndexedDocument | None:
+    def prepared_for(self, f: _FoundFile, embed: bool = True) -> IndexedDocument | None:
         raw, sha = self.raws[f.key]
         if (f.key, sha) not in self.prepared and f.key not in self.bad:
             try:
@@ -443,7 +503,7 @@ class _SyncRun:
                 source = REGISTRY.load_bytes(str(f.path), raw)
                 self.timer.load += time.perf_counter() - t0
                 self.prepared[(f.key, sha)] = self.service.prepare(
-                    source, FOLDER, f.key, raw, show_progress=self.show_progress, timer=self.timer)
+                    source, FOLDER, f.key, raw, show_progress=self.show_progress, timer=self.timer, embed=embed)
             except DocumentError as exc:
                 self.bad[f.key] = IngestFailure.of(str(f.path), exc)
         return self.prepared.get((f.key, sha))
@@ -454,7 +514,12 @@ class _SyncRun:
         known = {(r.name, r.sha256) for r in preview.records} if reusable else set()
         for f in self.found.files:
             if f.key in self.raws and (f.path.name, self.raws[f.key][1]) not in known:
-                self.prepared_for(f)
+                self.prepared_for(f, embed=False)
+        pending = [key for key, doc in self.prepared.items() if doc.vectors is None]
+        if pending:
+            embedded = self.service.embed_documents([self.prepared[k] for k in pending], self.show_progress,
+                                                    self.timer)
+            self.prepared.update(zip(pending, embedded))
 
     def change(self, contents: IndexContents) -> list[IndexedDocument] | None:
         """The new document list, given the current version (called under the writer lock)."""

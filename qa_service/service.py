@@ -25,6 +25,7 @@ from qa_service.retrievers.dense_retriever import DenseRetriever
 from qa_service.retrievers.hybrid_retriever import HybridRetriever
 from qa_service.settings import Settings
 from qa_service.types import Answer, Passage
+from qa_service.vector_backends import VectorBackend, row_document_ids, row_keys, vector_backend
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class QAService:
     def __init__(self, settings: Settings, encoder: TextEncoder | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
+        self.vector_backend: VectorBackend = vector_backend(settings)  # uploads write through the same one
         self._components: _Components | None = None
         self.load_error: str | None = None  # for clients: no paths
         self._lock = threading.Lock()
@@ -140,7 +142,9 @@ class QAService:
     def _build_retriever(self, index: LoadedIndex) -> Retriever:
         assert self._encoder is not None
         lexical = BM25Retriever(index.chunks, index.bm25)
-        dense = DenseRetriever(index.chunks, index.vectors, self._encoder)
+        doc_ids = row_document_ids(index.manifest, index.chunks)
+        keys = row_keys(index.chunks, doc_ids)
+        dense = DenseRetriever(index.chunks, self.vector_backend.open(index, keys, doc_ids), self._encoder, keys)
         retrievers: dict[str, Retriever] = {
             "bm25": lexical,
             "dense": dense,

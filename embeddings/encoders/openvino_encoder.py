@@ -73,16 +73,21 @@ class OpenVINOEncoder(TextEncoder):
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))  # little padding per batch
-        starts = range(0, len(order), self._batch_size)
+        batches = self._plan(encodings)
         if show_progress:
             from tqdm import tqdm
 
-            starts = tqdm(starts, desc="Batches", unit="batch")
-        for start in starts:
-            rows = order[start:start + self._batch_size]
+            batches = tqdm(batches, desc="Batches", unit="batch")
+        for rows in batches:
             out[rows] = self._infer([encodings[i] for i in rows])
         return out
+
+    def _plan(self, encodings: Sequence[Any]) -> list[list[int]]:
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))  # little padding per batch
+        return [order[start:start + self._batch_size] for start in range(0, len(order), self._batch_size)]
+
+    def batch_plan(self, texts: Sequence[str]) -> list[list[int]]:
+        return self._plan(self._tokenizer.encode_batch(list(texts))) if texts else []
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._infer([self._tokenizer.encode(text)])[0]

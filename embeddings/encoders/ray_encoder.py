@@ -2,7 +2,8 @@
 
 `encode_documents` runs the texts through `ray.data` with an actor pool: each actor builds the configured
 encoder once (from a picklable factory, e.g. `functools.partial(build_encoder, settings)`) and embeds
-batches; rows carry their position, so the vectors come back in input order whatever actor finished
+batches: the local encoder's own model batches (`batch_plan`), so each passage gets the vector one process
+gives it; rows carry their positions, so the vectors come back in input order whatever actor finished
 first. Queries are few and latency-bound, so `encode_query` runs on the local encoder.
 
 Ray is joined at `address` (a setting, else the RAY_ADDRESS environment variable Ray reads itself), or
@@ -32,25 +33,30 @@ class _EmbedBatches:
         self._encoder = factory()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        vectors = self._encoder.encode_documents([str(t) for t in batch["text"]])
-        return {"position": np.asarray(batch["position"], dtype=np.int64), "vector": vectors}
+        """Each row is one planned model batch (its texts and their positions): encoded as one batch, as the
+        local encoder would, so the vectors are the ones a single process computes."""
+        positions, vectors = [], []
+        for rows, texts in zip(batch["positions"], batch["texts"]):
+            vectors.append(self._encoder.encode_documents([str(t) for t in texts]))
+            positions.append(np.asarray(rows, dtype=np.int64))
+        return {"position": np.concatenate(positions), "vector": np.vstack(vectors)}
 
 
 class RayEncoder(TextEncoder):
     def __init__(self, factory: EncoderFactory, local: TextEncoder, address: str = "", actors: int = 2,
-                 batch_size: int = 64, cpus_per_actor: float = 1.0, runtime_env: dict[str, Any] | None = None,
+                 batches_per_task: int = 4, cpus_per_actor: float = 1.0, runtime_env: dict[str, Any] | None = None,
                  min_texts: int = 0) -> None:
         """`local` is the same encoder built here (queries, model id, dimension); `factory` builds it in
         each actor. Fewer than `min_texts` passages are embedded locally (starting actors costs seconds)."""
-        if actors < 1 or batch_size < 1 or cpus_per_actor <= 0:
-            raise ValueError("actors and batch_size must be >= 1 and cpus_per_actor > 0")
+        if actors < 1 or batches_per_task < 1 or cpus_per_actor <= 0:
+            raise ValueError("actors and batches_per_task must be >= 1 and cpus_per_actor > 0")
         self._factory = factory
         self._local = local
         self.model_id = local.model_id
         self.dimension = local.dimension
         self.address = address
         self.actors = actors
-        self.batch_size = batch_size
+        self.batches_per_task = batches_per_task  # model batches (the local encoder's size) per Ray call
         self.cpus_per_actor = cpus_per_actor
         self.runtime_env = runtime_env
         self.min_texts = min_texts
@@ -72,11 +78,13 @@ class RayEncoder(TextEncoder):
             return self._local.encode_documents(texts, show_progress=show_progress)
         ray = self._ensure_ray()
         ray.data.DataContext.get_current().enable_progress_bars = show_progress
-        items = [{"position": i, "text": t} for i, t in enumerate(texts)]
-        dataset = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // self.batch_size,
-                                                                            self.actors * 4)))
+        # The local encoder's own model batches, one per row: every text meets the batch-mates it would have
+        # met in one process (same padding, same int8 activations), and so gets the same vector.
+        plan = self._local.batch_plan(texts)
+        items = [{"positions": rows, "texts": [texts[i] for i in rows]} for rows in plan]
+        dataset = ray.data.from_items(items, override_num_blocks=max(1, min(len(items), self.actors * 4)))
         embedded = dataset.map_batches(
-            _EmbedBatches, fn_constructor_args=(self._factory,), batch_size=self.batch_size,
+            _EmbedBatches, fn_constructor_args=(self._factory,), batch_size=self.batches_per_task,
             batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=self.actors),
             num_cpus=self.cpus_per_actor)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

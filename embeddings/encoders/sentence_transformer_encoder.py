@@ -46,6 +46,11 @@ class SentenceTransformerEncoder(TextEncoder):
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def batch_plan(self, texts: Sequence[str]) -> list[list[int]]:
+        """sentence-transformers' own grouping: longest texts first (by characters), batch_size at a time."""
+        order = [int(i) for i in np.argsort([-len(t) for t in texts])]
+        return [order[start:start + self._batch_size] for start in range(0, len(order), self._batch_size)]
+
     def encode_query(self, text: str) -> np.ndarray:
         """The steps `encode` takes for one text (same vector, bit for bit), without its per-call set-up:
         for a short query that set-up (argument handling, switching every module to eval mode, device

@@ -74,7 +74,7 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
     watcher = IndexWatcher(service)
     if documents is None:
         documents = DocumentService(settings, encoder=service.encoder, on_change=watcher.refresh,
-                                    lock_timeout=LOCK_TIMEOUT_SECONDS)
+                                    lock_timeout=LOCK_TIMEOUT_SECONDS, vector_backend=service.vector_backend)
     keys = settings.api_key_list
     limit = settings.max_upload_bytes
 

@@ -1,32 +1,60 @@
-"""Semantic retrieval: query embedding against the FAISS inner-product index."""
+"""Semantic retrieval: the query embedding against a keyed vector store (FAISS in process, or Milvus).
+
+Stores speak in row keys (document id and chunk id, see vector_backends.row_keys); this retriever maps
+them back to positions in the loaded chunk list, which is what the hybrid fusion works on.
+"""
 from __future__ import annotations
+
+import logging
+from typing import Sequence
 
 import numpy as np
 
 from documents.models import Chunk
 from embeddings.encoders.base import TextEncoder
-from embeddings.vector_stores.base import VectorStore
+from embeddings.vector_stores.keyed_base import KeyedVectorStore
 from qa_service.retrievers.base import Retriever
 from qa_service.types import Passage
+
+log = logging.getLogger(__name__)
 
 
 class DenseRetriever(Retriever):
     name = "dense"
 
-    def __init__(self, chunks: list[Chunk], vectors: VectorStore, encoder: TextEncoder) -> None:
+    def __init__(self, chunks: list[Chunk], vectors: KeyedVectorStore, encoder: TextEncoder,
+                 keys: Sequence[str]) -> None:
+        if len(keys) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(keys)} vector keys")
         self._chunks = chunks
         self._vectors = vectors
         self._encoder = encoder
+        self._keys = list(keys)
+        self._row_of = {key: row for row, key in enumerate(self._keys)}
 
     def encode(self, query: str) -> np.ndarray:
         return self._encoder.encode_query(query)
 
     def search_vector(self, query_vector: np.ndarray, top_k: int) -> list[tuple[int, float]]:
-        scores, rows = self._vectors.search(query_vector, top_k)
-        return [(int(r), float(s)) for s, r in zip(scores, rows)]
+        """(row, cosine) of the top_k chunks; keys the loaded version does not hold (an external store already
+        holding the next version) are skipped."""
+        row_of = self._row_of
+        return [(row_of[hit.chunk_id], hit.score) for hit in self._vectors.search(query_vector, top_k)
+                if hit.chunk_id in row_of]
 
     def similarities(self, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return self._vectors.similarities(query_vector, rows)
+        keys = [self._keys[int(r)] for r in rows]
+        try:
+            return self._vectors.similarities(query_vector, keys)
+        except KeyError:  # an external store moved on to a version without some of these rows
+            log.warning("vector store lacks some candidate rows; scoring them 0")
+            return np.array([self._one_similarity(query_vector, key) for key in keys], dtype=np.float32)
+
+    def _one_similarity(self, query_vector: np.ndarray, key: str) -> float:
+        try:
+            return float(self._vectors.similarities(query_vector, [key])[0])
+        except KeyError:
+            return 0.0
 
     def retrieve(self, query: str, top_k: int) -> list[Passage]:
         return [Passage(self._chunks[r], s, {"dense": s}) for r, s in self.search_vector(self.encode(query), top_k)]

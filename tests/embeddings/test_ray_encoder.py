@@ -18,7 +18,7 @@ TEXTS = 24  # enough for several batches per actor, few enough to keep the test 
 @pytest.fixture(scope="module")
 def ray_encoder(base_settings, encoder):
     ray_encoder = RayEncoder(functools.partial(build_encoder, base_settings), encoder, address="", actors=2,
-                             batch_size=4)
+                             batches_per_task=1)
     yield ray_encoder
     ray_encoder.close()
 

@@ -1,3 +1,4 @@
+"""Retrieval and answers, on each vector engine (FAISS and Milvus: see conftest.engine_settings)."""
 import pytest
 
 from qa_service.answerers.base import NOT_FOUND_ANSWER
@@ -8,8 +9,8 @@ QUESTION = "海淀区有多少所高等院校？"
 
 
 @pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
-def test_each_retriever_finds_the_evidence(built_index, encoder, retriever):
-    service = QAService.from_settings(built_index.with_overrides(retriever=retriever), encoder)
+def test_each_retriever_finds_the_evidence(engine_settings, encoder, retriever):
+    service = QAService.from_settings(engine_settings.with_overrides(retriever=retriever), encoder)
     results = service.search(QUESTION, 5)
     assert 1 <= len(results) <= 5
     scores = [p.score for p in results]
@@ -17,14 +18,16 @@ def test_each_retriever_finds_the_evidence(built_index, encoder, retriever):
     assert any("高等院校 33 所" in p.chunk.text for p in results[:3])
 
 
-def test_passages_carry_citation_fields(service):
+def test_passages_carry_citation_fields(engine_service):
+    service = engine_service
     top = service.search(QUESTION, 3)[0]
     assert top.chunk.doc == "北京市海淀区双创经验总结.txt"
     assert top.chunk.line_start >= 1 and top.chunk.line_end >= top.chunk.line_start
     assert {"bm25", "dense"} <= set(top.component_scores)
 
 
-def test_answer_quotes_the_sentence_and_cites_it(service):
+def test_answer_quotes_the_sentence_and_cites_it(engine_service):
+    service = engine_service
     answer = service.ask(QUESTION, 5)
     assert answer.answerable and "33" in answer.answer and "[1]" in answer.answer
     assert answer.citations[0].ref == 1
@@ -32,7 +35,8 @@ def test_answer_quotes_the_sentence_and_cites_it(service):
     assert "高等院校 33 所" in cited and answer.citations[0].quote in cited
 
 
-def test_off_topic_question_abstains(service):
+def test_off_topic_question_abstains(engine_service):
+    service = engine_service
     answer = service.ask("红烧肉怎么做才好吃？", 5)
     assert not answer.answerable and answer.answer == NOT_FOUND_ANSWER and answer.citations == []
 

@@ -1,0 +1,131 @@
+"""One code path, two engines: the same rankings from FAISS and Milvus (Milvus Lite), documents added,
+changed and removed in both, a lagging collection refused, and an ingest embedded on Ray that writes the
+index a single process writes."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from embeddings.index_store import load_index, read_version
+from qa_service.ingestion import IngestionService
+from qa_service.service import QAService
+from qa_service.vector_backends import row_document_ids, row_keys
+from qa_service.vector_backends.milvus_backend import SYNC_RECORD
+from tests.conftest import CORPUS
+from tests.qa_service.conftest import needs_milvus
+
+QUESTIONS = ["海淀区有多少所高等院校？", "中国电科双创示范基地的建设目标是什么？", "海淀区如何支持创业孵化？",
+             "中关村科学城有哪些创新资源？", "军民融合方面有什么举措？", "人才引进有哪些政策？",
+             "双创示范基地的保障措施", "科技成果转化", "红烧肉怎么做才好吃？"]
+PLAN = (CORPUS / "中国电科双创示范基地建设方案.txt").read_text(encoding="utf-8")
+
+
+def _ranking(service: QAService, question: str, top_k: int = 10) -> list[tuple[str, float]]:
+    return [(p.chunk.id, p.score) for p in service.search(question, top_k)]
+
+
+@needs_milvus
+@pytest.mark.parametrize("retriever", ["dense", "hybrid"])
+def test_milvus_ranks_like_faiss(built_index, milvus_index, encoder, retriever):
+    faiss_service = QAService.from_settings(built_index.with_overrides(retriever=retriever), encoder)
+    milvus_service = QAService.from_settings(milvus_index.with_overrides(retriever=retriever), encoder)
+    try:
+        for question in QUESTIONS:
+            expected, got = _ranking(faiss_service, question), _ranking(milvus_service, question)
+            assert [i for i, _ in got] == [i for i, _ in expected], question
+            assert np.allclose([s for _, s in got], [s for _, s in expected], atol=1e-5), question
+    finally:
+        milvus_service.vector_backend.close()
+
+
+def _folder(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "甲.txt").write_text(PLAN[:2500], encoding="utf-8")
+    (root / "乙.txt").write_text(PLAN[2500:5000], encoding="utf-8")
+    return root
+
+
+def _milvus_keys(backend) -> set[str]:
+    store = backend._connect(512)
+    rows = store._client.query(store.collection, filter='id != ""', output_fields=["id"])
+    return {r["id"] for r in rows}
+
+
+def _index_keys(settings) -> set[str]:
+    index = load_index(settings.index_dir)
+    return set(row_keys(index.chunks, row_document_ids(index.manifest, index.chunks)))
+
+
+@needs_milvus
+def test_incremental_ingest_keeps_milvus_equal_to_the_index(base_settings, encoder, tmp_path):
+    settings = base_settings.with_overrides(index_dir=tmp_path / "idx", embedding_cache=str(tmp_path / "e.sqlite"),
+                                            vector_store="milvus", milvus_uri=str(tmp_path / "lite.db"))
+    corpus = _folder(tmp_path)
+    ingestion = IngestionService(settings, encoder)
+    try:
+        ingestion.sync([corpus], show_progress=False)
+        assert _milvus_keys(ingestion.vector_backend) == _index_keys(settings)
+        first = json.loads((settings.index_dir / SYNC_RECORD).read_text())["documents"]
+
+        (corpus / "乙.txt").write_text(PLAN[2500:5000] + "\n另行增设量子通信试验田一处。\n", encoding="utf-8")
+        (corpus / "丙.txt").write_text(PLAN[5000:7000], encoding="utf-8")
+        (corpus / "甲.txt").unlink()
+        report = ingestion.sync([corpus], show_progress=False)
+        assert report.added == ("丙.txt",) and report.updated == ("乙.txt",) and report.removed == ("甲.txt",)
+        keys = _milvus_keys(ingestion.vector_backend)
+        assert keys == _index_keys(settings)
+        second = json.loads((settings.index_dir / SYNC_RECORD).read_text())["documents"]
+        assert set(first) - set(second) and not any(k.startswith(tuple(set(first) - set(second))) for k in keys)
+
+        # The stored vectors are the index's own, row for row.
+        stored = read_version(settings.index_dir)
+        stored_keys = row_keys(stored.chunks, row_document_ids(stored.manifest, stored.chunks))
+        held = ingestion.vector_backend._connect(512).vectors(stored_keys)
+        assert np.abs(np.stack([held[k] for k in stored_keys]) - stored.vectors).max() <= 1e-6
+    finally:
+        ingestion.vector_backend.close()
+    service = QAService.from_settings(settings, encoder)
+    try:
+        top = service.search("量子通信试验田", 3)
+        assert top and "量子通信试验田" in top[0].chunk.text and top[0].chunk.doc == "乙.txt"
+    finally:
+        service.vector_backend.close()
+
+
+@needs_milvus
+def test_a_collection_that_lags_the_index_is_refused_then_filled(built_index, encoder, tmp_path):
+    import shutil
+
+    shutil.copytree(built_index.index_dir, tmp_path / "idx")
+    settings = built_index.with_overrides(index_dir=tmp_path / "idx", vector_store="milvus",
+                                          milvus_uri=str(tmp_path / "lite.db"))
+    service = QAService.from_settings(settings, encoder, strict=False)
+    assert not service.ready and "qa ingest" in service.load_error and str(tmp_path) not in service.load_error
+    service.vector_backend.close()
+    ingestion = IngestionService(settings, encoder)
+    assert ingestion.mirror_current() is True and ingestion.mirror_current() is False  # filled once
+    ingestion.vector_backend.close()
+    service = QAService.from_settings(settings, encoder)
+    assert service.ready and service.search("海淀区有多少所高等院校？", 3)
+    service.vector_backend.close()
+
+
+def test_ray_ingest_writes_the_single_process_index(base_settings, encoder, small_corpus, tmp_path, monkeypatch):
+    pytest.importorskip("ray.data", reason="ray is not installed: pip install '.[distributed]'")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    local = base_settings.with_overrides(index_dir=tmp_path / "local", embedding_cache="")
+    IngestionService(local, encoder).sync([small_corpus], show_progress=False)
+    on_ray = base_settings.with_overrides(index_dir=tmp_path / "ray", embedding_cache="", ingest_embedding="ray",
+                                          ray_actors=2)
+    ingestion = IngestionService(on_ray)  # builds its encoder as `qa ingest` does: a RayEncoder over 2 actors
+    try:
+        ingestion.sync([small_corpus], show_progress=False)
+        assert type(ingestion._encoder).__name__ == "RayEncoder"
+    finally:
+        ingestion._encoder.close()
+    a, b = read_version(local.index_dir), read_version(on_ray.index_dir)
+    assert [c.id for c in a.chunks] == [c.id for c in b.chunks] and len(a.chunks) > 20
+    assert np.abs(a.vectors - b.vectors).max() <= 1e-5
