@@ -60,13 +60,15 @@ def _public(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
 
 
 def public_info(info: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """GET /v1/info: documents as clients see them (no server paths), and whether this caller may upload."""
+    """GET /v1/info: documents as clients see them (no server paths), whether this caller may upload, and the
+    request limits a client should respect before sending (question length, upload size)."""
     manifest = info.get("manifest")
     if manifest is not None:
         created = manifest.get("created_at", "")
         manifest = {**manifest, "documents": [DocumentRecord.from_dict(d, created).public()
                                               for d in manifest.get("documents", [])]}
-    return {**info, "manifest": manifest, "uploads": may_write(request, settings.api_key_list)}
+    limits = {"max_question_chars": settings.max_question_chars, "max_upload_bytes": settings.max_upload_bytes}
+    return {**info, "manifest": manifest, "uploads": may_write(request, settings.api_key_list), "limits": limits}
 
 
 def register_document_routes(app: Flask, service: QAService, settings: Settings,

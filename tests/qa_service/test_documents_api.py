@@ -223,6 +223,8 @@ def test_info_manifest_shows_no_server_paths(kb):
     documents = info["manifest"]["documents"]
     assert documents and all("source" not in d and d["id"] for d in documents)
     assert str(settings.index_dir.parent) not in str(documents)
+    assert info["limits"] == {"max_question_chars": settings.max_question_chars,
+                              "max_upload_bytes": settings.max_upload_bytes}
 
 
 def test_an_empty_deployment_gets_its_first_document_by_upload(base_settings, encoder, tmp_path):

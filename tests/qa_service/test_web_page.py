@@ -305,6 +305,7 @@ def test_service_without_an_index_says_it_is_not_ready(page, base_settings, enco
 def test_too_long_question_shows_the_limit_and_stays_text(page, service):
     with serve(create_app(service, service.settings.with_overrides(max_question_chars=12))) as base:
         open_page(page, base)
+        expect(page.locator("#ask-limit")).to_have_text("；问题最长 12 字")  # from /v1/info's limits
         question = "会出错的问题<script>alert(1)</script>"
         ask(page, question)
         box = error_box(page)

@@ -147,6 +147,8 @@ async function refresh() {
   try {
     const info = await request("GET", "v1/info");
     const count = info?.manifest?.documents?.length;
+    const maxChars = info?.limits?.max_question_chars;
+    if (Number.isInteger(maxChars) && maxChars > 0) $("ask-limit").textContent = `；问题最长 ${maxChars} 字`;
     $("service-status").textContent = info?.ready === false
       ? "索引尚未加载，暂时无法回答"
       : `已就绪${Number.isFinite(count) ? ` · ${count} 份文档` : ""}`;
