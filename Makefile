@@ -42,7 +42,7 @@ ablation: model
 	$(BIN)/qa eval-ablate $(QUESTIONS) --out-dir var/ablation --md var/ablation/table.md
 
 # Performance figures (docs/performance.md): writes benchmarks/results/latest.json, prints the tables.
-# About 20 minutes on a 2-core machine with torch; BENCH_QUICK=1 for a smoke run of a minute or two.
+# About 23 minutes on the 2-core machine kind (OpenVINO int8); BENCH_QUICK=1 for a smoke run of a few minutes.
 bench: model
 	$(BIN)/python -m benchmarks.run_all
 
