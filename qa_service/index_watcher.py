@@ -6,8 +6,9 @@ one gunicorn worker is visible to the next request on any worker. Loads are seri
 requests already running finish on the version they started with. A version that fails to load is
 logged and the old one stays in service until CURRENT changes again.
 
-Versions written before the watcher was created are left to POST /admin/reload (the service loaded
-what was current when it started; the watcher picks up changes from then on).
+A watcher starts from the version its service serves: if CURRENT already names another one (a version
+written while a gunicorn worker was still starting, between its load and its watcher), the first request
+loads it. POST /admin/reload does the same on demand, and is the way when QA_AUTO_RELOAD is off.
 """
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ class IndexWatcher:
         self._service = service
         self._index_dir = service.settings.index_dir
         self._lock = threading.Lock()
-        self._seen = pointer_stamp(self._index_dir)
+        stamp = pointer_stamp(self._index_dir)  # read before CURRENT: a change after it is seen as a change
+        try:
+            current = current_version_dir(self._index_dir)
+        except IndexStoreError:
+            current = None
+        served = service.info().get("index_version")
+        self._seen = stamp if current is not None and current.name == served else None
 
     def check(self) -> None:
         """Load the current version when CURRENT changed since the last check; cheap when it did not."""

@@ -76,9 +76,12 @@ def test_interrupted_ingest_leaves_previous_index_in_service(built_index, small_
     # A fresh embedding cache and --rebuild (an unchanged corpus is otherwise carried over): it must really
     # be embedding when it is interrupted.
     env = {**os.environ, "QA_INDEX_DIR": str(copy), "QA_EMBEDDING_CACHE": str(tmp_path / "fresh.sqlite")}
+    # SIGINT restored to its default in the child: a runner started in the background of a non-interactive shell
+    # passes SIGINT down ignored, and Ctrl-C is what this test is about.
     proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet",
                              "--rebuild"],
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Wait until embedding has started, then interrupt mid-way.
     started = False
     for line in proc.stderr:

@@ -64,7 +64,9 @@ def test_reload_swaps_atomically_under_load(own_index, encoder, small_corpus, tm
 
     statuses: list[int] = []
     stop = threading.Event()
-    with serve(create_app(service)) as base:
+    # Automatic reloading off: this is about POST /admin/reload (the watcher would otherwise load the new version
+    # before the first request, see test_a_version_written_before_the_app_is_loaded_by_the_first_request).
+    with serve(create_app(service, service.settings.with_overrides(auto_reload=False))) as base:
         def hammer():
             while not stop.is_set():
                 req = urllib.request.Request(base + "/v1/search", data=json.dumps({"query": "海淀区高等院校"}).encode(),
@@ -109,3 +111,18 @@ def test_qa_reload_command(own_index):
     unreachable = subprocess.run([sys.executable, "-m", "qa_service.cli", "reload", "--url", "http://127.0.0.1:9"],
                                  capture_output=True, text=True, timeout=120)
     assert unreachable.returncode == 2 and "Traceback" not in unreachable.stderr
+
+
+def test_a_version_written_before_the_app_is_loaded_by_the_first_request(own_index, small_corpus, encoder, tmp_path):
+    """A gunicorn worker that loaded its index, then saw another worker write a new version before its own
+    watcher existed, must not keep serving the old one."""
+    settings, service = own_index
+    before = service.info()["index_version"]
+    one_doc = tmp_path / "one"
+    one_doc.mkdir()
+    shutil.copy(small_corpus / "北京市海淀区双创经验总结.txt", one_doc)
+    IngestionService(settings, encoder).run([one_doc], show_progress=False)
+    client = create_app(service).test_client()
+    assert client.post("/v1/search", json={"query": "海淀区高等院校"}).status_code == 200
+    assert service.info()["index_version"] not in (before, None)
+    assert [d["name"] for d in service.info()["manifest"]["documents"]] == ["北京市海淀区双创经验总结.txt"]
