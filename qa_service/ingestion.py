@@ -364,8 +364,7 @@ class IngestionService:
         fields = {**self._settings_fields(), "corpus_fingerprint": fingerprint,
                   "documents": [r.to_dict() for r in records]}
         doc_ids = [d.record.id for d in documents for _ in d.chunks]
-        self.vector_backend.sync(self.settings.index_dir, IndexVectors(
-            row_keys(chunks, doc_ids), doc_ids, vectors, {r.id: r.sha256 for r in records}, self._settings_fields()))
+        self.vector_backend.sync(self.settings.index_dir, self._index_vectors(chunks, doc_ids, vectors, records))
         version = write_index(self.settings.index_dir, chunks, vectors, bm25, fields)
         removed = self.uploads.collect_garbage()
         if removed:
@@ -373,6 +372,12 @@ class IngestionService:
         return version
 
     # -- syncing folders ------------------------------------------------------------------------------
+
+    def _index_vectors(self, chunks: list[Chunk], doc_ids: list[str], vectors: np.ndarray,
+                       records: Sequence[DocumentRecord]) -> IndexVectors:
+        """A version's dense side as vector backends mirror it."""
+        return IndexVectors(row_keys(chunks, doc_ids), doc_ids, vectors, {r.id: r.sha256 for r in records},
+                            self._settings_fields())
 
     def mirror_current(self, lock_timeout: float | None = None) -> bool:
         """Fill an external vector store that lags behind the current version (QA_VECTOR_STORE switched on an
@@ -388,9 +393,8 @@ class IngestionService:
             stored = read_version(self.settings.index_dir)
             records = [DocumentRecord.from_dict(d, stored.manifest.created_at) for d in stored.manifest.documents]
             doc_ids = row_document_ids(stored.manifest, stored.chunks)
-            self.vector_backend.sync(self.settings.index_dir, IndexVectors(
-                row_keys(stored.chunks, doc_ids), doc_ids, stored.vectors, {r.id: r.sha256 for r in records},
-                self._settings_fields()))
+            self.vector_backend.sync(self.settings.index_dir,
+                                     self._index_vectors(stored.chunks, doc_ids, stored.vectors, records))
         log.info("vector store %s filled from index version %s", self.vector_backend.name, stored.directory.name)
         return True
 

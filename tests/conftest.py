@@ -13,6 +13,19 @@ CORPUS = PROJECT_ROOT / "data" / "corpus"
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
+def milvus_available() -> bool:
+    try:
+        import milvus_lite  # noqa: F401
+        import pymilvus  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_milvus = pytest.mark.skipif(not milvus_available(),
+                                  reason="pymilvus / milvus-lite not installed: pip install '.[milvus]'")
+
+
 def haidian_section() -> str:
     """The 北京市海淀区 section of the experience compilation, as it stands in the file."""
     text = (CORPUS / "首批双创示范基地经验总结汇编.txt").read_text(encoding="utf-8")

@@ -13,23 +13,11 @@ import pytest
 from embeddings.vector_stores.faiss_keyed import FaissKeyedStore
 from embeddings.vector_stores.faiss_store import FaissFlatStore
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
+from tests.conftest import needs_milvus
 
 QUESTIONS = ["海淀区有多少所高等院校？", "中国电科双创示范基地的建设目标是什么？", "海淀区如何支持创业孵化？",
              "中关村科学城", "军民融合", "人才引进政策"]
 _names = itertools.count()
-
-
-def _milvus_available() -> bool:
-    try:
-        import milvus_lite  # noqa: F401
-        import pymilvus  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_milvus = pytest.mark.skipif(not _milvus_available(),
-                                  reason="pymilvus / milvus-lite not installed: pip install '.[milvus]'")
 
 
 @pytest.fixture(scope="module")

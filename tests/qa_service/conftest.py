@@ -6,18 +6,7 @@ import shutil
 
 import pytest
 
-
-def milvus_available() -> bool:
-    try:
-        import milvus_lite  # noqa: F401
-        import pymilvus  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_milvus = pytest.mark.skipif(not milvus_available(),
-                                  reason="pymilvus / milvus-lite not installed: pip install '.[milvus]'")
+from tests.conftest import needs_milvus
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ from qa_service.ingestion import IngestionService
 from qa_service.service import QAService
 from qa_service.vector_backends import row_document_ids, row_keys
 from qa_service.vector_backends.milvus_backend import SYNC_RECORD
-from tests.conftest import CORPUS
-from tests.qa_service.conftest import needs_milvus
+from tests.conftest import CORPUS, needs_milvus
 
 QUESTIONS = ["海淀区有多少所高等院校？", "中国电科双创示范基地的建设目标是什么？", "海淀区如何支持创业孵化？",
              "中关村科学城有哪些创新资源？", "军民融合方面有什么举措？", "人才引进有哪些政策？",
