@@ -91,7 +91,7 @@ class IndexedDocument:
 
     record: DocumentRecord
     chunks: list[Chunk]
-    vectors: np.ndarray
+    vectors: np.ndarray  # None only between prepare(embed=False) and embed_documents
     raw: bytes | None = None  # an upload's bytes, stored beside the index when the version is written
 
 
@@ -316,7 +316,7 @@ class IngestionService:
             source=stored_as if origin == UPLOAD else key, sha256=source.sha256, format=source.format,
             encoding=source.encoding, pages=len(source.page_starts) or None, chunks=len(chunks),
             size=len(raw) if raw is not None else None, added_at=now, updated_at=now)
-        return IndexedDocument(record, chunks, vectors, raw if origin == UPLOAD else None)  # type: ignore[arg-type]
+        return IndexedDocument(record, chunks, vectors, raw if origin == UPLOAD else None)  # type: ignore[arg-type]  (see vectors)
 
     def embed_documents(self, documents: list[IndexedDocument], show_progress: bool = False,
                         timer: _Timer | None = None) -> list[IndexedDocument]:
