@@ -24,6 +24,7 @@ from embeddings.vector_stores.keyed_base import KeyedVectorStore, ScoredId, chec
 log = logging.getLogger(__name__)
 
 ID_FIELD, DOC_FIELD, VECTOR_FIELD, TEXT_FIELD, SPARSE_FIELD = "id", "doc", "vector", "text", "sparse"
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit_without_calls": 0}
 MAX_ID_BYTES = 128
 MAX_DOC_BYTES = 1024
 MAX_TEXT_BYTES = 65535  # Milvus's VARCHAR limit
@@ -64,6 +65,11 @@ class MilvusVectorStore(KeyedVectorStore):
         self._search_params = dict(search_params or {})
         self._analyzer = analyzer_params or JIEBA_ANALYZER
         options: dict[str, Any] = {"uri": uri}
+        if uri.endswith(".db"):
+            # Milvus Lite serves gRPC on loopback with the default server ping policy, while pymilvus pings every
+            # 10 s: an idle client is sent GOAWAY "too_many_pings" and its reconnection can fail mid-run.
+            # Keepalive pings are pointless on a loopback connection to this process's own server.
+            options["grpc_options"] = LITE_GRPC_OPTIONS
         if token:
             options["token"] = token
         if db_name:
