@@ -74,7 +74,7 @@ class FaissKeyedStore(KeyedVectorStore):
     def search(self, vector: np.ndarray, k: int) -> list[ScoredId]:
         if k <= 0 or len(self) == 0:
             return []
-        dead = int(self._dead.sum())
+        dead = len(self._ids) - len(self._row_of)  # rows replaced or deleted (row_of holds the live ones)
         scores, rows = self._store.search(vector, min(k + dead, len(self._store)))
         hits = [ScoredId(self._ids[r], float(s)) for s, r in zip(scores, rows) if not self._dead[r]]
         return hits[:k]

@@ -107,9 +107,10 @@ class MilvusBackend(VectorBackend):
             rows = np.flatnonzero(np.fromiter((d in changed for d in vectors.doc_ids), dtype=bool,
                                               count=len(vectors.doc_ids)))
             self._add(store, vectors, rows)
-            if len(store) != len(vectors.keys):
+            held_after = len(store)  # a count(*) query
+            if held_after != len(vectors.keys):
                 log.warning("Milvus collection %s holds %d chunks after the update, the index %d: rebuilding it",
-                            store.collection, len(store), len(vectors.keys))
+                            store.collection, held_after, len(vectors.keys))
                 rebuild = True
             else:
                 log.info("Milvus collection %s: %d document(s) removed or replaced, %d chunks written",
