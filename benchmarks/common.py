@@ -147,6 +147,17 @@ def _status_mib(pid: int | None, key: str) -> float | None:
     return None
 
 
+def smaps_rollup(pid: int | str = "self") -> dict[str, float]:
+    """A process's /proc/PID/smaps_rollup in MiB by field (Rss, Pss, Anonymous, ...)."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        field, _, rest = line.partition(":")
+        parts = rest.split()
+        if len(parts) == 2 and parts[1] == "kB":
+            out[field] = int(parts[0]) / 1024
+    return out
+
+
 def cpu_seconds(pids: Sequence[int]) -> float:
     """User + system CPU seconds used so far by the given live processes (from /proc/PID/stat)."""
     ticks = os.sysconf("SC_CLK_TCK")

@@ -5,20 +5,16 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
+from benchmarks.common import smaps_rollup
 from qa_service.settings import PROJECT_ROOT
 
 
 def _memory() -> tuple[float, float]:
-    values = {}
-    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
-        match = re.match(r"(\w+):\s+(\d+) kB", line)
-        if match:
-            values[match.group(1)] = int(match.group(2)) / 1024
-    return values["Rss"], values["Anonymous"]
+    memory = smaps_rollup()
+    return memory["Rss"], memory["Anonymous"]
 
 
 def main() -> None:

@@ -11,26 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import child_pids, start_server, wait_ready
+from benchmarks.common import child_pids, smaps_rollup, start_server, wait_ready
 from qa_service.settings import PROJECT_ROOT, Settings
 
 CONCURRENCY = 8
-
-
-def rollup(pid: int) -> dict[str, float]:
-    out = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        match = re.match(r"(\w+):\s+(\d+) kB", line)
-        if match:
-            out[match.group(1)] = int(match.group(2)) / 1024
-    return out
 
 
 def vectors_mapping(pid: int) -> tuple[float, float]:
@@ -59,7 +49,7 @@ def run(index: Path, workers: int, mmap: bool, requests: int) -> dict[str, Any]:
         pids = [server.process.pid] if workers == 1 else child_pids(server.process.pid)
         for _ in range(60):  # gunicorn answers from the first ready worker: wait until every one has loaded
             pids = [server.process.pid] if workers == 1 else child_pids(server.process.pid)
-            if len(pids) == workers and all(rollup(p)["Rss"] > 400 for p in pids):
+            if len(pids) == workers and all(smaps_rollup(p)["Rss"] > 400 for p in pids):
                 break
             time.sleep(2)
         load = subprocess.run([sys.executable, "-m", "benchmarks.loadtest", "--url", server.url, "--requests",
@@ -67,12 +57,12 @@ def run(index: Path, workers: int, mmap: bool, requests: int) -> dict[str, Any]:
                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1800)
         per_worker = []
         for pid in pids:
-            memory = rollup(pid)
+            memory = smaps_rollup(pid)
             vectors_rss, vectors_pss = vectors_mapping(pid)
             per_worker.append({"rss_mib": round(memory["Rss"]), "pss_mib": round(memory["Pss"]),
                                "anonymous_mib": round(memory.get("Anonymous", 0)),
                                "vectors_rss_mib": round(vectors_rss, 1), "vectors_pss_mib": round(vectors_pss, 1)})
-        master = round(rollup(server.process.pid)["Rss"]) if workers > 1 else None
+        master = round(smaps_rollup(server.process.pid)["Rss"]) if workers > 1 else None
         return {"workers": workers, "mmap": mmap, "ready_seconds": round(ready, 1), "per_worker": per_worker,
                 "master_rss_mib": master, "loadtest_exit": load.returncode, "loadtest": load.stdout[-1500:]}
     finally:
