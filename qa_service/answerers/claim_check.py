@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from qa_service.answerers.citation_markers import MARKER
@@ -50,6 +50,21 @@ MAX_CORPUS_LOOKUPS = 64  # "is this entity common in the corpus?" scans (~2 ms e
 class _Number:
     value: Decimal
     unit: str  # "%", "‰", a unit or measure character, or "" (no unit)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    written: str  # as in the text: "一万元", "33 所"
+    number: _Number
+    chinese: bool  # written in Chinese numerals
+
+
+@dataclass
+class _Budget:
+    """What one answer's check may still spend."""
+
+    tagging: TaggingBudget = field(default_factory=TaggingBudget)  # one HMM allowance for the whole answer
+    corpus_lookups: int = MAX_CORPUS_LOOKUPS
 
 
 @dataclass(frozen=True)
@@ -89,8 +104,7 @@ class ClaimChecker:
         all_refs = _refs(text, len(shown))
         question_compact = _compact(question)
         sources: dict[tuple[int, ...], _Source] = {}
-        budget = TaggingBudget()  # one HMM allowance for the whole answer
-        lookups = [MAX_CORPUS_LOOKUPS]
+        budget = _Budget()
         kept: list[str] = []
         unsupported: list[UnsupportedClaim] = []
         used = 0
@@ -103,7 +117,7 @@ class ClaimChecker:
             refs = _refs(sentence, len(shown)) or all_refs
             if refs not in sources:
                 sources[refs] = _Source.of([shown[r - 1] for r in refs])
-            claims = self._unsupported(MARKER.sub("", sentence), sources[refs], question_compact, budget, lookups)
+            claims = self._unsupported(MARKER.sub("", sentence), sources[refs], question_compact, budget)
             if claims:
                 stated = sentence.strip()
                 unsupported.extend(UnsupportedClaim(claim, kind, stated, refs) for claim, kind in claims)
@@ -111,18 +125,22 @@ class ClaimChecker:
                 kept.append(sentence)
         return ClaimVerdict("".join(kept).strip(), tuple(unsupported))
 
-    def _unsupported(self, sentence: str, source: "_Source", question_compact: str, budget: TaggingBudget,
-                     lookups: list[int]) -> list[tuple[str, str]]:
+    def _unsupported(self, sentence: str, source: "_Source", question_compact: str,
+                     budget: _Budget) -> list[tuple[str, str]]:
         claims: list[tuple[str, str]] = []
-        for written, number in _numbers(sentence):
-            if not source.states(number) and _compact(written) not in source.compact:
-                claims.append((written, "number"))
-        for entity in self._grounding.entities(sentence, budget):
+        for mention in _numbers(sentence):
+            if source.states(mention.number):
+                continue
+            # Chinese numerals also as written: a passage's "十三五"时期 holds the answer's 十三五时期.
+            if mention.chinese and _compact(mention.written) in source.compact:
+                continue
+            claims.append((mention.written, "number"))
+        for entity in self._grounding.entities(sentence, budget.tagging):
             compact = _compact(entity)
             if compact in source.compact or compact in question_compact:
                 continue
-            if lookups[0] > 0:
-                lookups[0] -= 1
+            if budget.corpus_lookups > 0:
+                budget.corpus_lookups -= 1
                 if self._grounding.is_generic(entity):
                     continue
             claims.append((entity, "entity"))
@@ -153,14 +171,14 @@ class _Source:
     @classmethod
     def of(cls, passages: list[Passage]) -> "_Source":
         text = "\n".join(f"{p.chunk.doc}\n{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}" for p in passages)
-        numbers = frozenset(n for _, n in _numbers(text))
+        numbers = frozenset(m.number for m in _numbers(text))
         return cls(_compact(text), numbers, frozenset(n.value for n in numbers))
 
     def states(self, number: _Number) -> bool:
         return number in self.numbers if number.unit else number.value in self.values
 
 
-def _numbers(text: str) -> list[tuple[str, _Number]]:
+def _numbers(text: str) -> list[_Mention]:
     """(as written, value and unit) of each number in the text that makes a claim."""
     found = []
     for m in _NUMBER.finditer(unicodedata.normalize("NFKC", text)):
@@ -182,7 +200,7 @@ def _numbers(text: str) -> list[tuple[str, _Number]]:
         if m.group("pct"):
             unit = "%"
         written = m.group(0) if m.group("unit") and m.group("unit") in _UNITS else m.string[m.start():m.end("mult")]
-        found.append((written.strip(), _Number(value.normalize(), unit)))
+        found.append(_Mention(written.strip(), _Number(value.normalize(), unit), not m.group("arabic")))
     return found
 
 

@@ -23,7 +23,8 @@ from tests.qa_service.test_bounded_questions import UNKNOWN_TO_HMM
     ("统一部署，十分重要，万众创新，一个平台", []),  # words, and the article-like 一
 ])
 def test_numbers_are_read_with_value_and_unit(text, expected):
-    assert [(w, n.value, n.unit) for w, n in _numbers(text)] == [(w, Decimal(v), u) for w, v, u in expected]
+    assert [(m.written, m.number.value, m.number.unit) for m in _numbers(text)] == [
+        (w, Decimal(v), u) for w, v, u in expected]
 
 
 @pytest.fixture(scope="module")
