@@ -7,7 +7,6 @@ bound the per-question work of grounding (entities checked, corpus scans) and th
 """
 from __future__ import annotations
 
-import random
 import time
 import unicodedata
 
@@ -15,31 +14,14 @@ import jieba.posseg
 import pytest
 
 from benchmarks.common import questions
+from benchmarks.long_questions import long_texts
 from qa_service.evidence import entity_grounding
 from qa_service.evidence.entity_grounding import (ENTITY_TAGS, HMM_CHARS, HMM_UNKNOWN_CHARS, MAX_ENTITIES,
                                                   EntityGrounding, _compact)
 from qa_service.settings import PROJECT_ROOT
 
-CHARS = 2000
 URO = [chr(c) for c in range(0x4E00, 0x9FD6)]  # the Han characters jieba's HMM is given
 UNKNOWN_TO_HMM = [c for c in URO if c not in jieba.posseg.char_state_tab_P]
-
-
-def long_texts(n: int = CHARS) -> dict[str, str]:
-    rng = random.Random(16)
-    emoji = [chr(c) for c in range(0x1F600, 0x1F650)]
-    corpus = (PROJECT_ROOT / "data" / "corpus" / "中国电科双创示范基地建设方案.txt").read_text(encoding="utf-8")
-    return {
-        "rare Han": "".join(rng.choice(UNKNOWN_TO_HMM) for _ in range(n)),
-        "random CJK": "".join(rng.choice(URO) for _ in range(n)),
-        "rare pairs": "".join(rng.choice(UNKNOWN_TO_HMM) + rng.choice(UNKNOWN_TO_HMM) + "的" for _ in range(n // 3)),
-        "Latin": "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(n)),
-        "digits": "".join(rng.choice("0123456789") for _ in range(n)),
-        "emoji": "".join(rng.choice(emoji) for _ in range(n)),
-        "mixed": "".join(rng.choice(UNKNOWN_TO_HMM + URO[:300] + list("abc123 ，。“”《》") + emoji) for _ in range(n)),
-        "quoted terms": "".join(f"“{rng.choice(URO)}{rng.choice(URO)}”" for _ in range(n // 4)),
-        "corpus text": corpus[2000:2000 + n],
-    }
 
 
 @pytest.fixture()
