@@ -63,6 +63,7 @@ def _post(url: str, path: str, body: dict[str, Any]) -> tuple[float, int]:
 def run(settings: Settings, repeats: int = 3, chars: int = 2000, kinds: list[str] | None = None,
         concurrent: int = 8, work: Path = WORK_DIR) -> dict[str, Any]:
     texts = long_texts(chars)
+    work.mkdir(parents=True, exist_ok=True)
     server = start_server(settings, log_file=work / "long-questions-server.log")
     try:
         wait_ready(server)
