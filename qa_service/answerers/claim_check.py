@@ -39,6 +39,8 @@ _NUMBER = re.compile(
     r"(?:(?P<arabic>\d+(?:,\d{3})*(?:\.\d+)?)|(?P<cn>[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
     r"(?:点[零〇一二三四五六七八九]+)?))"
     r"\s*(?P<mult>[万亿]?)\s*(?P<unit>[%‰]|[\u4e00-\u9fff])?")
+# An item number at the start of a line ("1. ", "(2)", "3、"): the answer's layout, not a claim.
+_ITEM_NUMBER = re.compile(r"(?m)^[ \t]*[(（]?\d{1,2}(?:[)）、]|\.(?!\d))")
 # Where a sentence ends: closing punctuation with the markers right after it, or a line break.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+(?:[ \t]*\[\d{1,3}\])*|\n")
 # Bounds on the work for one answer (an LLM talked into writing pages must not cost the server seconds):
@@ -128,7 +130,7 @@ class ClaimChecker:
     def _unsupported(self, sentence: str, source: "_Source", question_compact: str,
                      budget: _Budget) -> list[tuple[str, str]]:
         claims: list[tuple[str, str]] = []
-        for mention in _numbers(sentence):
+        for mention in _numbers(_ITEM_NUMBER.sub("", sentence)):
             if source.states(mention.number):
                 continue
             # Chinese numerals also as written: a passage's "十三五"时期 holds the answer's 十三五时期.

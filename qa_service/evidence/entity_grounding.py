@@ -43,6 +43,7 @@ _init_lock = threading.Lock()
 # 2 ms for the bundled one); dev questions name at most a few, so 32 changes no answer there and bounds
 # a question listing hundreds of quoted terms to ~32 scans.
 MAX_ENTITIES = 32
+MEMO_WORD_CHARS = 64  # longer entities are scanned each time rather than remembered
 # What jieba's HMM may see per question. Its Viterbi search tries every one of its ~256 states against every
 # previous one for a character its model does not know (~15-50 ms each here) and a few for a known one
 # (~0.2 ms). No question of the dev sets holds a character unknown to it; past these budgets a block is
@@ -121,12 +122,16 @@ class EntityGrounding:
         self._corpus = "\x00".join(texts)
         self._generic_count = generic_share * len(texts) if texts else float("inf")
         self._min_chars = min_chars
-        # A scan of the corpus costs about 2 ms; the entities users ask about are few, so remember them.
-        self.is_generic = functools.lru_cache(maxsize=8192)(self._is_generic)
+        # A scan of the corpus costs about 2 ms; the entities users ask about are few, so remember them
+        # (8,192 of them, each at most MEMO_WORD_CHARS long: a 2,000-letter Latin "word" is not kept).
+        self._generic_memo = functools.lru_cache(maxsize=8192)(self._is_generic)
         # The compact form of a passage does not depend on the question: made once per passage.
         self._compact_passage = functools.lru_cache(maxsize=16384)(_compact_chunk)
         with _init_lock:
             jieba.initialize()
+
+    def is_generic(self, word: str) -> bool:
+        return self._generic_memo(word) if len(word) <= MEMO_WORD_CHARS else self._is_generic(word)
 
     def _is_generic(self, word: str) -> bool:
         """Occurs in about generic_share of the passages or more (occurrences counted, a slight overcount)."""

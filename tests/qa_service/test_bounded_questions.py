@@ -107,6 +107,16 @@ def test_entities_and_corpus_scans_per_question_are_capped():
     assert grounding.scans == MAX_ENTITIES  # not 300 scans of the corpus
 
 
+def test_long_words_are_not_remembered():
+    grounding = EntityGrounding(["中国的政策文件"] * 40)
+    long_word = "x" * 2000
+    assert grounding.entities(long_word) == [long_word]  # one Latin "word" of 2,000 letters
+    assert grounding.ungrounded(long_word, []) == [long_word]
+    assert grounding._generic_memo.cache_info().currsize == 0
+    grounding.ungrounded("深圳的示范基地", [])
+    assert grounding._generic_memo.cache_info().currsize == 1
+
+
 def test_the_character_memo_stays_bounded():
     table = entity_grounding._REMOVE_SPACE_AND_PUNCTUATION
     limit = type(table).MEMO_LIMIT

@@ -62,6 +62,11 @@ def test_names_and_quoted_terms_must_be_in_the_cited_passage(checker, passages):
     assert verdict.text == ""
 
 
+def test_item_numbers_of_a_list_are_layout_not_claims(checker, passages):
+    text = "海淀区的情况：\n1. 高等院校 33 所[1]；\n(2) 科研院所 138 家[1]。\n3、共 1.5 万所[1]。"
+    assert [c.claim for c in checker.check(QUESTION, text, passages).unsupported] == ["1.5 万所"]
+
+
 def test_the_questions_own_entities_are_not_new_claims(checker, passages):
     question = "北京市海淀区和中关村有多少所高等院校？"
     assert checker.check(question, "北京市海淀区有高等院校 33 所[1]。", passages).unsupported == ()
