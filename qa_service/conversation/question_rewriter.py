@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import openai
 
-from qa_service.answerers.llm_calls import OutOfTime, create_completion
+from qa_service.answerers.llm_calls import create_completion
 from qa_service.types import Deadline
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class LLMQuestionRewriter:
             reply = create_completion(self._client, budget, self._timeout, self._max_retries, model=self._model,
                                       messages=self.prompt(history, question), temperature=0)
             rewritten = (reply.choices[0].message.content or "").strip().splitlines()
-        except (openai.OpenAIError, OutOfTime) as exc:
+        except openai.OpenAIError as exc:  # OutOfTime included: no time left for the rewrite
             log.warning("question rewrite failed (%s); using the follow-up as it is", exc)
             return question
         first = rewritten[0].strip() if rewritten else ""
