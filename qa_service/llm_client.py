@@ -11,6 +11,7 @@ def llm_configured(settings: Settings) -> bool:
 
 
 def make_client(settings: Settings) -> openai.OpenAI:
-    """Timeouts and bounded retries with exponential backoff are the SDK's own."""
+    """The answerer and the rewriter turn the SDK's retries off and retry within the request's deadline
+    themselves (qa_service.answerers.llm_calls); the settings here are the client's defaults."""
     return openai.OpenAI(base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
                          timeout=settings.llm_timeout, max_retries=settings.llm_max_retries)

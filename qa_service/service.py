@@ -11,9 +11,10 @@ from embeddings.encoders.sentence_transformer_encoder import SentenceTransformer
 from embeddings.encoders.vector_space import vector_space_id
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from qa_service.answerers.base import Answerer
+from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
 from qa_service.answerers.llm_answerer import LLMAnswerer
-from qa_service.conversation.question_rewriter import LLMQuestionRewriter, Turn
+from qa_service.conversation.question_rewriter import HistoryLimits, LLMQuestionRewriter, Turn
 from qa_service.llm_client import llm_configured, make_client
 from qa_service.evidence.entity_grounding import EntityGrounding
 from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
@@ -24,7 +25,7 @@ from qa_service.retrievers.bm25_retriever import BM25Retriever
 from qa_service.retrievers.dense_retriever import DenseRetriever
 from qa_service.retrievers.hybrid_retriever import HybridRetriever
 from qa_service.settings import Settings
-from qa_service.types import Answer, Passage
+from qa_service.types import Answer, Deadline, Passage
 from qa_service.vector_backends import VectorBackend, row_document_ids, row_keys, vector_backend
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,11 @@ class QAService:
         if llm_configured(self.settings):
             s = self.settings
             client = make_client(s)
-            answerer = LLMAnswerer(client, s.llm_model, answerer, scorer, fallback=s.llm_fallback,
-                                   context_tokens=s.llm_context_tokens)
-            rewriter = LLMQuestionRewriter(client, s.llm_model)
+            answerer = LLMAnswerer(client, s.llm_model, answerer, scorer, ClaimChecker(grounding),
+                                   fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
+                                   timeout=s.llm_timeout, max_retries=s.llm_max_retries)
+            rewriter = LLMQuestionRewriter(client, s.llm_model, HistoryLimits(
+                s.chat_history_turns, s.chat_history_chars, s.max_question_chars), s.llm_timeout, s.llm_max_retries)
         components = _Components(index, self._build_retriever(index), reranker, answerer, rewriter)
         with self._lock:
             self._components = components
@@ -171,25 +174,33 @@ class QAService:
     def search(self, query: str, top_k: int) -> list[Passage]:
         return self._require().retrieve(query, top_k, self.settings.rerank_candidates)
 
-    def ask(self, question: str, top_k: int) -> Answer:
+    def deadline(self) -> Deadline:
+        """The deadline of a request starting now (QA_ASK_DEADLINE_SECONDS)."""
+        return Deadline.after(self.settings.ask_deadline_seconds)
+
+    def ask(self, question: str, top_k: int, deadline: Deadline | None = None) -> Answer:
+        deadline = deadline or self.deadline()
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
-        return components.answerer.answer(question, passages)
+        return components.answerer.answer(question, passages, deadline)
 
-    def ask_stream(self, question: str, top_k: int) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, top_k: int, deadline: Deadline | None = None) -> Iterator[str | Answer]:
         """Answer text pieces as they are generated, then the complete Answer.
 
         Retrieval happens here, before the first piece is asked for, so a service that is not ready fails
         at once rather than in the middle of a stream.
         """
+        deadline = deadline or self.deadline()
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
-        return components.answerer.stream(question, passages)
+        return components.answerer.stream(question, passages, deadline)
 
-    def standalone_question(self, history: list[Turn], question: str) -> str:
+    def standalone_question(self, history: list[Turn], question: str, deadline: Deadline | None = None) -> str:
         """The follow-up rewritten with the conversation when an LLM is configured, else unchanged."""
         rewriter = self._require().rewriter
-        return rewriter.rewrite(history, question) if rewriter is not None and history else question
+        if rewriter is None or not history:
+            return question
+        return rewriter.rewrite(history, question, deadline or self.deadline())
 
     def info(self) -> dict[str, Any]:
         components = self._components

@@ -92,6 +92,16 @@ class Settings:
     ingest_embedding: str = "local"  # "ray" embeds passages on Ray (pip install .[distributed])
     ray_address: str = ""  # a Ray cluster to join ("ray://head:10001", "auto"); empty = RAY_ADDRESS or a local one
     ray_actors: int = 2  # encoder actors in the Ray pool
+    # Bounded work per question. The deadline of one ask (retrieval, answer, and the LLM calls with their
+    # retries: an LLM that does not answer falls back to the extractive answer by then). 45 s lets one full
+    # QA_LLM_TIMEOUT attempt (30 s) and a shorter retry through, and answers before a reverse proxy's usual
+    # 60 s read timeout gives up on the client; without an LLM an ask takes well under a second.
+    ask_deadline_seconds: float = 45.0
+    # Earlier chat turns sent to the LLM to rewrite a follow-up: the newest ones, at most this many and this
+    # many characters in all (a longer turn is cut). 6 turns is three exchanges; 4,000 characters is twice
+    # the question limit, enough for a few answers, and keeps the rewrite prompt about 3,000 tokens at most.
+    chat_history_turns: int = 6
+    chat_history_chars: int = 4000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -178,6 +188,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "llm_max_retries": (0, 10),
     "llm_context_tokens": (100, 1_000_000),
     "ray_actors": (1, 4096),
+    "ask_deadline_seconds": (1.0, 3600.0),
+    "chat_history_turns": (0, 100),
+    "chat_history_chars": (0, 1_000_000),
 }
 
 

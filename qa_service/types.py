@@ -1,6 +1,8 @@
 """Data that flows through retrieval and answering, and its JSON form for the API."""
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class UnsupportedClaim:
+    """A number, date, name or quoted term an LLM answer states that no passage it cites states."""
+
+    claim: str  # as the answer wrote it ("一万元", "2025年", "苏州工业园区")
+    kind: str  # "number" (with its unit: amounts, dates, percentages) or "entity" (names, quoted terms)
+    sentence: str  # the answer sentence stating it
+    refs: tuple[int, ...]  # the passages that sentence cites (all cited ones when it cites none itself)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim, "kind": self.kind, "sentence": self.sentence, "refs": list(self.refs)}
+
+
+@dataclass(frozen=True)
 class Answer:
     answer: str
     answerable: bool
@@ -47,6 +62,9 @@ class Answer:
     confidence: float
     generator: str = "extractive"
     notice: str | None = None  # e.g. why the LLM was not used for this answer
+    # Claims of an LLM answer its cited passages do not state (removed from `answer`, or the reason the
+    # extractive answer was returned instead); see qa_service.answerers.claim_check.
+    unsupported_claims: tuple[UnsupportedClaim, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -56,4 +74,30 @@ class Answer:
         }
         if self.notice:
             data["notice"] = self.notice
+        if self.unsupported_claims:
+            data["unsupported_claims"] = [c.to_dict() for c in self.unsupported_claims]
         return data
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When the work for one request must be finished, on the monotonic clock. Stages that can wait or retry
+    (the LLM calls) ask how much time is left instead of each applying its own timeout."""
+
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> "Deadline":
+        return cls(time.monotonic() + seconds)
+
+    @classmethod
+    def none(cls) -> "Deadline":
+        return cls(math.inf)
+
+    def remaining(self) -> float:
+        """Seconds left, never negative (inf without a deadline)."""
+        return max(0.0, self.at - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0

@@ -17,7 +17,7 @@ from qa_service.answerers.base import NOT_FOUND_ANSWER, Answerer
 from qa_service.answerers.question_types import holds_kind, required_kind
 from qa_service.evidence.entity_grounding import EntityGrounding
 from qa_service.evidence.sentence_evidence import Quote, SentenceEvidenceScorer
-from qa_service.types import Answer, Citation, Passage
+from qa_service.types import Answer, Citation, Deadline, Passage
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ExtractiveAnswerer(Answerer):
         self._grounding = grounding
         self.config = config or ExtractiveConfig()
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
+    def answer(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
         terms = self._scorer.terms(question)
         if not passages or terms.total <= 0:
             return Answer(NOT_FOUND_ANSWER, False, [], 0.0, self.name)

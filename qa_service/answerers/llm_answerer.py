@@ -3,24 +3,28 @@
 The extractive answerer's abstention decision gates the call (no tokens are spent on questions the
 documents do not cover). The prompt gives numbered passages with their document and section, fitted to a
 token budget, and asks for a Chinese answer from the passages only, cited as [n]. Markers pointing to no
-passage are removed; an answer left with no valid citation is not trusted. Timeouts and bounded retries
-with exponential backoff come from the openai SDK; on failure the extractive answer is returned (the
-response says so), or a GeneratorError becomes a 502/504 when fall-back is off.
+passage are removed; an answer left with no valid citation is not trusted; the numbers, dates and names
+each sentence states must be stated by the passages it cites (qa_service.answerers.claim_check), else the
+sentence is removed or the extractive answer returned, and the response says which claims. The call with
+its retries ends within the request's deadline (qa_service.answerers.llm_calls); on failure the extractive
+answer is returned (the response says so), or a GeneratorError becomes a 502/504 when fall-back is off.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Iterator
+from typing import Any, Iterator
 
 import openai
 import tiktoken
 
 from qa_service.answerers.base import Answerer, stream_pieces
 from qa_service.answerers.citation_markers import StreamingMarkerFilter, verify_markers
+from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
+from qa_service.answerers.llm_calls import OutOfTime, create_completion
 from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
-from qa_service.types import Answer, Citation, Passage
+from qa_service.types import Answer, Citation, Deadline, Passage
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +56,13 @@ class LLMAnswerer(Answerer):
     name = "llm"
 
     def __init__(self, client: openai.OpenAI, model: str, extractive: ExtractiveAnswerer,
-                 scorer: SentenceEvidenceScorer, fallback: bool = True, context_tokens: int = 3000,
-                 max_passages: int = 5) -> None:
-        self._client = client
+                 scorer: SentenceEvidenceScorer, claims: ClaimChecker, fallback: bool = True,
+                 context_tokens: int = 3000, max_passages: int = 5, timeout: float = 30.0,
+                 max_retries: int = 2) -> None:
+        self._client = client.with_options(max_retries=0)  # retries within the deadline: llm_calls
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._claims = claims
         self._model = model
         self._extractive = extractive
         self._scorer = scorer
@@ -86,27 +94,32 @@ class LLMAnswerer(Answerer):
         return [{"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": f"资料：\n{blocks}\n\n问题：{question}"}]
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
+    def _create(self, deadline: Deadline, **request: Any) -> Any:
+        return create_completion(self._client, deadline, self._timeout, self._max_retries, model=self._model,
+                                 temperature=0, **request)
+
+    def answer(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
         gate = self._extractive.answer(question, passages)
         if not gate.answerable:
             return gate
         shown = self.fit_passages(passages)
         try:
-            reply = self._client.chat.completions.create(model=self._model, messages=self.prompt(question, shown),
-                                                          temperature=0)
+            reply = self._create(deadline or Deadline.none(), messages=self.prompt(question, shown))
             text = (reply.choices[0].message.content or "").strip()
-        except openai.APITimeoutError as exc:
+        except (openai.APITimeoutError, OutOfTime) as exc:
             return self._failed(gate, 504, f"the LLM did not answer in time: {exc}")
         except (openai.APIError, openai.OpenAIError) as exc:
             return self._failed(gate, 502, f"the LLM endpoint failed: {exc}")
         return self.from_reply(question, text, shown, gate)
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+    def stream(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Iterator[str | Answer]:
         """Tokens from the LLM as they arrive, markers checked on the fly, then the verified Answer.
 
-        A failure before the first token falls back like answer(); one after it ends the answer there
-        with a notice (what was sent cannot be taken back).
+        A failure before the first token falls back like answer(); one after it, or the deadline passing,
+        ends the answer there with a notice (what was sent cannot be taken back). The claims of the sent
+        text are checked at the end: the final Answer holds the checked text and says what was removed.
         """
+        deadline = deadline or Deadline.none()
         gate = self._extractive.answer(question, passages)
         if not gate.answerable:
             yield from stream_pieces(gate)
@@ -116,15 +129,19 @@ class LLMAnswerer(Answerer):
         sent: list[str] = []
         notice = None
         try:
-            events = self._client.chat.completions.create(model=self._model, messages=self.prompt(question, shown),
-                                                           temperature=0, stream=True)
+            events = self._create(deadline, messages=self.prompt(question, shown), stream=True)
             for event in events:
                 delta = event.choices[0].delta.content if event.choices else None
                 if delta and (text := markers.feed(delta)):
                     sent.append(text)
                     yield text
+                if deadline.expired:
+                    events.close()
+                    notice = "the LLM answer was cut off at the request deadline"
+                    log.warning("%s", notice)
+                    break
         except (openai.APIError, openai.OpenAIError) as exc:
-            status = 504 if isinstance(exc, openai.APITimeoutError) else 502
+            status = 504 if isinstance(exc, (openai.APITimeoutError, OutOfTime)) else 502
             if not sent:
                 yield from stream_pieces(self._failed(gate, status, f"the LLM endpoint failed: {exc}"))
                 return
@@ -138,8 +155,10 @@ class LLMAnswerer(Answerer):
             yield Answer(text, False, [], gate.confidence, self.name, notice)
             return
         if not markers.refs:
-            notice = notice or "the LLM answer cited no passage it was given"
-        yield Answer(text, True, self._citations(question, shown, markers.refs), gate.confidence, self.name, notice)
+            yield Answer(text, True, [], gate.confidence, self.name,
+                         notice or "the LLM answer cited no passage it was given")
+            return
+        yield self._checked(question, text, shown, gate, notice, streamed=True)
 
     def _citations(self, question: str, shown: list[Passage], refs: list[int]) -> list[Citation]:
         terms = self._scorer.terms(question)
@@ -157,10 +176,31 @@ class LLMAnswerer(Answerer):
         cleaned, refs = verify_markers(text, len(shown))
         if not refs:
             return replace(gate, notice="the LLM answer cited no passage it was given; extractive answer returned")
-        return Answer(cleaned, True, self._citations(question, shown, refs), gate.confidence, self.name)
+        return self._checked(question, cleaned, shown, gate)
+
+    def _checked(self, question: str, text: str, shown: list[Passage], gate: Answer, notice: str | None = None,
+                 streamed: bool = False) -> Answer:
+        """The answer with its claims checked against the passages each sentence cites (see claim_check)."""
+        verdict = self._claims.check(question, text, shown)
+        if not verdict.changed:
+            _, refs = verify_markers(text, len(shown))
+            return Answer(text, True, self._citations(question, shown, refs), gate.confidence, self.name, notice)
+        what = ("in the streamed answer " if streamed else "") + verdict.describe()
+        log.warning("LLM answer checked: %s", what)
+        if verdict.answers(question):
+            kept, refs = verify_markers(verdict.text, len(shown))
+            removed = "those sentences are removed from this final answer" if streamed else "those sentences were removed"
+            return Answer(kept, True, self._citations(question, shown, refs), gate.confidence, self.name,
+                          _joined(notice, f"{what}; {removed}"), verdict.unsupported)
+        return replace(gate, notice=_joined(notice, f"{what}; extractive answer returned"),
+                       unsupported_claims=verdict.unsupported)
 
     def _failed(self, gate: Answer, status: int, message: str) -> Answer:
         log.warning("%s", message)
         if not self._fallback:
             raise GeneratorError(status, message)
         return replace(gate, notice=f"{message}; extractive answer returned")
+
+
+def _joined(*notices: str | None) -> str:
+    return "; ".join(n for n in notices if n)

@@ -70,6 +70,14 @@ def _citations(answer: Answer) -> list[dict[str, Any]]:
     return [c.to_dict() for c in answer.citations]
 
 
+def _verdict(answer: Answer) -> dict[str, Any]:
+    """The notice and the unsupported claims, when there are any (as /v1/ask gives them)."""
+    data: dict[str, Any] = {"notice": answer.notice} if answer.notice else {}
+    if answer.unsupported_claims:
+        data["unsupported_claims"] = [c.to_dict() for c in answer.unsupported_claims]
+    return data
+
+
 def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
     event = {**base, "object": "chat.completion.chunk",
              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
@@ -81,7 +89,7 @@ def _stream(base: dict[str, Any], first: str | Answer, rest: Iterator[str | Answ
     for item in itertools.chain([first], rest):
         if isinstance(item, Answer):
             yield _chunk(base, {}, "stop", citations=_citations(item), answerable=item.answerable,
-                         generator=item.generator, question=question, **({"notice": item.notice} if item.notice else {}))
+                         generator=item.generator, question=question, **_verdict(item))
         elif item:
             yield _chunk(base, {"content": item})
     yield "data: [DONE]\n\n"
@@ -110,19 +118,20 @@ def register_openai_routes(app: Flask, service: QAService, settings: Settings) -
         body = json_object(request)
         history, question = _conversation(body, settings.max_question_chars)
         stream, top_k = _options(body, settings.top_k)
-        standalone = service.standalone_question(history, question)
+        deadline = service.deadline()  # one deadline for the rewrite and the answer
+        standalone = service.standalone_question(history, question, deadline)
         base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
         if stream:
-            first, rest = start_stream(service.ask_stream(standalone, top_k))
+            first, rest = start_stream(service.ask_stream(standalone, top_k, deadline))
             return _sse(_stream(base, first, rest, standalone))
-        answer = service.ask(standalone, top_k)
+        answer = service.ask(standalone, top_k, deadline)
         return jsonify({
             **base, "object": "chat.completion",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer},
                          "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             "citations": _citations(answer), "answerable": answer.answerable, "generator": answer.generator,
-            "question": standalone,
+            "question": standalone, **_verdict(answer),
         })
 
 

@@ -163,3 +163,154 @@ def test_stream_failing_before_any_token_falls_back_or_is_a_json_error(built_ind
     llm.script(("status", 500))
     resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION, "stream": True})
     assert resp.status_code == 502 and resp.get_json()["error"]["code"] == "llm_error"
+
+
+# --- claims checked against the passages they cite -------------------------------------------------------
+
+INVENTED = "每位市民每月可领取一万元人工智能补贴[1]。"
+SUPPORTED = "海淀区有北大、清华等高等院校 33 所[1]。"
+
+
+def test_invented_amount_citing_a_real_passage_is_not_a_clean_answer(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", INVENTED))
+    answer = service.ask(QUESTION, 5)
+    # Nothing supported is left: the extractive answer, and the response says which claim was dropped.
+    assert answer.generator == "extractive" and "33" in answer.answer and "一万元" not in answer.answer
+    assert "一万元" in answer.notice and "extractive answer returned" in answer.notice
+    assert [(c.claim, c.kind, c.refs) for c in answer.unsupported_claims] == [("一万元", "number", (1,))]
+    assert answer.unsupported_claims[0].sentence == INVENTED
+
+
+def test_supported_answer_passes_untouched(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    for reply in (SUPPORTED, "海淀区有三十三所高等院校[1]，科研院所 138 家[1]。"):  # numerals compared by value
+        llm.script(("reply", reply))
+        answer = service.ask(QUESTION, 5)
+        assert (answer.generator, answer.answer, answer.notice, answer.unsupported_claims) == ("llm", reply, None, ())
+
+
+def test_unsupported_sentence_is_removed_and_the_rest_kept(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", SUPPORTED + "其中苏州工业园区另有 12 所[1]。"))
+    answer = service.ask(QUESTION, 5)
+    assert answer.generator == "llm" and answer.answerable and answer.answer == SUPPORTED
+    assert {(c.claim, c.kind) for c in answer.unsupported_claims} == {("苏州工业园区", "entity"), ("12 所", "number")}
+    assert "苏州工业园区" in answer.notice and "removed" in answer.notice
+
+
+def test_remainder_without_the_asked_number_falls_back(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", "海淀区教育资源丰富[1]。高等院校共 45 所[1]。"))  # 多少 needs a number: none is left
+    answer = service.ask(QUESTION, 5)
+    assert answer.generator == "extractive" and "33" in answer.answer
+    assert [c.claim for c in answer.unsupported_claims] == ["45 所"]
+
+
+def test_claim_verdict_reaches_http_and_openai_clients(built_index, encoder, llm):
+    import openai
+
+    service = _service(built_index, encoder, llm)
+    app = create_app(service)
+    llm.script(("reply", INVENTED))
+    body = app.test_client().post("/v1/ask", json={"question": QUESTION}).get_json()
+    assert body["unsupported_claims"][0]["claim"] == "一万元" and "一万元" in body["notice"]
+    with serve(app) as base:
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        llm.script(("reply", INVENTED))
+        reply = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": QUESTION}])
+        assert "一万元" not in reply.choices[0].message.content
+        assert reply.model_extra["unsupported_claims"][0]["claim"] == "一万元" and reply.model_extra["notice"]
+        llm.script(("reply", SUPPORTED))
+        reply = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": QUESTION}])
+        assert reply.choices[0].message.content == SUPPORTED
+        assert "unsupported_claims" not in reply.model_extra and "notice" not in reply.model_extra
+
+
+def test_streamed_unsupported_claim_is_reported_in_the_final_event(built_index, encoder, llm):
+    import json
+
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", SUPPORTED + INVENTED))
+    text, extra = _stream_chat(service)
+    assert text == SUPPORTED + INVENTED  # already sent: cannot be recalled
+    assert extra["answerable"] and extra["generator"] == "llm"
+    assert [c["claim"] for c in extra["unsupported_claims"]] == ["一万元"] and "streamed" in extra["notice"]
+    llm.script(("reply", INVENTED))
+    resp = create_app(service).test_client().post("/v1/ask", json={"question": QUESTION, "stream": True})
+    events = [json.loads(line[6:]) for line in resp.get_data(as_text=True).splitlines()
+              if line.startswith("data: {")]
+    done = events[-1]
+    assert done["type"] == "answer.done" and "一万元" in "".join(e.get("text", "") for e in events[:-1])
+    assert done["generator"] == "extractive" and "一万元" not in done["answer"] and "33" in done["answer"]
+    assert done["unsupported_claims"][0]["claim"] == "一万元" and "一万元" in done["notice"]
+    llm.script(("reply", SUPPORTED))
+    text, extra = _stream_chat(service)
+    assert text == SUPPORTED and "notice" not in extra and "unsupported_claims" not in extra
+
+
+# --- one deadline for the whole ask, retries included ---------------------------------------------------
+
+def test_llm_retries_end_within_the_request_deadline(built_index, encoder, llm):
+    import time
+
+    # 1 s per attempt and 5 retries would take 6 attempts and 15.5 s of back-off: over 20 s.
+    service = _service(built_index, encoder, llm, llm_timeout=1.0, llm_max_retries=5, ask_deadline_seconds=2.5)
+    llm.script(*[("sleep", 3.0, "太慢了[1]")] * 6)
+    started = time.monotonic()
+    answer = service.ask(QUESTION, 5)
+    elapsed = time.monotonic() - started
+    assert answer.generator == "extractive" and "in time" in answer.notice
+    assert len(llm.requests) <= 2  # an attempt, a back-off, the attempt that fits: no third
+    assert elapsed < 10.0  # the deadline is 2.5 s; the SDK's own retries took over 20 s here
+
+
+def test_no_llm_attempt_starts_without_time_for_it(built_index, encoder, llm):
+    from qa_service.types import Deadline
+
+    service = _service(built_index, encoder, llm)
+    llm.script(("reply", SUPPORTED))
+    answer = service.ask(QUESTION, 5, Deadline.after(0.0))
+    assert llm.requests == [] and answer.generator == "extractive" and "in time" in answer.notice
+
+
+def test_streaming_llm_stops_at_the_deadline(built_index, encoder, llm):
+    from qa_service.types import Deadline
+
+    service = _service(built_index, encoder, llm, llm_timeout=30.0)
+    llm.script(("hold", "海淀区有高等院校 33 所[1]", "，还有更多。"))  # stalls after the first part
+    try:
+        pieces = list(service.ask_stream(QUESTION, 5, Deadline.after(2.0)))
+    finally:
+        llm.gate.set()
+    answer = pieces[-1]
+    assert "".join(p for p in pieces[:-1]).startswith("海淀区有高等院校 33 所[1]")
+    assert answer.notice and ("deadline" in answer.notice or "broke off" in answer.notice)
+    assert "更多" not in answer.answer
+
+
+# --- chat history sent to the rewrite is bounded -------------------------------------------------------
+
+def test_long_chat_history_is_cut_before_the_rewrite(built_index, encoder, llm):
+    import openai
+
+    service = _service(built_index, encoder, llm)
+    big = ("Haidian has many universities. 海淀区高等院校很多。" * 2000)[:50_000]  # 6 x 50,000 characters
+    conversation = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"第{i}轮" + big} for i in range(6)]
+    conversation.append({"role": "user", "content": "那科研院所呢？"})
+    with serve(create_app(service)) as base:
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        llm.script(("reply", "海淀区有多少家科研院所？"), ("reply", "海淀区有以中科院为代表的科研院所 138 家[1]。"))
+        reply = client.chat.completions.create(model="qa-service", messages=conversation)
+    assert reply.model_extra["question"] == "海淀区有多少家科研院所？"
+    prompt = llm.requests[0]["messages"][-1]["content"]
+    assert len(prompt) < 4000 + 200  # QA_CHAT_HISTORY_CHARS, plus the frame and the question
+    assert "第5轮" in prompt and "第0轮" not in prompt and prompt.endswith("那科研院所呢？")  # the newest kept
+
+
+def test_rewrite_longer_than_a_question_is_not_used(built_index, encoder, llm):
+    from qa_service.conversation.question_rewriter import Turn
+
+    service = _service(built_index, encoder, llm, max_question_chars=50)
+    llm.script(("reply", "海淀区" * 40))
+    assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"

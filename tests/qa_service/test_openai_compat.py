@@ -55,3 +55,25 @@ def test_bad_conversations_are_422_json(client, messages):
     with pytest.raises(openai.UnprocessableEntityError) as err:
         client.chat.completions.create(model="x", messages=messages)
     assert set(err.value.body) == {"code", "message"} or "error" in err.value.response.json()
+
+
+def test_ask_deadline_and_history_settings_are_read_and_checked():
+    from qa_service.settings import Settings, SettingsError
+
+    s = Settings.from_env({"QA_ASK_DEADLINE_SECONDS": "12.5", "QA_CHAT_HISTORY_TURNS": "2",
+                           "QA_CHAT_HISTORY_CHARS": "1000"})
+    assert (s.ask_deadline_seconds, s.chat_history_turns, s.chat_history_chars) == (12.5, 2, 1000)
+    with pytest.raises(SettingsError, match="QA_ASK_DEADLINE_SECONDS"):
+        Settings.from_env({"QA_ASK_DEADLINE_SECONDS": "0"})
+
+
+def test_history_keeps_the_newest_turns_within_the_limits():
+    from qa_service.conversation.question_rewriter import HistoryLimits, Turn, bounded_history
+
+    history = [Turn("user" if i % 2 == 0 else "assistant", f"{i}:" + "字" * 3000) for i in range(10)]
+    kept = bounded_history(history, HistoryLimits(turns=6, chars=4000))
+    assert [t.text.split(":")[0] for t in kept] == ["8", "9"]  # newest whole, the one before cut
+    assert sum(len(t.text) for t in kept) <= 4000 and kept[0].text.endswith("…")
+    short = [Turn("user", "海淀区有多少所高等院校？"), Turn("assistant", "33 所[1]")] * 5
+    assert bounded_history(short, HistoryLimits(turns=6, chars=4000)) == short[-6:]
+    assert bounded_history(short, HistoryLimits(turns=0, chars=4000)) == []

@@ -1,0 +1,241 @@
+"""Is what an LLM answer states also stated by the passages it cites?
+
+Checking that a marker points to a real passage says nothing of what the sentence before it claims: a
+scripted LLM answering "每位市民每月可领取一万元人工智能补贴[1]" cited a real passage that holds no 一万元
+and came back as a clean answer. Each sentence of the answer is checked against the passages it cites
+(all cited passages when it cites none itself) for the claims that can be checked without understanding:
+- numbers with their unit: amounts, counts, years and dates, percentages (33所, 2025年, 3.5%, 百分之二十).
+  Chinese numerals and digits are compared by value (一万元 = 1万元 = 10000元); a Chinese numeral counts
+  only before a unit (so 统一, 十分, 万众创新 are not numbers) and 一 alone ("一个平台") is not a claim;
+- named entities and quoted terms, as the question's are found (qa_service.evidence.entity_grounding):
+  places, organisations, Latin-script terms, “…” and 《…》. An entity of the question (already required
+  in the passages before the LLM was asked) or one common in the corpus (中国) is not a new claim.
+Matching is on the compact form (NFKC, lower case, no whitespace or punctuation) of the passage's
+document name, title, headings and text, which is what the LLM was shown.
+
+A sentence with an unsupported claim is removed. What is left still answers when it cites a passage and,
+for a question that can only be answered with a date or a number, holds one; otherwise the caller returns
+the extractive answer. Either way the claims are listed (Answer.unsupported_claims) and a notice says so.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from qa_service.answerers.citation_markers import MARKER
+from qa_service.answerers.question_types import holds_kind, required_kind
+from qa_service.evidence.entity_grounding import EntityGrounding, TaggingBudget, _compact
+from qa_service.types import Passage, UnsupportedClaim
+
+# Characters that may follow a Chinese numeral for it to count as a number: units, measure words, time.
+_UNITS = frozenset("个项家所类年月日号时次倍成座支条元角人名位批户台套件种亩吨米克升度岁期届轮周天季%‰")
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
+_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
+_NUMBER = re.compile(
+    r"(?P<pct>百分之)?"
+    r"(?:(?P<arabic>\d+(?:,\d{3})*(?:\.\d+)?)|(?P<cn>[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*"
+    r"(?:点[零〇一二三四五六七八九]+)?))"
+    r"\s*(?P<mult>[万亿]?)\s*(?P<unit>[%‰]|[\u4e00-\u9fff])?")
+# An item number at the start of a line ("1. ", "(2)", "3、"): the answer's layout, not a claim.
+_ITEM_NUMBER = re.compile(r"(?m)^[ \t]*[(（]?\d{1,2}(?:[)）、]|\.(?!\d))")
+# Where a sentence ends: closing punctuation with the markers right after it, or a line break.
+_SENTENCE_END = re.compile(r"[。！？；!?;]+(?:[ \t]*\[\d{1,3}\])*|\n")
+# Bounds on the work for one answer (an LLM talked into writing pages must not cost the server seconds):
+MAX_CHECKED_CHARS = 4000  # sentences beyond are not checked but removed (an answer is a few sentences)
+MAX_CORPUS_LOOKUPS = 64  # "is this entity common in the corpus?" scans (~2 ms each); past them it is not
+
+
+@dataclass(frozen=True)
+class _Number:
+    value: Decimal
+    unit: str  # "%", "‰", a unit or measure character, or "" (no unit)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    written: str  # as in the text: "一万元", "33 所"
+    number: _Number
+    chinese: bool  # written in Chinese numerals
+
+
+@dataclass
+class _Budget:
+    """What one answer's check may still spend."""
+
+    tagging: TaggingBudget = field(default_factory=TaggingBudget)  # one HMM allowance for the whole answer
+    corpus_lookups: int = MAX_CORPUS_LOOKUPS
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    text: str  # the answer without the sentences holding unsupported claims (or beyond MAX_CHECKED_CHARS)
+    unsupported: tuple[UnsupportedClaim, ...]
+    unchecked_chars: int = 0  # removed unchecked at the end of a very long answer
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.unsupported or self.unchecked_chars)
+
+    def answers(self, question: str) -> bool:
+        """The remaining text cites a passage and holds the kind of content the question requires."""
+        if not MARKER.search(self.text):
+            return False
+        kind = required_kind(question)
+        return kind is None or holds_kind(MARKER.sub("", self.text), kind)
+
+    def describe(self) -> str:
+        """What was removed, for the answer's notice."""
+        parts = []
+        if self.unsupported:
+            claims = "、".join(dict.fromkeys(c.claim for c in self.unsupported))
+            parts.append(f"the cited passages do not state {claims}")
+        if self.unchecked_chars:
+            parts.append(f"{self.unchecked_chars} characters past the first {MAX_CHECKED_CHARS} were not checked")
+        return "; ".join(parts)
+
+
+class ClaimChecker:
+    def __init__(self, grounding: EntityGrounding) -> None:
+        self._grounding = grounding
+
+    def check(self, question: str, text: str, shown: list[Passage]) -> ClaimVerdict:
+        """`text` carries verified [n] markers into `shown` (1-based)."""
+        all_refs = _refs(text, len(shown))
+        question_compact = _compact(question)
+        sources: dict[tuple[int, ...], _Source] = {}
+        budget = _Budget()
+        kept: list[str] = []
+        unsupported: list[UnsupportedClaim] = []
+        used = 0
+        sentences = _sentences(text)
+        for i, sentence in enumerate(sentences):
+            if used + len(sentence) > MAX_CHECKED_CHARS:
+                return ClaimVerdict("".join(kept).strip(), tuple(unsupported),
+                                    sum(len(s) for s in sentences[i:]))
+            used += len(sentence)
+            refs = _refs(sentence, len(shown)) or all_refs
+            if refs not in sources:
+                sources[refs] = _Source.of([shown[r - 1] for r in refs])
+            claims = self._unsupported(MARKER.sub("", sentence), sources[refs], question_compact, budget)
+            if claims:
+                stated = sentence.strip()
+                unsupported.extend(UnsupportedClaim(claim, kind, stated, refs) for claim, kind in claims)
+            else:
+                kept.append(sentence)
+        return ClaimVerdict("".join(kept).strip(), tuple(unsupported))
+
+    def _unsupported(self, sentence: str, source: "_Source", question_compact: str,
+                     budget: _Budget) -> list[tuple[str, str]]:
+        claims: list[tuple[str, str]] = []
+        for mention in _numbers(_ITEM_NUMBER.sub("", sentence)):
+            if source.states(mention.number):
+                continue
+            # Chinese numerals also as written: a passage's "十三五"时期 holds the answer's 十三五时期.
+            if mention.chinese and _compact(mention.written) in source.compact:
+                continue
+            claims.append((mention.written, "number"))
+        for entity in self._grounding.entities(sentence, budget.tagging):
+            compact = _compact(entity)
+            if compact in source.compact or compact in question_compact:
+                continue
+            if budget.corpus_lookups > 0:
+                budget.corpus_lookups -= 1
+                if self._grounding.is_generic(entity):
+                    continue
+            claims.append((entity, "entity"))
+        return claims
+
+
+def _sentences(text: str) -> list[str]:
+    """The answer cut after each sentence's closing punctuation and markers; the pieces join to `text`."""
+    pieces, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        pieces.append(text[start:m.end()])
+        start = m.end()
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+def _refs(text: str, count: int) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(ref for m in MARKER.finditer(text) if 1 <= (ref := int(m.group(1))) <= count))
+
+
+@dataclass(frozen=True)
+class _Source:
+    compact: str
+    numbers: frozenset[_Number]
+    values: frozenset[Decimal]
+
+    @classmethod
+    def of(cls, passages: list[Passage]) -> "_Source":
+        text = "\n".join(f"{p.chunk.doc}\n{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}" for p in passages)
+        numbers = frozenset(m.number for m in _numbers(text))
+        return cls(_compact(text), numbers, frozenset(n.value for n in numbers))
+
+    def states(self, number: _Number) -> bool:
+        return number in self.numbers if number.unit else number.value in self.values
+
+
+def _numbers(text: str) -> list[_Mention]:
+    """(as written, value and unit) of each number in the text that makes a claim."""
+    found = []
+    for m in _NUMBER.finditer(unicodedata.normalize("NFKC", text)):
+        unit = m.group("unit") or ""
+        unit = unit if unit in _UNITS else ""  # the next character is a word: the value alone is the claim
+        if m.group("arabic"):
+            value = _decimal(m.group("arabic").replace(",", ""))
+            if value is None:
+                continue
+        else:
+            chinese = m.group("cn")
+            if not (unit or m.group("mult") or m.group("pct")):
+                continue  # 统一, 十分, 万众创新: words, not numbers
+            if chinese == "一" and not m.group("mult"):
+                continue  # "一个平台", "一年内": an article more often than a claim
+            value = _chinese_value(chinese)
+        if m.group("mult"):
+            value *= 10_000 if m.group("mult") == "万" else 100_000_000
+        if m.group("pct"):
+            unit = "%"
+        written = m.group(0) if m.group("unit") and m.group("unit") in _UNITS else m.string[m.start():m.end("mult")]
+        found.append(_Mention(written.strip(), _Number(value.normalize(), unit), not m.group("arabic")))
+    return found
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _chinese_value(text: str) -> Decimal:
+    """二〇二五 -> 2025, 三十三 -> 33, 一亿五千万 -> 150000000, 三点五 -> 3.5."""
+    whole, _, fraction = text.partition("点")
+    value = Decimal(_chinese_integer(whole))
+    if fraction:
+        value += Decimal("0." + "".join(str(_CN_DIGITS[c]) for c in fraction))
+    return value
+
+
+def _chinese_integer(text: str) -> int:
+    if not text:
+        return 0
+    if all(c in _CN_DIGITS for c in text):
+        return int("".join(str(_CN_DIGITS[c]) for c in text))  # read digit by digit: 二〇二五
+    for big, factor in (("亿", 100_000_000), ("万", 10_000)):
+        if big in text:
+            high, _, low = text.partition(big)
+            return (_chinese_integer(high) if high else 1) * factor + _chinese_integer(low)
+    total, digit = 0, None
+    for c in text:
+        if c in _CN_DIGITS:
+            digit = _CN_DIGITS[c]
+        elif c in _CN_SMALL:
+            total += (1 if digit is None else digit) * _CN_SMALL[c]
+            digit = None
+    return total + (digit or 0)
