@@ -110,15 +110,15 @@ def json_response(status: str, code: str, message: str, extra: str = "") -> byte
 
 
 def turn_away(conn: socket.socket, client: str, limit: int) -> None:
-    """A short 503 on a connection beyond the client's cap, then close it (never blocks the event loop)."""
+    """A short 429 on a connection beyond the client's cap, then close it (never blocks the event loop)."""
     events.note("connections refused beyond QA_MAX_CONNECTIONS_PER_CLIENT", client)
     try:
         conn.setblocking(False)
         try:
-            conn.recv(65536)  # what the client already sent, so that closing does not reset the 503 away
+            conn.recv(65536)  # what the client already sent, so that closing does not reset the answer away
         except OSError:
             pass
-        conn.send(json_response("503 Service Unavailable", "too_many_connections",
+        conn.send(json_response("429 Too Many Requests", "too_many_connections",
                                  f"this client already holds {limit} open connections "
                                  "(QA_MAX_CONNECTIONS_PER_CLIENT); close some and retry", "Retry-After: 1\r\n"))
     except OSError:

@@ -10,7 +10,7 @@ received (spooled to disk up to waitress's 1 GB default) before the app's limit 
   QA_BODY_MIN_RATE bytes/s once that much time again has passed; a request that falls behind is answered 408
   and its connection closed (checked every second by the server's maintenance pass);
 - one client address (IPv6: its /64) may hold QA_MAX_CONNECTIONS_PER_CLIENT connections; a further one is
-  answered 503 and closed as soon as it is accepted, so one client cannot fill QA_CONNECTION_LIMIT;
+  answered 429 and closed as soon as it is accepted, so one client cannot fill QA_CONNECTION_LIMIT;
 - a body larger than its endpoint accepts is refused (413) as soon as its headers say so, before a byte of it is
   read: QA_MAX_UPLOAD_BYTES plus multipart framing for POST /v1/documents, QA_MAX_BODY_BYTES elsewhere (also
   for chunked bodies, counted as they arrive), and no "100 Continue" is sent for a refused body;
