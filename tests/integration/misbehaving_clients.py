@@ -116,3 +116,22 @@ def slowloris(base: str, sockets: int, seconds: float) -> tuple[dict[str, int], 
         else:
             outcome["open"] += 1
     return outcome, probes
+
+
+@contextmanager
+def lingering(base: str, sockets: int) -> Iterator[None]:
+    """Connections from ATTACKER that send a complete request asking to close, then never read and never close."""
+    port = int(base.rsplit(":", 1)[1])
+    conns = []
+    try:
+        for _ in range(sockets):
+            s = socket.socket()
+            s.bind((ATTACKER, 0))
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            conns.append(s)
+        time.sleep(0.3)  # all answered, each now closing
+        yield
+    finally:
+        for s in conns:
+            s.close()

@@ -1,11 +1,13 @@
 """A real `qa serve` process on a free loopback port, asked a real question over HTTP."""
 import json
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.integration.misbehaving_clients import ATTACKER, HEADER_TIMEOUT, PER_CLIENT, can_bind, qa_serve, slowloris
+from tests.integration.misbehaving_clients import (ATTACKER, HEADER_TIMEOUT, PER_CLIENT, can_bind, get, lingering,
+                                                   qa_serve, slowloris)
 
 
 pytestmark = pytest.mark.integration
@@ -59,3 +61,9 @@ def test_serve_with_two_gunicorn_workers(built_index):
         outcome, probes = slowloris(base, sockets=40, seconds=4 * HEADER_TIMEOUT)
         assert probes and all(p == (200, 200) for p in probes), probes
         assert outcome["open"] == 0 and outcome["408"] <= 2 * PER_CLIENT, outcome  # per worker process
+        # Clients that ask to close and then neither read nor close: gunicorn's graceful close waited up to 2 s
+        # for each in the worker's event loop (16 of them delayed /healthz by 5.8 s; 32 would take ~30 s).
+        with lingering(base, 2 * PER_CLIENT):
+            started = time.monotonic()
+            assert get(base + "/healthz") == 200
+            assert time.monotonic() - started < 10  # generous: it takes milliseconds; the point is "not 30 s"
