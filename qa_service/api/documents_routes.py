@@ -2,9 +2,9 @@
 
 A thin face over DocumentService. Uploads are multipart/form-data with the file in the field `file`,
 limited by QA_MAX_UPLOAD_BYTES (the JSON body limit QA_MAX_BODY_BYTES still applies everywhere
-else); every refusal is a JSON error naming the file. Writes need a key of the write role when keys are set,
-and without keys a same-origin request on a loopback-only server (see access.py). The serving process loads the new version before it
-answers, and other workers notice it before their next request (IndexWatcher).
+else); every refusal is a JSON error naming the file. Writes need a key of the write role when keys are
+set, and without keys a same-origin request to a loopback-only server (see access.py). The serving process
+loads the new version before it answers, and other workers notice it before their next request (IndexWatcher).
 """
 from __future__ import annotations
 

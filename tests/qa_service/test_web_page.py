@@ -523,7 +523,8 @@ def test_dns_rebinding_gets_no_upload(browser, built_index, encoder, tmp_path):
             status = page.evaluate("""async () => {
               const f = new FormData();
               f.append("file", new Blob(["重绑定上传的文件。"], { type: "text/plain" }), "重绑定.txt");
-              const resp = await fetch("v1/documents", { method: "POST", body: f, headers: { "X-Requested-With": "x" } });
+              const resp = await fetch("v1/documents",
+                                       { method: "POST", body: f, headers: { "X-Requested-With": "x" } });
               return [resp.status, (await resp.json()).error.code];
             }""")
             assert status == [403, "cross_origin"]
