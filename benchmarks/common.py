@@ -213,6 +213,11 @@ class Server:
                 self.process.wait()
 
 
+# For load benchmarks: their concurrent "clients" all come from 127.0.0.1, one client to the per-client limits of
+# `qa serve` (4 requests in progress, 16 connections by default), which would answer most of them 429.
+MANY_CLIENTS_ENV = {"QA_MAX_REQUESTS_PER_CLIENT": "0", "QA_MAX_CONNECTIONS_PER_CLIENT": "0"}
+
+
 def start_server(settings: Settings, workers: int = 1, threads: int = 8, env: dict[str, str] | None = None,
                  log_file: Path | None = None) -> Server:
     """Spawn `qa serve` for the settings' index; the caller waits for readiness with wait_ready."""

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.common import (WORK_DIR, Server, cpu_seconds, latency_summary, questions, rss_mib, start_server,
-                               wait_ready)
+from benchmarks.common import (MANY_CLIENTS_ENV, WORK_DIR, Server, cpu_seconds, latency_summary, questions, rss_mib,
+                               start_server, wait_ready)
 from qa_service.settings import Settings
 
 log = logging.getLogger("benchmarks.queries")
@@ -160,7 +160,7 @@ def in_process(settings: Settings, encoder: Any, items: list[str], requests: int
     from qa_service.api.app import create_app
     from qa_service.service import QAService
 
-    app = create_app(QAService.from_settings(settings, encoder), settings)
+    app = create_app(QAService.from_settings(settings, encoder), settings.with_overrides(max_requests_per_client=0))
     return _sweep(_test_client_sender(app), items, requests, _own_cpu, "in-process", client_apart=False)
 
 
@@ -185,7 +185,7 @@ def interleaved_ratio(encoder: Any, url: str, items: list[str], passes: int) -> 
 
 def over_http(settings: Settings, items: list[str], requests: int, workers: int, log_file: Path,
               encoder: Any = None) -> dict[str, Any]:
-    server: Server = start_server(settings, workers=workers, log_file=log_file)
+    server: Server = start_server(settings, workers=workers, env=MANY_CLIENTS_ENV, log_file=log_file)
     try:
         ready = wait_ready(server)
         figures = _sweep(_http_sender(server.url), items, requests, lambda: cpu_seconds(server.pids()),

@@ -64,27 +64,54 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def serving_refusal(settings: Settings, workers: int) -> str | None:
+    """Why `qa serve` must not start with these settings, or None."""
+    lite = settings.vector_store == "milvus" and not settings.milvus_uri.startswith(("http://", "https://"))
+    if lite and workers > 1:
+        return (f"Milvus Lite (QA_MILVUS_URI={settings.milvus_uri}) can be opened by one process only, so with "
+                f"--workers {workers} all but one worker could not answer (measured: half of the requests got 503). "
+                "Serve with --workers 1 (its threads still answer concurrently) or use a Milvus server "
+                "(QA_MILVUS_URI=http://host:19530)")
+    return None
+
+
+def _warn_about_limits(settings: Settings, threads: int, keys: int) -> None:
+    if not keys and not settings.listens_on_loopback:
+        log.warning("listening on %s without API keys: questions are open to every client and uploads, deletions "
+                    "and /admin/* are refused; set QA_API_KEYS (key:role) to allow them", settings.host)
+    if settings.max_requests_per_client >= threads:
+        log.warning("QA_MAX_REQUESTS_PER_CLIENT=%d is not below --threads %d: one client can hold every serving "
+                    "thread", settings.max_requests_per_client, threads)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa_service.api.app import create_app
+    from qa_service.api.keys import KeyRing
     from qa_service.service import QAService
 
     settings = _settings(args)
-    if args.workers > 1 and not args.debug:
+    workers = 1 if args.debug else args.workers
+    refusal = serving_refusal(settings, workers)
+    if refusal is not None:
+        log.error("%s", refusal)
+        return 2
+    _warn_about_limits(settings, args.threads, len(KeyRing.from_settings(settings)))  # bad keys: exit 2 here
+    if workers > 1:
         from qa_service.api.gunicorn_server import QAGunicorn
 
         log.info("serving on http://%s:%d with %d gunicorn workers x %d threads", settings.host, settings.port,
-                 args.workers, args.threads)
-        QAGunicorn(settings, args.workers, args.threads).run()
+                 workers, args.threads)
+        QAGunicorn(settings, workers, args.threads).run()
         return 0
     service = QAService.from_settings(settings, strict=False)
     app = create_app(service, settings)
     if args.debug:
         app.run(host=settings.host, port=settings.port, debug=True, use_reloader=False)
         return 0
-    import waitress
+    from qa_service.api.waitress_server import serve
 
     log.info("serving on http://%s:%d (ready: %s)", settings.host, settings.port, service.ready)
-    waitress.serve(app, host=settings.host, port=settings.port, threads=args.threads, ident="qa-service")
+    serve(app, settings, args.threads)
     return 0
 
 
@@ -108,11 +135,14 @@ def cmd_reload(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
+    from qa_service.api.keys import Role, plain_key_for
+
     settings = _settings(args)
     url = (args.url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/admin/reload"
-    key = args.api_key or (settings.api_key_list[0] if settings.api_key_list else None)
+    key = args.api_key or plain_key_for(settings.api_keys, Role.ADMIN)
     req = urllib.request.Request(url, data=b"{}", method="POST", headers={
-        "Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})})
+        "Content-Type": "application/json", "X-Requested-With": "qa-cli",
+        **({"Authorization": f"Bearer {key}"} if key else {})})
     try:
         with urllib.request.urlopen(req, timeout=300) as resp:
             body = json.loads(resp.read())
@@ -123,6 +153,20 @@ def cmd_reload(args: argparse.Namespace) -> int:
         log.error("cannot reach %s: %s", url, exc)
         return 2
     log.info("reloaded: %s -> %s", body.get("previous"), body.get("index_version"))
+    return 0
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    """Make a random API key and the QA_API_KEYS_FILE line that grants it a role (only its sha256 is stored)."""
+    from qa_service.api.keys import Role, new_key_line
+
+    try:
+        key, line = new_key_line(Role.parse(args.role), args.name)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
+    sys.stdout.write(f"key (give it to the client; it is stored nowhere): {key}\n"
+                     f"line for QA_API_KEYS_FILE: {line}\n")
     return 0
 
 
@@ -172,9 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="Flask's development server (never in production)")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("api-key", help="make an API key and its line for QA_API_KEYS_FILE")
+    p.add_argument("--role", default="read", choices=["read", "write", "admin"], help="what the key may do")
+    p.add_argument("--name", required=True, help="a name for logs and messages (A-Z a-z 0-9 _ . @ -)")
+    p.set_defaults(func=cmd_api_key)
+
     p = sub.add_parser("reload", help="make a running server load the newest index version")
     p.add_argument("--url", help="server base URL (default: http://QA_HOST:QA_PORT)")
-    p.add_argument("--api-key", dest="api_key", help="bearer key (default: the first of QA_API_KEYS)")
+    p.add_argument("--api-key", dest="api_key", help="bearer key (default: the first admin key of QA_API_KEYS)")
     p.set_defaults(func=cmd_reload)
 
     from qa_service import document_commands

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -26,9 +27,13 @@ from qa_service.retrievers.dense_retriever import DenseRetriever
 from qa_service.retrievers.hybrid_retriever import HybridRetriever
 from qa_service.settings import Settings
 from qa_service.types import Answer, Deadline, Passage
+from embeddings.vector_stores.keyed_base import KeyedVectorStore
 from qa_service.vector_backends import VectorBackend, row_document_ids, row_keys, vector_backend
+from qa_service.vector_backends.base import VectorStoreUnavailable
 
 log = logging.getLogger(__name__)
+
+READINESS_PROBE_SECONDS = 2.0
 
 
 class ServiceNotReady(RuntimeError):
@@ -81,6 +86,7 @@ class _Components:
     reranker: Reranker | None
     answerer: Answerer
     rewriter: LLMQuestionRewriter | None = None
+    vectors: KeyedVectorStore | None = None  # what the dense side searches (for the readiness probe)
 
     def retrieve(self, query: str, top_k: int, candidates: int) -> list[Passage]:
         if self.reranker is None:
@@ -98,6 +104,7 @@ class QAService:
         self._components: _Components | None = None
         self.load_error: str | None = None  # for clients: no paths
         self._lock = threading.Lock()
+        self._probe: tuple[float, str | None] = (-READINESS_PROBE_SECONDS, None)  # (when, reason)
 
     @classmethod
     def from_settings(cls, settings: Settings, encoder: TextEncoder | None = None, strict: bool = True) -> "QAService":
@@ -135,30 +142,54 @@ class QAService:
                                    timeout=s.llm_timeout, max_retries=s.llm_max_retries)
             rewriter = LLMQuestionRewriter(client, s.llm_model, HistoryLimits(
                 s.chat_history_turns, s.chat_history_chars, s.max_question_chars), s.llm_timeout, s.llm_max_retries)
-        components = _Components(index, self._build_retriever(index), reranker, answerer, rewriter)
+        retriever, vectors = self._build_retriever(index)
+        components = _Components(index, retriever, reranker, answerer, rewriter, vectors)
         with self._lock:
             self._components = components
             self.load_error = None
         log.info("index %s loaded: %d chunks, retriever %s", index.directory.name, len(index.chunks),
                  self.settings.retriever)
 
-    def _build_retriever(self, index: LoadedIndex) -> Retriever:
+    def _build_retriever(self, index: LoadedIndex) -> tuple[Retriever, KeyedVectorStore]:
         assert self._encoder is not None
         lexical = BM25Retriever(index.chunks, index.bm25)
         doc_ids = row_document_ids(index.manifest, index.chunks)
         keys = row_keys(index.chunks, doc_ids)
-        dense = DenseRetriever(index.chunks, self.vector_backend.open(index, keys, doc_ids), self._encoder, keys)
+        vectors = self.vector_backend.open(index, keys, doc_ids)
+        dense = DenseRetriever(index.chunks, vectors, self._encoder, keys)
         retrievers: dict[str, Retriever] = {
             "bm25": lexical,
             "dense": dense,
             "hybrid": HybridRetriever(index.chunks, lexical, dense, self.settings.hybrid_lexical_weight,
                                       self.settings.hybrid_candidates),
         }
-        return retrievers[self.settings.retriever]
+        return retrievers[self.settings.retriever], vectors
 
     @property
     def ready(self) -> bool:
         return self._components is not None
+
+    def readiness(self) -> str | None:
+        """None when this process can answer now, else why not (for /readyz, without paths): an index is loaded
+        and, for a vector store outside the process, the store answers. The store is asked at most every
+        READINESS_PROBE_SECONDS, so a load balancer polling /readyz cannot load it."""
+        components = self._components
+        if components is None:
+            return self.load_error or "no index loaded"
+        if components.vectors is None or self.vector_backend.name == "faiss":
+            return None
+        now = time.monotonic()
+        checked, reason = self._probe
+        if now - checked < READINESS_PROBE_SECONDS:
+            return reason
+        try:
+            len(components.vectors)
+            reason = None
+        except Exception as exc:  # pymilvus raises its own and gRPC errors
+            log.warning("vector store probe failed: %s", exc)
+            reason = VectorStoreUnavailable.public_reason
+        self._probe = (now, reason)
+        return reason
 
     @property
     def encoder(self) -> TextEncoder | None:

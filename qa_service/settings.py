@@ -4,6 +4,7 @@ Values come from defaults, then `QA_*` environment variables, then explicit over
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ EMBEDDING_BACKENDS = ("torch", "openvino")
 EMBEDDING_PRECISIONS = ("fp32", "int8")
 VECTOR_STORES = ("faiss", "milvus")
 INGEST_EMBEDDINGS = ("local", "ray")
+MULTIPART_SLACK_BYTES = 64 * 1024  # part headers and boundaries around an uploaded file
 
 
 class SettingsError(ValueError):
@@ -66,11 +68,40 @@ class Settings:
     llm_max_retries: int = 2  # bounded retries with exponential backoff (by the openai SDK)
     llm_fallback: bool = True  # on LLM failure answer extractively (True) or fail with 502/504 (False)
     llm_context_tokens: int = 3000  # token budget for the passages in the prompt
-    service_model_id: str = "qa-service"
-    # Comma-separated bearer tokens; when set, every endpoint but /healthz and /readyz needs one.
+    service_model_id: str = "qa-service"  # the model id the OpenAI-compatible API reports
+    # --- Trust, fairness and connections (README "Trust model" and "Limits"; qa_service/api/keys.py,
+    # access.py, admission.py, waitress_server.py, gunicorn_server.py). Each limit bounds what one client can
+    # hold; the figures behind the defaults are in docs/security.md.
+    # Comma-separated API keys, each "key:role" with role read, write or admin (a bare key is read: strict by
+    # default). When any key is set (here or in api_keys_file), every endpoint but the health checks, the
+    # OpenAPI document and the page needs one.
     api_keys: str = ""
-    rate_limit_per_minute: int = 0  # per API key or client address; 0 = no limit
-    max_in_flight: int = 64  # concurrent requests beyond which the service answers 503 at once; 0 = no bound  # the model id the OpenAI-compatible API reports
+    # A file of keys hashed at rest: one "role name sha256-hex-of-the-key" per line (`qa api-key` makes one).
+    api_keys_file: str = ""
+    # Requests per minute per client address, counted before authentication (never by an unchecked key); 0 = off.
+    rate_limit_per_minute: int = 0
+    # Requests per minute per API key, counted after the key is verified; 0 = off.
+    key_rate_limit_per_minute: int = 0
+    # Wrong keys tolerated per client address and minute; beyond them that address gets 429 (even with a right
+    # key) until the minute's budget refills, so keys cannot be guessed at request speed. 0 = off.
+    auth_failures_per_minute: int = 10
+    # Concurrent requests per client address (and per key): beyond it 429 at once, so one client cannot hold all
+    # serving threads (8 slow asks from one client made everyone else wait 52 s). 0 = no bound.
+    max_requests_per_client: int = 4
+    max_in_flight: int = 64  # concurrent requests beyond which the service answers 503 at once; 0 = no bound
+    # Comma-separated proxy addresses whose X-Forwarded-For names the client (the right-most address that is not
+    # a trusted proxy); their own connections are exempt from the per-client connection cap.
+    trusted_proxies: str = ""
+    connection_limit: int = 200  # open connections per serving process; waitress's default of 100 fell to one client
+    # Open connections per client address; beyond it a new connection gets 503 and is closed at once (100
+    # half-open connections from one client took waitress offline). 0 = no cap (behind a proxy that limits).
+    max_connections_per_client: int = 16
+    # Seconds to receive a request's complete headers from its first byte (slowloris: one header byte every
+    # 10 s kept 100 connections open for good).
+    header_timeout: float = 15.0
+    # Bytes per second a request body must average once header_timeout has passed since its headers ended.
+    body_min_rate: int = 1024
+    idle_timeout: float = 30.0  # seconds an idle keep-alive connection stays open
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_000_000  # JSON request bodies
@@ -135,8 +166,25 @@ class Settings:
         return f"{self.embedding_backend}-{self.embedding_precision}"
 
     @property
-    def api_key_list(self) -> tuple[str, ...]:
-        return tuple(k.strip() for k in self.api_keys.split(",") if k.strip())
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
+
+    @property
+    def listens_on_loopback(self) -> bool:
+        """Whether `qa serve` binds only the loopback interface (QA_HOST 127.0.0.1, ::1 or localhost): only then
+        may a server without keys accept writes (README, "Trust model")."""
+        host = self.host.strip().strip("[]").lower()
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def request_body_limit(self) -> int:
+        """The largest request body the HTTP server receives at all: an upload with its multipart framing."""
+        return max(self.max_body_bytes, self.max_upload_bytes + MULTIPART_SLACK_BYTES)
 
     def validate(self) -> None:
         for name, allowed in _CHOICES.items():
@@ -191,6 +239,14 @@ _RANGES: dict[str, tuple[float, float]] = {
     "ask_deadline_seconds": (1.0, 3600.0),
     "chat_history_turns": (0, 100),
     "chat_history_chars": (0, 1_000_000),
+    "key_rate_limit_per_minute": (0, 1_000_000),
+    "auth_failures_per_minute": (0, 1_000_000),
+    "max_requests_per_client": (0, 100_000),
+    "connection_limit": (1, 100_000),
+    "max_connections_per_client": (0, 100_000),
+    "header_timeout": (0.5, 3600.0),
+    "body_min_rate": (0, 1 << 30),
+    "idle_timeout": (1.0, 86_400.0),
 }
 
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import child_pids, smaps_rollup, start_server, wait_ready
+from benchmarks.common import MANY_CLIENTS_ENV, child_pids, smaps_rollup, start_server, wait_ready
 from qa_service.settings import PROJECT_ROOT, Settings
 
 CONCURRENCY = 8
@@ -42,8 +42,8 @@ def run(index: Path, workers: int, mmap: bool, requests: int) -> dict[str, Any]:
     settings = Settings.from_env(index_dir=index)
     log_file = PROJECT_ROOT / "var" / "bench" / f"scale-out-serve-{workers}-{'mmap' if mmap else 'copy'}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    server = start_server(settings, workers=workers, env={"QA_VECTOR_MMAP": "true" if mmap else "false"},
-                          log_file=log_file)
+    server = start_server(settings, workers=workers,
+                          env={**MANY_CLIENTS_ENV, "QA_VECTOR_MMAP": "true" if mmap else "false"}, log_file=log_file)
     try:
         ready = wait_ready(server, timeout=900)
         pids = [server.process.pid] if workers == 1 else child_pids(server.process.pid)

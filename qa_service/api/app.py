@@ -8,8 +8,9 @@ import uuid
 from flask import Flask, g, jsonify, request
 
 from qa_service.api.errors import error_response, register_error_handlers
-from qa_service.api.access import register_access_control
-from qa_service.api.admission import register_admission
+from qa_service.api.access import AccessPolicy, register_access_control
+from qa_service.api.admission import Admission, register_client_identity
+from qa_service.api.keys import KeyRing
 from qa_service.api.documents_routes import public_info, register_document_routes
 from qa_service.api.errors import ApiError
 from qa_service.api.openai_compat import register_openai_routes, sse_answer
@@ -44,8 +45,15 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
                   (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
         return response
 
-    register_access_control(app, settings.api_key_list)
-    register_admission(app, settings.rate_limit_per_minute, settings.max_in_flight)
+    # Order matters: who the client is, then its limits by address (before any key is believed), then the key
+    # and its role, then the key's own limits.
+    register_client_identity(app, settings)
+    admission = Admission(settings)
+    app.before_request(admission.before_auth)
+    register_access_control(app, AccessPolicy(KeyRing.from_settings(settings), settings.listens_on_loopback),
+                            on_wrong_key=admission.record_failure)
+    app.before_request(admission.after_auth)
+    app.teardown_request(admission.release)
 
     @app.errorhandler(ServiceNotReady)
     def _not_ready(exc: ServiceNotReady):
@@ -57,10 +65,11 @@ def create_app(service: QAService, settings: Settings | None = None) -> Flask:
 
     @app.get("/readyz")
     def readyz():
-        if service.ready:
+        """Whether the process answering can answer: an index loaded and its vector store reachable."""
+        reason = service.readiness()
+        if reason is None:
             return jsonify({"status": "ready", "index_version": service.info()["index_version"]})
-        return jsonify({"status": "not_ready", "error": {"code": "not_ready",
-                                                          "message": service.load_error or "no index loaded"}}), 503
+        return jsonify({"status": "not_ready", "error": {"code": "not_ready", "message": reason}}), 503
 
     document = openapi_document(settings)
 

@@ -2,9 +2,9 @@
 
 A thin face over DocumentService. Uploads are multipart/form-data with the file in the field `file`,
 limited by QA_MAX_UPLOAD_BYTES (the JSON body limit QA_MAX_BODY_BYTES still applies everywhere
-else); every refusal is a JSON error naming the file. Writes need a key when QA_API_KEYS is set, and
-come from loopback otherwise (see access.py). The serving process loads the new version before it
-answers, and other workers notice it before their next request (IndexWatcher).
+else); every refusal is a JSON error naming the file. Writes need a key of the write role when keys are
+set, and without keys a same-origin request to a loopback-only server (see access.py). The serving process
+loads the new version before it answers, and other workers notice it before their next request (IndexWatcher).
 """
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ from qa_service.document_service import (ADDED, DocumentNotFound, DocumentReject
                                          KnowledgeBaseConflict)
 from qa_service.index_watcher import IndexWatcher
 from qa_service.service import QAService
-from qa_service.settings import Settings
+from qa_service.settings import MULTIPART_SLACK_BYTES, Settings
 from qa_service.upload_store import safe_file_name
 
 log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
-MULTIPART_SLACK = 64 * 1024  # part headers and boundaries around the file
+MULTIPART_SLACK = MULTIPART_SLACK_BYTES  # part headers and boundaries around the file
 LOCK_TIMEOUT_SECONDS = 60.0  # an upload waits this long for another writer (e.g. `qa ingest`) to finish
 _STATUS = {"file_too_large": 413, "unsupported_file_type": 415}  # other refusals of a file: 422
 _FILENAME = re.compile(rb'filename\*?=(?:UTF-8\'\')?"?([^";\r\n]+)', re.IGNORECASE)
@@ -59,16 +59,25 @@ def _public(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
     return {**record.public(), **extra}
 
 
+# What /v1/info shows of the service and its manifest: named fields only, so a field added later (a path, say)
+# stays private until someone decides to publish it. Document records go through DocumentRecord.public().
+PUBLIC_INFO_FIELDS = ("model", "retriever", "reranker", "answerer", "ready", "index_version")
+PUBLIC_MANIFEST_FIELDS = ("model", "dimension", "chunking", "corpus_fingerprint", "chunk_count", "created_at",
+                          "package_version", "lexical", "embedding_variant", "vector_index", "format_version")
+
+
 def public_info(info: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """GET /v1/info: documents as clients see them (no server paths), whether this caller may upload, and the
     request limits a client should respect before sending (question length, upload size)."""
     manifest = info.get("manifest")
     if manifest is not None:
         created = manifest.get("created_at", "")
-        manifest = {**manifest, "documents": [DocumentRecord.from_dict(d, created).public()
-                                              for d in manifest.get("documents", [])]}
+        manifest = {**{k: manifest[k] for k in PUBLIC_MANIFEST_FIELDS if k in manifest},
+                    "documents": [DocumentRecord.from_dict(d, created).public()
+                                  for d in manifest.get("documents", [])]}
     limits = {"max_question_chars": settings.max_question_chars, "max_upload_bytes": settings.max_upload_bytes}
-    return {**info, "manifest": manifest, "uploads": may_write(request, settings.api_key_list), "limits": limits}
+    return {**{k: info[k] for k in PUBLIC_INFO_FIELDS if k in info}, "manifest": manifest,
+            "uploads": may_write(request), "limits": limits}
 
 
 def register_document_routes(app: Flask, service: QAService, settings: Settings,
@@ -77,7 +86,6 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
     if documents is None:
         documents = DocumentService(settings, encoder=service.encoder, on_change=watcher.refresh,
                                     lock_timeout=LOCK_TIMEOUT_SECONDS, vector_backend=service.vector_backend)
-    keys = settings.api_key_list
     limit = settings.max_upload_bytes
 
     if settings.auto_reload:
@@ -109,7 +117,7 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
     @app.get("/v1/documents")
     def list_documents():
         records, version = listed()
-        return jsonify({"documents": [_public(r) for r in records], "uploads": may_write(request, keys),
+        return jsonify({"documents": [_public(r) for r in records], "uploads": may_write(request),
                         "index_version": version, "max_upload_bytes": limit,
                         "accepted_types": documents.accepted_extensions})
 

@@ -23,9 +23,9 @@ def error_response(status: int, code: str, message: str) -> tuple[Response, int]
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-               415: "unsupported_media_type", 429: "rate_limited", 502: "llm_error", 503: "not_ready",
-               504: "llm_timeout"}
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+               413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited", 502: "llm_error",
+               503: "not_ready", 504: "llm_timeout"}
 
 
 def register_error_handlers(app: Flask) -> None:

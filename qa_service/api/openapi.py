@@ -15,16 +15,35 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_ERROR_TEXT = {
+    400: "malformed body (invalid_json, invalid_encoding, too_deep: nested more than 32 levels)",
+    401: "missing or wrong API key (unauthorized)",
+    403: "the key's role does not allow this (insufficient_role); without keys, a write from another host or "
+         "to a server listening beyond loopback (forbidden), or one that does not prove it comes from this "
+         "server's own page: Host not loopback, Origin of another site, or no X-Requested-With (cross_origin)",
+    404: "no such document", 408: "the request was not received in time (request_timeout)",
+    409: "the index cannot be loaded or changed", 413: "body or file too large",
+    415: "not JSON, or an unsupported file type",
+    422: "invalid fields, text with a lone UTF-16 surrogate (invalid_text), or a file that cannot be read",
+    429: "rate limited (rate_limited), too many wrong keys from this address (auth_throttled), or too many "
+         "requests of this client in progress (too_many_concurrent); wait Retry-After seconds",
+    502: "LLM failed", 503: "not ready, overloaded (Retry-After), or too many connections from this client",
+    504: "LLM timed out"}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying",
+                                "schema": {"type": "integer", "minimum": 1}}}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
-    text = {400: "malformed body", 401: "missing or wrong API key",
-            403: "admin call or document change from another host without keys", 404: "no such document",
-            409: "the index cannot be loaded or changed", 413: "body or file too large",
-            415: "not JSON, or an unsupported file type", 422: "invalid fields, or a file that cannot be read",
-            429: "rate limited", 502: "LLM failed", 503: "not ready or overloaded", 504: "LLM timed out"}
-    return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
+    out = {}
+    for status in statuses:
+        response = _json(_ref("Error"), _ERROR_TEXT[status])
+        if status in (429, 503):
+            response["headers"] = _RETRY_AFTER
+        out[str(status)] = response
+    return out
 
 
-COMMON_ERRORS = (400, 401, 413, 415, 422, 429, 502, 503, 504)
+COMMON_ERRORS = (400, 401, 408, 413, 415, 422, 429, 502, 503, 504)
 
 
 DOCUMENT = {"type": "object", "required": ["id", "name", "chunks", "added_at"], "properties": {
@@ -56,7 +75,7 @@ def document_paths(settings: Settings) -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
                 "responses": {"201": _json(_ref("Document"), "added"),
                               "200": _json(_ref("Document"), "replaced a document of the same name, or unchanged"),
-                              **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503)}}},
+                              **_errors(400, 401, 403, 408, 409, 413, 415, 422, 429, 503)}}},
         "/v1/documents/{doc_id}": {"delete": {
             "summary": "remove a document; it no longer answers once this returns",
             "parameters": [{"name": "doc_id", "in": "path", "required": True,
@@ -82,6 +101,16 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "question": {"type": "string"}, "answer": {"type": "string"}, "answerable": {"type": "boolean"},
         "citations": {"type": "array", "items": _ref("Citation")}, "confidence": {"type": "number"},
         "generator": {"type": "string"}, "notice": {"type": "string"}}}
+    info = {"type": "object", "required": ["model", "retriever", "ready", "uploads", "limits"], "properties": {
+        "model": {"type": "string"}, "retriever": {"type": "string"}, "reranker": {"type": "string", "nullable": True},
+        "answerer": {"type": "string", "nullable": True}, "ready": {"type": "boolean"},
+        "index_version": {"type": "string", "nullable": True},
+        "manifest": {"type": "object", "nullable": True, "description": "the index manifest; documents as in "
+                     "/v1/documents"},
+        "uploads": {"type": "boolean", "description": "whether this caller may upload and delete documents (a write "
+                    "without API keys must also carry X-Requested-With)"},
+        "limits": {"type": "object", "properties": {"max_question_chars": {"type": "integer"},
+                                                    "max_upload_bytes": {"type": "integer"}}}}}
     message = {"type": "object", "required": ["role", "content"], "properties": {
         "role": {"type": "string", "enum": ["system", "user", "assistant"]}, "content": {"type": "string"}}}
     chat_request = {"type": "object", "required": ["messages"], "properties": {
@@ -116,7 +145,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "200": _json({"type": "object", "required": ["status"]}, "ready"),
                 "503": _json({"type": "object", "required": ["status", "error"]}, "not ready")}}},
             "/v1/info": {"get": {"summary": "model, retriever and index manifest", "responses": {
-                "200": _json({"type": "object"}, "configuration"), **_errors(401, 429, 503)}}},
+                "200": _json(info, "configuration (no server paths)"), **_errors(401, 429, 503)}}},
             "/v1/search": {"post": {
                 "summary": "retrieve passages",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {

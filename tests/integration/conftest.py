@@ -13,7 +13,9 @@ from tests.conftest import free_port
 @pytest.fixture(scope="session")
 def server(built_index):
     port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(built_index.index_dir)}
+    # The load test's 32 clients all come from 127.0.0.1: the per-client bounds would count them as one client.
+    env = {**os.environ, "QA_INDEX_DIR": str(built_index.index_dir), "QA_MAX_REQUESTS_PER_CLIENT": "0",
+           "QA_MAX_CONNECTIONS_PER_CLIENT": "0"}
     proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ import pytest
 
 from qa_service.api.app import create_app
 from qa_service.service import QAService
+from tests.conftest import needs_milvus
 
 
 def _error(resp, status, code=None):
@@ -122,3 +123,78 @@ def test_ask_streams_server_sent_events(client):
 def test_twenty_megabyte_body_is_refused_before_it_is_read(client):
     body = b'{"question": "' + b"x" * (20 * 1024 * 1024) + b'"}'
     _error(client.post("/v1/ask", data=body, content_type="application/json"), 413, "payload_too_large")
+
+
+LONE_SURROGATE_BODIES = [
+    ("/v1/search", '{"query": "海淀区\\ud800"}'),
+    ("/v1/ask", '{"question": "\\udfff海淀区有多少所高等院校？"}'),
+    ("/v1/ask", '{"question": "海淀区", "note\\udc00": 1}'),  # in a key the service ignores
+    ("/v1/chat/completions", '{"messages": [{"role": "user", "content": "海淀区\\ud83d"}]}'),
+    ("/v1/chat/completions", '{"messages": [{"role": "user", "content": [{"type": "text", "text": "\\ud800"}]}]}'),
+    ("/v1/chat/completions", '{"messages": [{"role": "assistant", "content": "\\udbff"}, '
+                             '{"role": "user", "content": "海淀区有多少所高等院校？"}]}'),  # an earlier turn
+]
+
+
+@pytest.mark.parametrize("path,body", LONE_SURROGATE_BODIES)
+def test_lone_surrogates_anywhere_in_a_body_are_422(client, path, body):
+    """A lone \\ud800 escape decodes to a str that cannot be encoded: it was a 500 (TypeError) in /v1/search."""
+    _error(client.post(path, data=body, content_type="application/json"), 422, "invalid_text")
+
+
+def test_surrogate_pairs_are_text(client):
+    resp = client.post("/v1/search", data='{"query": "海淀区\\ud83d\\ude00"}', content_type="application/json")
+    assert resp.status_code == 200 and resp.get_json()["query"] == "海淀区\U0001F600"
+
+
+@pytest.mark.parametrize("path", ["/v1/search", "/v1/ask", "/v1/chat/completions"])
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_deeply_nested_json_is_refused_without_recursing(client, path, depth):
+    """100,000 nested arrays raised RecursionError in json.loads (a 500); the depth is counted before parsing."""
+    body = '{"question": "海淀区", "query": "海淀区", "x": ' + "[" * depth + "]" * depth + "}"
+    message = _error(client.post(path, data=body, content_type="application/json"), 400, "too_deep")["message"]
+    assert str(depth + 1) in message and "32" in message  # the outer object is a level too
+    unclosed = "[" * 200_000  # not even JSON: still a 4xx, not a crash
+    _error(client.post(path, data=unclosed, content_type="application/json"), 400)
+
+
+def test_nesting_within_the_limit_and_brackets_in_strings_are_fine(client):
+    deep_in_text = json.dumps({"query": "[" * 1000 + "海淀区"})  # brackets inside a string are text
+    assert client.post("/v1/search", data=deep_in_text, content_type="application/json").status_code == 200
+    nested = '{"query": "海淀区", "extra": ' + "[" * 30 + "]" * 30 + "}"
+    assert client.post("/v1/search", data=nested, content_type="application/json").status_code == 200
+
+
+def test_info_holds_no_server_path(client, app, built_index):
+    resp = client.get("/v1/info")
+    info = resp.get_json()
+    assert resp.status_code == 200 and "index_dir" not in info
+    assert info["manifest"]["documents"] and info["manifest"]["chunk_count"] > 0
+    text = resp.get_data(as_text=True)
+    for path in (built_index.index_dir, built_index.index_dir.parent, built_index.corpus_dir):
+        assert str(path) not in text
+    assert "/tmp" not in text and "source" not in {k for d in info["manifest"]["documents"] for k in d}
+
+
+@needs_milvus
+def test_readyz_is_false_while_the_vector_store_of_this_process_cannot_answer(milvus_index, encoder, monkeypatch):
+    """A worker that loaded its index but cannot reach its vector store must not be sent traffic."""
+    import qa_service.service as service_module
+
+    service = QAService.from_settings(milvus_index, encoder)
+    client = create_app(service).test_client()
+    assert client.get("/readyz").status_code == 200
+    monkeypatch.setattr(service_module, "READINESS_PROBE_SECONDS", 0.0)  # ask the store at every probe here
+    store_class = type(service._components.vectors)
+
+    def unreachable(self):
+        raise ConnectionError("milvus went away")
+
+    monkeypatch.setattr(store_class, "__len__", unreachable)
+    resp = client.get("/readyz")
+    assert resp.status_code == 503 and resp.get_json()["status"] == "not_ready"
+    assert "vector store" in resp.get_json()["error"]["message"]
+    assert milvus_index.milvus_uri not in resp.get_data(as_text=True)  # no server path
+    monkeypatch.undo()
+    monkeypatch.setattr(service_module, "READINESS_PROBE_SECONDS", 0.0)
+    assert client.get("/readyz").status_code == 200

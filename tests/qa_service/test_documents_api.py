@@ -25,6 +25,14 @@ def _error(resp, status, code):
     return body["error"]["message"]
 
 
+def _page_client(app):
+    """A test client that sends X-Requested-With on every request, as the question page does: without API keys
+    a write must carry it (access.py)."""
+    client = app.test_client()
+    client.environ_base["HTTP_X_REQUESTED_WITH"] = "test"
+    return client
+
+
 def _upload(client, name, raw, **kwargs):
     return client.post("/v1/documents", data={"file": (io.BytesIO(raw), name)},
                        content_type="multipart/form-data", **kwargs)
@@ -35,7 +43,7 @@ def kb(built_index, encoder, tmp_path):
     """A private copy of the test index, served by its own app; returns (settings, service, client)."""
     settings = copy_index(built_index, tmp_path / "idx")
     service = QAService.from_settings(settings, encoder)
-    return settings, service, create_app(service).test_client()
+    return settings, service, _page_client(create_app(service))
 
 
 def _names(client):
@@ -99,7 +107,7 @@ def test_bad_files_are_refused_naming_the_file_and_nothing_changes(kb, name, raw
 
 def test_size_limit_applies_to_uploads_and_json_limit_to_json(built_index, encoder, tmp_path):
     settings = copy_index(built_index, tmp_path / "idx", max_upload_bytes=4096, max_body_bytes=2048)
-    client = create_app(QAService.from_settings(settings, encoder)).test_client()
+    client = _page_client(create_app(QAService.from_settings(settings, encoder)))
     message = _error(_upload(client, "大文件.txt", ("政策" * 1000).encode()), 413, "file_too_large")
     assert "大文件.txt" in message and "4,096" in message
     huge = ("政策" * 60_000).encode()  # far over the limit: refused from Content-Length, still named
@@ -166,8 +174,8 @@ def test_same_name_replaces_and_identical_upload_changes_nothing(kb):
 
 
 def test_writes_need_a_key_when_keys_are_set(built_index, encoder, tmp_path):
-    settings = copy_index(built_index, tmp_path / "idx", api_keys="k1")
-    client = create_app(QAService.from_settings(settings, encoder)).test_client()
+    settings = copy_index(built_index, tmp_path / "idx", api_keys="k1:write")
+    client = _page_client(create_app(QAService.from_settings(settings, encoder)))
     _error(client.get("/v1/documents"), 401, "unauthorized")
     _error(_upload(client, "a.txt", "正文".encode()), 401, "unauthorized")
     _error(client.delete("/v1/documents/0123456789abcdef"), 401, "unauthorized")
@@ -230,7 +238,7 @@ def test_info_manifest_shows_no_server_paths(kb):
 def test_an_empty_deployment_gets_its_first_document_by_upload(base_settings, encoder, tmp_path):
     settings = base_settings.with_overrides(index_dir=tmp_path / "empty")
     service = QAService.from_settings(settings, encoder, strict=False)
-    client = create_app(service).test_client()
+    client = _page_client(create_app(service))
     assert client.get("/readyz").status_code == 503
     assert client.get("/v1/documents").get_json()["documents"] == []
     resp = _upload(client, PDF_NAME, two_page_pdf())

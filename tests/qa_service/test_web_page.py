@@ -12,7 +12,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+from flask import Flask, request
 
+from embeddings.index_store import read_manifest
 from qa_service.api.app import create_app
 from qa_service.service import QAService
 from qa_service.settings import PROJECT_ROOT
@@ -26,7 +28,8 @@ ANSWERABLE = "海淀区有多少所高等院校？"
 UNANSWERABLE = "2022年卡塔尔世界杯的冠军是哪个国家？"
 HAIDIAN = "北京市海淀区双创经验总结.txt"
 CETC = "中国电科双创示范基地建设方案.txt"
-KEY = "page-key"
+KEY = "page-key"  # a write key
+READ_KEY = "read-only-page-key"
 LLM_REPLY = ("海淀区有北大、清华等", "高等院校 33 所[1]。")  # streamed in two parts
 
 
@@ -65,7 +68,7 @@ def test_every_asset_is_package_data():
 
 @pytest.fixture(scope="module")
 def keyed_app(service):
-    return create_app(service, service.settings.with_overrides(api_keys=KEY))
+    return create_app(service, service.settings.with_overrides(api_keys=f"{KEY}:write, {READ_KEY}"))
 
 
 def test_page_opens_without_a_key_while_the_api_still_needs_one(keyed_app):
@@ -81,9 +84,12 @@ def test_page_opens_without_a_key_while_the_api_still_needs_one(keyed_app):
 
 # --- browser fixtures and helpers ---------------------------------------------------------------------
 
+REBOUND_HOST = "rebind.test"  # resolved by the browser to 127.0.0.1, as after a DNS rebinding
+
+
 @pytest.fixture(scope="module")
 def browser():
-    with chromium() as b:
+    with chromium(f"--host-resolver-rules=MAP {REBOUND_HOST} 127.0.0.1") as b:
         yield b
 
 
@@ -251,11 +257,23 @@ def test_key_field_appears_and_the_key_opens_questions_and_documents(page, keyed
         expect(page.locator("#key-form")).to_be_hidden()
         expect(page.locator("#service-status")).to_have_text(re.compile(r"^已就绪"))
         expect(page.locator("#docs-list li")).to_have_count(2)
-        expect(page.locator("#upload-form")).to_be_visible()  # with a valid key, writes are allowed
+        expect(page.locator("#upload-form")).to_be_visible()  # with a key of the write role, writes are allowed
         last_turn(page).get_by_role("button", name="重试").click()
         assert settled(page) == "done"
         expect(last_turn(page)).to_contain_text("33")
         assert page.evaluate("localStorage.getItem('qa.apiKey')") == KEY
+
+
+def test_a_read_key_lists_documents_but_offers_no_upload(page, keyed_app):
+    with serve(keyed_app) as base:
+        open_page(page, base)
+        page.get_by_label("API 密钥", exact=True).fill(READ_KEY)
+        page.get_by_role("button", name="保存").click()
+        expect(page.locator("#service-status")).to_have_text(re.compile(r"^已就绪"))
+        expect(page.locator("#docs-list li")).to_have_count(2)
+        expect(page.locator("#upload-form")).to_be_hidden()
+        ask(page, ANSWERABLE)
+        assert settled(page) == "done"
 
 
 # --- error states, each produced by the real service --------------------------------------------------
@@ -443,3 +461,73 @@ def test_upload_a_pdf_ask_about_its_page_two_and_delete_documents(page, built_in
         expect(note).to_have_text(f"删除失败：《{HAIDIAN}》是文档库中唯一的文档，索引不能为空。请先上传其他文档，再删除它。")
         expect(panel.locator("li", has_text=HAIDIAN)).to_have_count(1)
         assert len(confirmations) == 3
+
+
+# --- a page of another site, in a real browser, against a server without keys -------------------------------
+
+ATTACKER_PAGE = "<!doctype html><title>another site</title><p>nothing to see</p>"
+FORGE = """async (target) => {
+  const form = () => {
+    const f = new FormData();
+    f.append("file", new Blob(["跨站上传的文件：每位市民每月可领取补贴。"], { type: "text/plain" }), "跨站.txt");
+    return f;
+  };
+  // a simple request: the browser sends it without asking, and the page cannot read the answer
+  await fetch(target + "/v1/documents", { method: "POST", body: form(), mode: "no-cors" });
+  // with the header a same-origin write carries: the browser asks first (a CORS preflight) and is refused
+  try {
+    await fetch(target + "/v1/documents", { method: "POST", body: form(), headers: { "X-Requested-With": "x" } });
+    return "sent";
+  } catch { return "blocked"; }
+}"""
+
+
+def _recording(app):
+    seen = []
+    app.after_request(lambda resp: (seen.append((request.method, request.path, resp.status_code)), resp)[1])
+    return seen
+
+
+def test_a_page_of_another_site_cannot_upload(browser, built_index, encoder, tmp_path):
+    """Measured before: a cross-site multipart POST got 201 from a server without keys."""
+    settings = copy_index(built_index, tmp_path / "idx")
+    app = create_app(QAService.from_settings(settings, encoder))
+    seen = _recording(app)
+    attacker = Flask("another-site")
+    attacker.add_url_rule("/", view_func=lambda: ATTACKER_PAGE)
+    with serve(app) as base, serve(attacker) as evil:
+        page = browser.new_page()
+        try:
+            page.goto(evil.replace("127.0.0.1", "localhost") + "/")  # another origin than 127.0.0.1:<port>
+            assert page.evaluate(FORGE, base) == "blocked"
+        finally:
+            page.close()
+    posts = [s for s in seen if s[0] == "POST"]
+    assert posts == [("POST", "/v1/documents", 403)], seen  # the simple one reached us and was refused
+    assert ("OPTIONS", "/v1/documents", 200) in seen  # the preflight, answered without Access-Control-Allow-*
+    assert [d["name"] for d in read_manifest(settings.index_dir).documents] == [CETC, HAIDIAN]
+
+
+def test_dns_rebinding_gets_no_upload(browser, built_index, encoder, tmp_path):
+    """The browser resolves rebind.test to 127.0.0.1, as after a DNS rebinding: to it the page is same-origin."""
+    settings = copy_index(built_index, tmp_path / "idx")
+    app = create_app(QAService.from_settings(settings, encoder))
+    seen = _recording(app)
+    with serve(app) as base:
+        page = browser.new_page()
+        try:
+            rebound = base.replace("127.0.0.1", REBOUND_HOST)
+            open_page(page, rebound)
+            expect(page.locator("#docs-list li")).to_have_count(2)  # reading stays open
+            expect(page.locator("#upload-form")).to_be_hidden()  # "uploads": false for this Host
+            status = page.evaluate("""async () => {
+              const f = new FormData();
+              f.append("file", new Blob(["重绑定上传的文件。"], { type: "text/plain" }), "重绑定.txt");
+              const resp = await fetch("v1/documents",
+                                       { method: "POST", body: f, headers: { "X-Requested-With": "x" } });
+              return [resp.status, (await resp.json()).error.code];
+            }""")
+            assert status == [403, "cross_origin"]
+        finally:
+            page.close()
+    assert ("POST", "/v1/documents", 403) in seen and not any(s[2] < 300 for s in seen if s[0] == "POST")

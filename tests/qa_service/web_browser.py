@@ -17,8 +17,9 @@ WAIT_MS = 15_000  # generous: CI machines are shared and slow
 
 
 @contextmanager
-def chromium() -> Iterator:
-    """A headless Chromium; skips the test when the browser or the playwright package is missing."""
+def chromium(*args: str) -> Iterator:
+    """A headless Chromium (with extra command-line `args`); skips the test when the browser or the playwright
+    package is missing."""
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need {CHROMIUM}: {HOW_TO_ENABLE}")
     try:
@@ -27,7 +28,7 @@ def chromium() -> Iterator:
         pytest.skip(f"browser tests need the playwright package: {HOW_TO_ENABLE}")
     playwright_expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM))
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(args))
         try:
             yield browser
         finally:

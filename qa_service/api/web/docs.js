@@ -100,6 +100,10 @@ function reason(err, name) {
     index_busy: "索引正在被其他任务更新，请稍后再试",
     index_unusable: "当前索引无法增删文档，需要管理员完整重建（qa ingest --rebuild）",
     forbidden: "没有修改文档库的权限",
+    insufficient_role: "当前 API 密钥没有修改文档库的权限",
+    cross_origin: "请求未通过同源校验，请从本服务自己的页面操作",
+    too_many_concurrent: "同时进行的请求过多，请稍后再试",
+    auth_throttled: "错误的 API 密钥尝试过多，请稍后再试",
     unauthorized: "需要有效的 API 密钥",
     rate_limited: "请求过于频繁，请稍后再试",
   };
