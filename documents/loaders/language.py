@@ -1,0 +1,116 @@
+"""Is decoded text language, or gibberish that happens to decode? (random GBK byte pairs, random Han, shuffled text)
+
+Strict decoding cannot tell: any sequence of valid GBK double-byte codes decodes to Han characters, and 200 KB of
+them once became 909 passages of nonsense. Two measures of adjacent Han characters tell, on runs of at least four
+Han characters (a list of 2-3 character names or terms separated by spaces or commas is not judged by them):
+
+- word share: the share of adjacent pairs that begin a word of jieba's dictionary (349,046 entries, simplified
+  Chinese). Measured on the bundled corpus: 0.560-0.577 per file, at least 0.498 in any 2,000-character window;
+  the same characters shuffled: 0.131-0.156; random GBK pairs 0.0004, random GB2312 0.004, random Han (U+4E00-
+  U+9FA5) 0.0006. Text passes at 0.30 or more.
+- repetition: distinct adjacent pairs divided by the distinct pairs of the same characters shuffled. Language
+  repeats its words, so the ratio is well below 1 in any language or script variant the dictionary does not know
+  (traditional characters, Japanese kanji compounds); gibberish and shuffles sit at 1. Over 1,000 Han characters:
+  corpus windows at most 0.828, shuffled at least 0.979, random at least 0.999. Text of 1,000 or more Han
+  characters also passes at 0.90 or less.
+
+Text with fewer than MIN_HAN such characters, or whose letters are mostly not Han, is not judged.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import re
+from dataclasses import dataclass
+
+MIN_HAN = 300  # below this the measures are too noisy to refuse anything (and the harm is a few passages)
+MIN_WORD_SHARE = 0.30
+MIN_HAN_FOR_REPETITION = 1_000
+MAX_REPETITION = 0.90
+SAMPLE_HAN = 100_000  # judged on evenly spaced windows of at most this many characters: bounded cost
+_WINDOW = 2_000
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{4,}")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def _is_han(ch: str) -> bool:
+    """One Han character ("" is not)."""
+    return "\u3400" <= ch <= "\u4dbf" or "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+@functools.lru_cache(maxsize=1)
+def word_starts() -> frozenset[str]:
+    """The first two characters of every jieba dictionary word that starts with two Han characters (178,168)."""
+    import jieba
+
+    with jieba.get_dict_file() as fh:
+        lines = fh.read().decode("utf-8").splitlines()
+    return frozenset(line[:2] for line in lines if _is_han(line[:1]) and _is_han(line[1:2]))
+
+
+@dataclass(frozen=True)
+class LanguageEvidence:
+    """What the check measured, for the refusal message and for tests."""
+
+    han: int  # Han characters in runs of 4 or more (in the sample)
+    letters: int  # letters of any script in the text
+    word_share: float | None  # None: not judged
+    repetition: float | None  # None: fewer than MIN_HAN_FOR_REPETITION characters, or not judged
+
+    @property
+    def judged(self) -> bool:
+        return self.word_share is not None
+
+    @property
+    def plausible(self) -> bool:
+        if not self.judged:
+            return True
+        if self.word_share >= MIN_WORD_SHARE:  # type: ignore[operator]
+            return True
+        return self.repetition is not None and self.repetition <= MAX_REPETITION
+
+
+def _sample(runs: list[str], total: int) -> list[str]:
+    """The runs that start in evenly spaced windows of _WINDOW characters, about SAMPLE_HAN characters in all."""
+    if total <= SAMPLE_HAN:
+        return runs
+    stride = total / (SAMPLE_HAN // _WINDOW)
+    out, position = [], 0
+    for run in runs:
+        if position % stride < _WINDOW:
+            out.append(run)
+        position += len(run)
+    return out
+
+
+def _pairs(runs: list[str]) -> list[str]:
+    return [run[i:i + 2] for run in runs for i in range(len(run) - 1)]
+
+
+def _shuffled_runs(runs: list[str]) -> list[str]:
+    """The same characters in random order (a fixed seed), cut into runs of the same lengths."""
+    chars = list("".join(runs))
+    random.Random(0).shuffle(chars)
+    out, at = [], 0
+    for run in runs:
+        out.append("".join(chars[at:at + len(run)]))
+        at += len(run)
+    return out
+
+
+def measure(text: str) -> LanguageEvidence:
+    runs = _HAN_RUN.findall(text)
+    han = sum(map(len, runs))
+    letters = len(_LETTER.findall(text))
+    if han < MIN_HAN or han < letters / 2:
+        return LanguageEvidence(han, letters, None, None)
+    sample = _sample(runs, han)
+    pairs = _pairs(sample)
+    starts = word_starts()
+    share = sum(1 for p in pairs if p in starts) / len(pairs)
+    chars = sum(map(len, sample))
+    repetition = None
+    if chars >= MIN_HAN_FOR_REPETITION:
+        expected = len(set(_pairs(_shuffled_runs(sample))))
+        repetition = len(set(pairs)) / expected if expected else 1.0
+    return LanguageEvidence(chars, letters, share, repetition)
