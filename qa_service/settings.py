@@ -92,6 +92,16 @@ class Settings:
     ingest_embedding: str = "local"  # "ray" embeds passages on Ray (pip install .[distributed])
     ray_address: str = ""  # a Ray cluster to join ("ray://head:10001", "auto"); empty = RAY_ADDRESS or a local one
     ray_actors: int = 2  # encoder actors in the Ray pool
+    # Document parsing sandbox (documents/sandbox.py): every uploaded or ingested file is parsed in a child process
+    # under these limits, so a hostile file costs the server nothing once refused. Memory: address space of a child
+    # (~135 MB of it is the interpreter and loaders); the largest real documents measured peak at 215 MB (a 1,018-page
+    # PDF, a 25,000-paragraph .docx, an 18 MB text), and a .docx at its tag cap needs ~720 MB in lxml.
+    parse_memory_mb: int = 1024
+    # Wall clock per file: that 1,018-page PDF takes 28-42 s here, the 2,000-page cap about twice that.
+    parse_timeout_seconds: float = 120.0
+    # Children parsing at once per serving process (each up to parse_memory_mb); one more file waits at most
+    # parse_timeout_seconds for a free one, then gets 503 parse_busy.
+    parse_workers: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -178,6 +188,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "llm_max_retries": (0, 10),
     "llm_context_tokens": (100, 1_000_000),
     "ray_actors": (1, 4096),
+    "parse_memory_mb": (256, 1 << 20),
+    "parse_timeout_seconds": (1.0, 86_400.0),
+    "parse_workers": (1, 256),
 }
 
 
