@@ -385,6 +385,10 @@ class IngestionService:
         for leftover in index_dir.glob(".CURRENT.tmp-*"):
             leftover.unlink(missing_ok=True)
         removed = self.uploads.collect_garbage()
+        try:
+            self.uploads.root.rmdir()  # only when it is empty: a folder this write created
+        except OSError:
+            pass
         log.warning("the disk is full: nothing written (%d stored copies removed)", removed)
 
     def _write_version(self, documents: list[IndexedDocument]) -> Path:

@@ -33,10 +33,13 @@ class StorageFull(Exception):
 
 
 def is_storage_full(exc: BaseException) -> bool:
-    """ENOSPC / EDQUOT from the OS, or SQLite's "database or disk is full" (the token cache)."""
+    """ENOSPC / EDQUOT from the OS, SQLite's "database or disk is full" (the token cache), or FAISS's RuntimeError
+    quoting the OS error ("write error in .../vectors.faiss: ... (No space left on device)", seen on a full tmpfs)."""
     if isinstance(exc, OSError):
         return exc.errno in _STORAGE_FULL
-    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError):
+        return "full" in str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(os.strerror(code) in str(exc) for code in _STORAGE_FULL)
 
 
 def _clean(part: str) -> str:
@@ -98,7 +101,7 @@ class UploadStore:
         final = self._absolute(relative)
         if final.is_file() and final.stat().st_size == len(raw):
             return
-        created = [d for d in (final.parent.parent, final.parent) if not d.exists()]
+        created = [d for d in (self.root, final.parent.parent, final.parent) if not d.exists()]
         staging = final.parent / f".tmp-{os.getpid()}-{final.name}"
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
