@@ -80,9 +80,18 @@ def _open(name: str, raw: bytes) -> pypdf.PdfReader:
     return reader
 
 
+def _declared_pages(reader: pypdf.PdfReader) -> int:
+    """/Count of the page tree's root, read without walking the tree (which took 3.4 s for 10,000 pages)."""
+    try:
+        return int(reader.trailer["/Root"]["/Pages"]["/Count"])
+    except Exception:  # noqa: BLE001 (a damaged tree is reported by the walk)
+        return 0
+
+
 def _page_count(name: str, reader: pypdf.PdfReader) -> int:
     try:
-        count = len(reader.pages)
+        declared = _declared_pages(reader)
+        count = declared if declared > MAX_PDF_PAGES else len(reader.pages)
     except LimitReachedError as exc:
         raise _too_large(name, "its page tree", exc) from exc
     except Exception as exc:
