@@ -20,7 +20,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
             403: "admin call or document change from another host without keys", 404: "no such document",
             409: "the index cannot be loaded or changed", 413: "body or file too large",
             415: "not JSON, or an unsupported file type", 422: "invalid fields, or a file that cannot be read",
-            429: "rate limited", 502: "LLM failed", 503: "not ready or overloaded", 504: "LLM timed out"}
+            429: "rate limited", 502: "LLM failed", 503: "not ready or overloaded", 504: "LLM timed out",
+            507: "no space left to store the change; nothing was changed"}
     return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
 
 
@@ -56,12 +57,12 @@ def document_paths(settings: Settings) -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
                 "responses": {"201": _json(_ref("Document"), "added"),
                               "200": _json(_ref("Document"), "replaced a document of the same name, or unchanged"),
-                              **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503)}}},
+                              **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503, 507)}}},
         "/v1/documents/{doc_id}": {"delete": {
             "summary": "remove a document; it no longer answers once this returns",
             "parameters": [{"name": "doc_id", "in": "path", "required": True,
                             "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}],
-            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 409, 429, 503)}}},
+            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 409, 429, 503, 507)}}},
     }
 
 
