@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); del sys.argv[1]; "
          "from documents.sandbox_worker import main; main()")
+# What a parser needs of the environment; nothing else passes (API keys, LLM keys, index paths stay out of the child).
+_ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
 START_TIMEOUT_SECONDS = 120.0  # importing the loaders takes 2-3 s here, far longer on a saturated machine
 MAX_REPLY_BYTES = 512 << 20  # a reply larger than any document under the caps means a broken child
 
@@ -100,7 +102,8 @@ class _Child:
     def __init__(self, memory_mb: int) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, str(memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True, start_new_session=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True, start_new_session=True,
+            cwd="/", env={key: os.environ[key] for key in _ENV_KEEP if key in os.environ})
         self.parses = 0
         self.rss_kb = 0
         self.vm_kb = 0

@@ -168,3 +168,13 @@ def test_close_stops_every_child(sandbox):
     assert pids and not any(_alive(pid) for pid in pids)
     with pytest.raises(ParserBusy):
         box.parse("关闭后.txt", "正文内容。".encode())
+
+
+def test_a_child_gets_no_secrets_from_the_environment(sandbox, monkeypatch):
+    monkeypatch.setenv("QA_API_KEYS", "secret-key")
+    monkeypatch.setenv("QA_LLM_API_KEY", "llm-secret")
+    box = sandbox()
+    box.parse("热身.txt", "正文内容。".encode())
+    environ = psutil.Process(box.children[0]).environ()
+    assert not any(key.startswith("QA_") for key in environ) and "secret-key" not in str(environ)
+    assert psutil.Process(box.children[0]).cwd() == "/"
