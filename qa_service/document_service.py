@@ -4,16 +4,24 @@ An added file is checked (name, size, type), loaded, chunked and embedded before
 taken, so a bad file is refused with nothing written; then the new version is written with the
 current version's other documents carried over as they are. A document's id is stable: uploading a
 file of the same name again replaces it (and keeps its id and added_at).
+
+Files are parsed in the parsing sandbox (documents/sandbox.py, limits QA_PARSE_*); any failure with one file is
+that file's refusal with a code, never an error of the request. An upload may not take the name of a document of
+another origin (the folder documents are the official ones): answers would cite the upload under the official
+name. Names are compared without extension, case, width or spaces (NFKC, casefolded), so 通知.PDF does not
+shadow 通知.txt either.
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from documents.errors import (CorruptDocument, DocumentError, EmptyDocument, EncryptedDocument, ScannedPdf,
-                              UndecodableFile, UnsupportedFileType)
+from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, DocumentTooLarge, EmptyDocument,
+                              EncryptedDocument, NotText, ParseFailed, ScannedPdf, UndecodableFile,
+                              UnsupportedFileType)
 from documents.loaders import REGISTRY, SUPPORTED_EXTENSIONS
 from embeddings.encoders.base import TextEncoder
 from embeddings.index_store import IndexStoreError
@@ -51,9 +59,13 @@ class KnowledgeBaseConflict(Exception):
         self.message = message
 
 
-# Most specific first: CorruptDocument and EncryptedDocument are UnsupportedFileTypes, ScannedPdf an EmptyDocument.
+# Most specific first: CorruptDocument and EncryptedDocument are UnsupportedFileTypes, ScannedPdf an EmptyDocument,
+# NotText an UndecodableFile, DocumentTooDeep a DocumentTooLarge. ParseFailed subclasses carry their own code.
 _CODES: tuple[tuple[type[Exception], str], ...] = (
     (FileTooLarge, "file_too_large"),
+    (DocumentTooDeep, "document_too_deep"),
+    (DocumentTooLarge, "document_too_large"),
+    (NotText, "not_text"),
     (CorruptDocument, "corrupt_document"),
     (EncryptedDocument, "encrypted_document"),
     (UnsupportedFileType, "unsupported_file_type"),
@@ -65,8 +77,28 @@ _CODES: tuple[tuple[type[Exception], str], ...] = (
 
 
 def rejection(name: str, exc: DocumentError) -> DocumentRejected:
+    if isinstance(exc, ParseFailed):
+        return DocumentRejected(name, exc.code, str(exc))
     code = next(code for kind, code in _CODES if isinstance(exc, kind))
     return DocumentRejected(name, code, str(exc))
+
+
+def name_key(name: str) -> str:
+    """What two document names must not share across origins: the stem, NFKC-normalised, casefolded, no spaces."""
+    dot = name.rfind(".")
+    stem = name[:dot] if dot > 0 else name
+    return "".join(unicodedata.normalize("NFKC", stem).casefold().split())
+
+
+def _name_taken(name: str, holder: DocumentRecord) -> DocumentRejected:
+    return DocumentRejected(name, "name_taken", f"{name}: the name is taken by the {holder.origin} document "
+                            f"{holder.name!r} ({holder.id}); an upload cannot take the name of a document it does "
+                            "not replace. Rename the file and upload it again")
+
+
+def _official_holder(name: str, records: Sequence[DocumentRecord]) -> DocumentRecord | None:
+    key = name_key(name)
+    return next((r for r in records if r.origin != UPLOAD and name_key(r.name) == key), None)
 
 
 @dataclass(frozen=True)
@@ -119,18 +151,27 @@ class DocumentService:
 
     # -- changing -------------------------------------------------------------------------------------
 
-    def prepare_upload(self, name: str, raw: bytes) -> IndexedDocument:
-        """Check, load, chunk and embed one file; DocumentRejected (naming it) when it cannot be indexed."""
+    def prepare_upload(self, name: str, raw: bytes, records: Sequence[DocumentRecord] = ()) -> IndexedDocument:
+        """Check, parse (in the sandbox), chunk and embed one file; DocumentRejected (naming it) when it cannot be
+        indexed. `records`: the current documents, so a name taken by an official document is refused before any
+        parsing."""
         safe = safe_file_name(name)
+        holder = _official_holder(safe, records)
+        if holder is not None:
+            raise _name_taken(safe, holder)
         try:
             self.ingestion.check_size(safe, len(raw))
             REGISTRY.loader_for(safe)  # the type before the bytes: an unsupported file is never parsed
-            source = REGISTRY.load_bytes(safe, raw)
+            source = self.ingestion.parser.parse(safe, raw)
             doc_id = document_id(UPLOAD, safe)
             stored = self.ingestion.upload_path(doc_id, source.sha256, safe)
             return self.ingestion.prepare(source, UPLOAD, safe, raw, stored_as=stored)
         except DocumentError as exc:
             raise rejection(safe, exc) from None
+        except Exception as exc:  # noqa: BLE001 (cleaning or chunking failed on this file: its refusal, logged)
+            log.exception("%s: cannot be indexed", safe)
+            raise DocumentRejected(safe, "unreadable_document",
+                                   f"{safe}: cannot be indexed ({type(exc).__name__})") from None
 
     def add(self, name: str, raw: bytes) -> AddResult:
         results, rejected = self.add_many([(name, raw)])
@@ -142,20 +183,30 @@ class DocumentService:
         """Add files in one new version; the good ones go in even when others are refused."""
         prepared: list[IndexedDocument] = []
         rejected: list[DocumentRejected] = []
+        try:
+            records = self.list()
+        except IndexStoreError:
+            records = []  # checked again under the lock
         for name, raw in files:
             try:
-                prepared.append(self.prepare_upload(name, raw))
+                prepared.append(self.prepare_upload(name, raw, records))
             except DocumentRejected as exc:
                 log.warning("upload refused: %s", exc.message)
                 rejected.append(exc)
         if not prepared:
             return [], rejected
         results: list[AddResult] = []
+        refused_late: list[DocumentRejected] = []
 
         def change(contents: IndexContents) -> list[IndexedDocument] | None:
             documents = list(self._writable(contents))
             results.clear()
+            refused_late.clear()
             for doc in prepared:
+                holder = _official_holder(doc.record.name, [d.record for d in documents])
+                if holder is not None:  # an official document of that name arrived while this one was prepared
+                    refused_late.append(_name_taken(doc.record.name, holder))
+                    continue
                 at = next((i for i, d in enumerate(documents) if d.record.id == doc.record.id), None)
                 if at is None:
                     documents.append(doc)
@@ -169,7 +220,7 @@ class DocumentService:
             return None if all(r.status == UNCHANGED for r in results) else documents
 
         self._commit(change)
-        return results, rejected
+        return results, rejected + refused_late
 
     def remove(self, id_or_name: str) -> DocumentRecord:
         """Remove one document (by id, or by a name only one document has); returns its record."""

@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from documents.cleaning.line_keeper import keep_lines
 from documents.errors import DocumentError, UnsupportedFileType
 from documents.loaders import REGISTRY
 from documents.models import Chunk, SourceDocument
+from documents.sandbox import DocumentParser, ParseLimits, shared_sandbox
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.cached_encoder import CachedEncoder
 from embeddings.index_lock import writer_lock
@@ -43,7 +45,7 @@ from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
 from embeddings.lexical.token_cache import CACHE_FILE as TOKEN_CACHE_FILE, TokenCache
 from qa_service.document_records import FOLDER, UPLOAD, DocumentRecord, document_id, utc_now
 from qa_service.settings import Settings
-from qa_service.upload_store import UploadStore
+from qa_service.upload_store import StorageFull, UploadStore, is_storage_full
 from qa_service.vector_backends import IndexVectors, VectorBackend, row_document_ids, row_keys
 from qa_service.vector_backends import vector_backend as make_vector_backend
 
@@ -64,6 +66,13 @@ def ingest_encoder(settings: Settings) -> TextEncoder:
 
     return RayEncoder(partial(build_encoder, settings), local, address=settings.ray_address,
                       actors=settings.ray_actors)
+
+
+def document_parser(settings: Settings) -> DocumentParser:
+    """The parsing sandbox of this process for these limits (QA_PARSE_*), shared by uploads and ingests."""
+    return shared_sandbox(ParseLimits(memory_mb=settings.parse_memory_mb,
+                                      timeout_seconds=settings.parse_timeout_seconds,
+                                      workers=settings.parse_workers))
 
 
 def indexable_text(chunk: Chunk, mode: str = "title-section-text") -> str:
@@ -105,7 +114,9 @@ class IngestFailure:
 
     @classmethod
     def of(cls, path: str, exc: Exception) -> "IngestFailure":
-        return cls(path, type(exc).__name__, str(exc))
+        if isinstance(exc, DocumentError):
+            return cls(path, type(exc).__name__, str(exc))
+        return cls(path, type(exc).__name__, f"{path}: cannot be indexed ({type(exc).__name__}: {exc})")
 
 
 @dataclass
@@ -209,9 +220,10 @@ class IngestionService:
     """Builds and changes index versions; the one writer behind `qa ingest`, uploads and deletions."""
 
     def __init__(self, settings: Settings, encoder: TextEncoder | None = None,
-                 vector_backend: VectorBackend | None = None) -> None:
+                 vector_backend: VectorBackend | None = None, parser: DocumentParser | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
+        self.parser = parser or document_parser(settings)  # every file's bytes are parsed through it
         self.vector_backend = vector_backend or make_vector_backend(settings)
         self._tokenizer = ChineseTokenizer(mode=settings.bm25_tokenizer, stop_words=settings.bm25_stop_words)
         self._pipeline = DocumentPipeline(ChunkingConfig(chunk_tokens=settings.chunk_tokens,
@@ -349,6 +361,37 @@ class IngestionService:
             return self._write(documents), contents
 
     def _write(self, documents: list[IndexedDocument]) -> Path:
+        """Write a new version; a full disk (ENOSPC, EDQUOT, SQLite's "disk is full") leaves nothing behind: the
+        copies saved for it and any version directory it left without CURRENT naming it are removed, and it
+        raises StorageFull."""
+        before = {p.name for p in self.settings.index_dir.glob("v-*")}
+        try:
+            return self._write_version(documents)
+        except StorageFull:
+            self._remove_unfinished(before)
+            raise
+        except Exception as exc:
+            if not is_storage_full(exc):
+                raise
+            self._remove_unfinished(before)
+            raise StorageFull(f"the index could not be written: {exc}") from exc
+
+    def _remove_unfinished(self, before: set[str]) -> None:
+        index_dir = self.settings.index_dir
+        current = current_version_dir(index_dir)
+        for version in index_dir.glob("v-*"):
+            if version.name not in before and (current is None or version.name != current.name):
+                shutil.rmtree(version, ignore_errors=True)
+        for leftover in index_dir.glob(".CURRENT.tmp-*"):
+            leftover.unlink(missing_ok=True)
+        removed = self.uploads.collect_garbage()
+        try:
+            self.uploads.root.rmdir()  # only when it is empty: a folder this write created
+        except OSError:
+            pass
+        log.warning("the disk is full: nothing written (%d stored copies removed)", removed)
+
+    def _write_version(self, documents: list[IndexedDocument]) -> Path:
         chunks = [c for d in documents for c in d.chunks]
         if not chunks:
             raise EmptyIndex("no text to index: the index would hold no documents")
@@ -446,9 +489,9 @@ class IngestionService:
                 continue
             try:
                 raw = self.uploads.read(record.source)
-                source = REGISTRY.load_bytes(record.name, raw)
+                source = self.parser.parse(record.name, raw)
                 doc = self.prepare(source, UPLOAD, record.name, raw, stored_as=record.source, timer=timer)
-            except (OSError, ValueError, DocumentError) as exc:
+            except Exception as exc:  # noqa: BLE001 (one stored upload's failure is that document's, never the run's)
                 failures.append(IngestFailure(record.name, type(exc).__name__,
                                               f"{record.name}: the stored upload cannot be indexed again: {exc}"))
                 continue
@@ -504,11 +547,13 @@ class _SyncRun:
         if (f.key, sha) not in self.prepared and f.key not in self.bad:
             try:
                 t0 = time.perf_counter()
-                source = REGISTRY.load_bytes(str(f.path), raw)
+                source = self.service.parser.parse(str(f.path), raw)
                 self.timer.load += time.perf_counter() - t0
                 self.prepared[(f.key, sha)] = self.service.prepare(
                     source, FOLDER, f.key, raw, show_progress=self.show_progress, timer=self.timer, embed=embed)
-            except DocumentError as exc:
+            except Exception as exc:  # noqa: BLE001 (any failure with one file is that file's, never the batch's)
+                if not isinstance(exc, DocumentError):
+                    log.warning("%s: cannot be indexed", f.path, exc_info=True)
                 self.bad[f.key] = IngestFailure.of(str(f.path), exc)
         return self.prepared.get((f.key, sha))
 

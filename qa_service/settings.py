@@ -133,6 +133,16 @@ class Settings:
     # the question limit, enough for a few answers, and keeps the rewrite prompt about 3,000 tokens at most.
     chat_history_turns: int = 6
     chat_history_chars: int = 4000
+    # Document parsing sandbox (documents/sandbox.py): every uploaded or ingested file is parsed in a child process
+    # under these limits, so a hostile file costs the server nothing once refused. Memory: address space of a child
+    # (~135 MB of it is the interpreter and loaders); the largest real documents measured peak at 215 MB (a 1,018-page
+    # PDF, a 25,000-paragraph .docx, an 18 MB text), and a .docx at its tag cap needs ~720 MB in lxml.
+    parse_memory_mb: int = 1024
+    # Wall clock per file: that 1,018-page PDF takes 28-42 s here, the 2,000-page cap about twice that.
+    parse_timeout_seconds: float = 120.0
+    # Children parsing at once per serving process (each up to parse_memory_mb); one more file waits at most
+    # parse_timeout_seconds for a free one, then gets 503 parse_busy.
+    parse_workers: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -247,6 +257,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "header_timeout": (0.5, 3600.0),
     "body_min_rate": (0, 1 << 30),
     "idle_timeout": (1.0, 86_400.0),
+    "parse_memory_mb": (256, 1 << 20),
+    "parse_timeout_seconds": (1.0, 86_400.0),
+    "parse_workers": (1, 256),
 }
 
 

@@ -8,10 +8,12 @@ length cap, so no upload can write outside its folder.
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import shutil
+import sqlite3
 import unicodedata
 from pathlib import Path
 
@@ -23,6 +25,21 @@ UPLOADS_DIR = "uploads"
 MAX_NAME_BYTES = 180  # well under the 255-byte limit of common filesystems, in UTF-8
 FALLBACK_STEM = "document"
 _RESERVED = frozenset('<>:"/\\|?*')
+_STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class StorageFull(Exception):
+    """A write failed because the disk (or the quota) is full; whatever it had written was removed."""
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """ENOSPC / EDQUOT from the OS, SQLite's "database or disk is full" (the token cache), or FAISS's RuntimeError
+    quoting the OS error ("write error in .../vectors.faiss: ... (No space left on device)", seen on a full tmpfs)."""
+    if isinstance(exc, OSError):
+        return exc.errno in _STORAGE_FULL
+    if isinstance(exc, sqlite3.OperationalError):
+        return "full" in str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(os.strerror(code) in str(exc) for code in _STORAGE_FULL)
 
 
 def _clean(part: str) -> str:
@@ -31,11 +48,24 @@ def _clean(part: str) -> str:
 
 
 def safe_file_name(name: str) -> str:
-    """The base name of an upload, safe to store and to show: never empty, never a path, never hidden.
+    """The base name of an upload, safe to store and to show: never empty, never a path, never hidden, NFC.
 
-    The extension is kept (it picks the loader); an empty stem becomes "document".
+    The extension is kept (it picks the loader); an empty stem becomes "document". Idempotent: the reduction
+    is repeated until nothing changes (dropping a format character can make a name non-NFC again: "e\u200b\u0301"
+    becomes "e\u0301", whose NFC is "é"), so safe_file_name(safe_file_name(x)) == safe_file_name(x).
     """
-    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    current = name or ""
+    for _ in range(8):
+        reduced = _reduce(current)
+        if reduced == current:
+            return reduced
+        current = reduced
+    return current  # not reached by any input found (the property test): each round only shortens or composes
+
+
+def _reduce(name: str) -> str:
+    """One round of `safe_file_name`."""
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     dot = base.rfind(".")
     stem, ext = (base[:dot], base[dot:]) if dot > 0 else (base, "")
     stem = _clean(stem).strip().lstrip(".").strip().rstrip(".")
@@ -45,7 +75,7 @@ def safe_file_name(name: str) -> str:
     stem = stem or FALLBACK_STEM
     while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:
         stem = stem[:-1]
-    return (stem.rstrip(". ") or FALLBACK_STEM) + ext
+    return unicodedata.normalize("NFC", (stem.rstrip(". ") or FALLBACK_STEM) + ext)
 
 
 class UploadStore:
@@ -66,17 +96,27 @@ class UploadStore:
         return path
 
     def save(self, relative: str, raw: bytes) -> None:
-        """Write the copy durably (temporary name, fsync, rename); an existing identical copy is kept."""
+        """Write the copy durably (temporary name, fsync, rename); an existing identical copy is kept. A full disk
+        raises StorageFull with nothing of this copy left behind."""
         final = self._absolute(relative)
         if final.is_file() and final.stat().st_size == len(raw):
             return
-        final.parent.mkdir(parents=True, exist_ok=True)
+        created = [d for d in (self.root, final.parent.parent, final.parent) if not d.exists()]
         staging = final.parent / f".tmp-{os.getpid()}-{final.name}"
-        with open(staging, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(staging, final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            with open(staging, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(staging, final)
+        except OSError as exc:
+            staging.unlink(missing_ok=True)
+            for directory in reversed(created):
+                shutil.rmtree(directory, ignore_errors=True)
+            if is_storage_full(exc):
+                raise StorageFull(f"no space left to store the upload ({exc.strerror})") from exc
+            raise
         for directory in (final.parent, final.parent.parent, self.root):
             fd = os.open(directory, os.O_RDONLY)
             try:

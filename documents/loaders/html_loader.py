@@ -10,6 +10,11 @@ row; layout tables (one column, or cells holding headings, lists or long text) a
 
 Encoding: a BOM wins, then the page's own <meta charset> (GB2312/GBK read as GB18030, their
 superset), then the text decoder's UTF-8 / GB18030 detection.
+
+Caps (limits.py): before BeautifulSoup builds its tree (1-2 KB a tag), lxml's streaming parser counts the
+elements and the nesting depth, and a page beyond either is refused as `DocumentTooLarge` / `DocumentTooDeep`;
+so the recursive walk below never meets more than MAX_HTML_DEPTH levels. A table's own rows are found without
+searching the tables nested in it (nested tables once cost 68 s for 335 KB).
 """
 from __future__ import annotations
 
@@ -18,9 +23,12 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
+from lxml import etree
 
+from documents.errors import DocumentTooDeep, DocumentTooLarge
 from documents.loaders.base import DocumentLoader
 from documents.loaders.inline_text import collapse_whitespace
+from documents.loaders.limits import MAX_HTML_DEPTH, MAX_HTML_ELEMENTS
 from documents.loaders.text_builder import TextBuilder
 from documents.loaders.text_loader import GB_FAMILY, decode_bytes, plausible
 from documents.models import SourceDocument
@@ -63,22 +71,82 @@ def decode_html(name: str, raw: bytes) -> tuple[str, str]:
     return decode_bytes(raw, name)
 
 
+_FEED_CHARS = 1 << 16
+_START_TAG = re.compile(r"<[A-Za-z]")
+
+
+def check_markup(name: str, text: str, max_depth: int = MAX_HTML_DEPTH,
+                 max_elements: int = MAX_HTML_ELEMENTS) -> None:
+    """Refuse markup nested deeper or holding more elements than real pages, counted by lxml's streaming HTML
+    parser (the one BeautifulSoup's "lxml" builder drives, so it sees the same tree) with each finished element
+    dropped: memory stays flat whatever the page holds."""
+    if len(_START_TAG.findall(text)) > max_elements:  # an upper bound (comments count too), counted in C
+        raise DocumentTooLarge(f"{name}: more than {max_elements:,} HTML elements; real pages hold far fewer",
+                               "html_elements")
+    parser = etree.HTMLPullParser(events=("start", "end"))
+    depth = elements = 0
+    for start in range(0, len(text) + 1, _FEED_CHARS):
+        chunk = text[start:start + _FEED_CHARS]
+        if chunk:
+            parser.feed(chunk)
+        else:
+            parser.close()
+        for event, element in parser.read_events():
+            if event == "start":
+                depth += 1
+                elements += 1
+                if depth > max_depth:
+                    raise DocumentTooDeep(f"{name}: markup nested more than {max_depth} levels deep; real pages "
+                                          "nest a few dozen", "html_depth")
+                if elements > max_elements:
+                    raise DocumentTooLarge(f"{name}: more than {max_elements:,} HTML elements; real pages hold "
+                                           "far fewer", "html_elements")
+            else:
+                depth -= 1
+                element.clear()
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+
+
+def _own_rows(table: Tag) -> list[Tag]:
+    """The table's rows, not those of tables nested in its cells: a walk that does not enter nested tables, so
+    each element is visited once however deeply tables nest."""
+    rows: list[Tag] = []
+    stack = [child for child in reversed(table.contents) if isinstance(child, Tag)]
+    while stack:
+        node = stack.pop()
+        if node.name == "tr":
+            rows.append(node)
+        elif node.name != "table":
+            stack.extend(child for child in reversed(node.contents) if isinstance(child, Tag))
+    return rows
+
+
+def _cells(tr: Tag) -> list[Tag]:
+    return [child for child in tr.contents if isinstance(child, Tag) and child.name in ("td", "th")]
+
+
 def _block_text(tag: Tag) -> str:
     """Text of an element as one line (inline elements' boundaries are soft breaks)."""
     return collapse_whitespace(tag.get_text("\n"))
 
 
 def _is_layout_table(table: Tag) -> bool:
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    cells = [cell for tr in rows for cell in tr.find_all(["td", "th"], recursive=False)]
-    if all(len(tr.find_all(["td", "th"], recursive=False)) <= 1 for tr in rows):
+    rows = _own_rows(table)
+    cells = [cell for tr in rows for cell in _cells(tr)]
+    if all(len(_cells(tr)) <= 1 for tr in rows):
         return True
     return any(cell.find(_LAYOUT_CELL_TAGS) is not None or len(_block_text(cell)) > LAYOUT_CELL_CHARS
                for cell in cells)
 
 
-def _is_chrome(tag: Tag) -> bool:
-    if tag.name in ("header", "footer") and tag.find_parent(["article", "main"]) is None:
+_DROP_SET = frozenset(_DROP)
+_CONTENT = frozenset({"article", "main"})
+
+
+def _is_chrome(tag: Tag, in_content: bool) -> bool:
+    """Page furniture: a header or footer outside <article>/<main>, navigation roles, hidden elements."""
+    if tag.name in ("header", "footer") and not in_content:
         return True
     if str(tag.get("role", "")).lower() in _CHROME_ROLES:
         return True
@@ -86,12 +154,19 @@ def _is_chrome(tag: Tag) -> bool:
 
 
 def _prune(soup: BeautifulSoup) -> None:
-    for tag in soup.find_all(_DROP):
-        if not tag.decomposed:
-            tag.decompose()
-    for tag in soup.find_all(True):
-        if not tag.decomposed and _is_chrome(tag):
-            tag.decompose()
+    """Drop scripts, styles, navigation and other chrome in one walk from the root, never entering what was
+    dropped. (BeautifulSoup's `tag.decomposed` on a live tag searches its whole subtree for a child named
+    "_decomposed": checking it per tag was quadratic, 20 s for 330 KB of nested tables.)"""
+    stack: list[tuple[Tag, bool]] = [(soup, False)]
+    while stack:
+        node, in_content = stack.pop()
+        for child in list(node.contents):
+            if not isinstance(child, Tag):
+                continue
+            if child.name in _DROP_SET or _is_chrome(child, in_content):
+                child.decompose()
+            else:
+                stack.append((child, in_content or child.name in _CONTENT))
 
 
 def _content_root(soup: BeautifulSoup) -> Tag:
@@ -118,10 +193,8 @@ class _Walker:
     def table(self, table: Tag) -> None:
         for caption in table.find_all("caption", recursive=False):
             self.builder.add_line(_block_text(caption))
-        for tr in table.find_all("tr"):
-            if tr.find_parent("table") is not table:
-                continue  # a nested table's row: its text is already in the outer cell
-            cells = [_block_text(cell) for cell in tr.find_all(["td", "th"], recursive=False)]
+        for tr in _own_rows(table):  # a nested table's rows: their text is already in the outer cell
+            cells = [_block_text(cell) for cell in _cells(tr)]
             if any(cells):
                 self.builder.add_line(CELL_SEPARATOR.join(cells))
 
@@ -160,6 +233,7 @@ class HtmlLoader(DocumentLoader):
 
     def load_bytes(self, name: str, raw: bytes) -> SourceDocument:
         text, encoding = decode_html(name, raw)
+        check_markup(name, text)
         soup = BeautifulSoup(text, "lxml")
         _prune(soup)
         builder = TextBuilder()
@@ -169,8 +243,9 @@ class HtmlLoader(DocumentLoader):
         return builder.build(name, raw, self.format, encoding)
 
 
-def fragment_lines(html: str) -> list[str]:
-    """Text lines of an HTML fragment (raw HTML blocks inside Markdown), chrome pruned."""
+def fragment_lines(html: str, name: str = "<html block>") -> list[str]:
+    """Text lines of an HTML fragment (raw HTML blocks inside Markdown), chrome pruned, under the page caps."""
+    check_markup(name, html)
     soup = BeautifulSoup(html, "lxml")
     _prune(soup)
     builder = TextBuilder()

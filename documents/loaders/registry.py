@@ -4,10 +4,13 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
-from documents.errors import EmptyDocument, UnsupportedFileType
+from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, DocumentTooLarge, EmptyDocument,
+                              NotText, UnsupportedFileType)
 from documents.loaders.base import DocumentLoader, base_name
 from documents.loaders.docx_loader import DocxLoader
 from documents.loaders.html_loader import HtmlLoader
+from documents.loaders.language import measure
+from documents.loaders.limits import MAX_TEXT_CHARS
 from documents.loaders.markdown_loader import MarkdownLoader
 from documents.loaders.pdf_loader import PdfLoader
 from documents.loaders.text_loader import TextLoader
@@ -71,14 +74,33 @@ class LoaderRegistry:
         """The document in `raw`, read by the loader of `name`'s extension; never touches the filesystem.
 
         Raises `UnsupportedFileType` (unknown extension), `EmptyDocument` (no bytes, or no text),
-        `CorruptDocument`, `EncryptedDocument`, `ScannedPdf` or `UndecodableFile`, each naming `name`.
+        `CorruptDocument`, `EncryptedDocument`, `ScannedPdf`, `UndecodableFile`, `NotText` (decodes, but is not
+        language), `DocumentTooLarge` / `DocumentTooDeep` (beyond a cap of limits.py), each naming `name`. Any
+        other exception of a loader is this file's refusal too (`CorruptDocument`), never the caller's crash;
+        only MemoryError passes (the parsing sandbox reports it as the memory limit).
         """
         loader = self.loader_for(name)
         if not raw:
             raise EmptyDocument(f"{name}: empty file (0 bytes)")
-        doc = loader.load_bytes(name, raw)
+        try:
+            doc = loader.load_bytes(name, raw)
+        except (DocumentError, MemoryError):
+            raise
+        except RecursionError as exc:
+            raise DocumentTooDeep(f"{name}: nested too deeply to read", "recursion") from exc
+        except Exception as exc:  # a loader library's bug or an input it did not expect: this file's refusal
+            logger.warning("%s: the %s loader failed", name, loader.format, exc_info=True)
+            raise CorruptDocument(f"{name}: cannot be read ({type(exc).__name__}: {exc})") from exc
         if not doc.text.strip():
             raise EmptyDocument(f"{name}: the file holds no text")
+        if len(doc.text) > MAX_TEXT_CHARS:
+            raise DocumentTooLarge(f"{name}: {len(doc.text):,} characters of text; the limit is {MAX_TEXT_CHARS:,} "
+                                   "(split the document)", "text_chars")
+        evidence = measure(doc.text)
+        if not evidence.plausible:
+            raise NotText(f"{name}: the text decodes but is not language (random characters?): only "
+                          f"{evidence.word_share:.0%} of adjacent Han characters begin a word, and they repeat as "
+                          "little as shuffled characters do")
         logger.debug("%s: %s, %d lines, %d pages, %d stated headings", name, doc.format,
                      doc.text.count("\n") + 1, len(doc.page_starts), len(doc.heading_lines))
         return doc

@@ -25,6 +25,9 @@ _OTHER_ACCEPTED = {"big5", "big5hkscs", "cp950", "utf_16", "utf_16_le", "utf_16_
 # Share of characters that must be "ordinary" (letters, digits, punctuation, CJK, whitespace) for a
 # decode to count as clean; mojibake is full of symbols, controls and private-use code points.
 _MIN_PLAUSIBLE = 0.95
+# The detector only proposes a codec, which then must decode the whole file strictly; given the whole of a 7.4 MB
+# GB18030 file it took the parsing process to a 467 MB peak, so it sees the first MiB.
+DETECT_BYTES = 1 << 20
 
 
 def plausible(text: str) -> bool:
@@ -59,7 +62,7 @@ def decode_bytes(raw: bytes, name: str = "<bytes>") -> tuple[str, str]:
         text = _strict(raw, "utf-8")
         if text is not None:
             return text, "utf-8"
-    best = charset_normalizer.from_bytes(raw).best()
+    best = charset_normalizer.from_bytes(raw[:DETECT_BYTES]).best()
     detected = (best.encoding if best is not None else "").lower().replace("-", "_")
     candidates: list[str] = []
     if detected in GB_FAMILY:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -24,6 +26,44 @@ from embeddings.encoders.base import TextEncoder
 log = logging.getLogger(__name__)
 
 EncoderFactory = Callable[[], TextEncoder]
+# Starting a local Ray: Ray waits a fixed 30 s (not configurable in ray 2.60, ray/_private/node.py) for its raylet to
+# register, and on a saturated 2-core machine the raylet, its agents and log monitors (each a Python process
+# importing Ray) can take longer; the start then fails with "The current node timed out during startup". Those
+# processes of a failed start are stopped (Ray keeps no handle on them) and a second start, with Ray's imports warm
+# in the page cache, is faster.
+LOCAL_START_ATTEMPTS = 3
+_STARTUP_TIMEOUT = "timed out during startup"
+
+
+def _child_pids() -> set[int]:
+    """Processes whose parent is this one (Linux /proc; empty elsewhere)."""
+    me, out = os.getpid(), set()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me:
+                out.add(int(entry))
+    return out
+
+
+def _stop(pids: set[int]) -> None:
+    """SIGTERM, then SIGKILL what is left after a few seconds."""
+    for sig, pause in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 0.0)):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        time.sleep(pause)
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
 
 
 class _EmbedBatches:
@@ -68,8 +108,19 @@ class RayEncoder(TextEncoder):
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS") or None
             log.info("Ray: %s", f"joining the cluster at {address}" if address else "starting a local instance")
-            ray.init(address=address, runtime_env=self.runtime_env, include_dashboard=False,
-                     log_to_driver=False, logging_level=logging.WARNING)
+            for attempt in range(1, LOCAL_START_ATTEMPTS + 1):
+                before = _child_pids()
+                try:
+                    ray.init(address=address, runtime_env=self.runtime_env, include_dashboard=False,
+                             log_to_driver=False, logging_level=logging.WARNING)
+                    break
+                except Exception as exc:  # Ray raises a bare Exception for this
+                    if address is not None or _STARTUP_TIMEOUT not in str(exc) or attempt == LOCAL_START_ATTEMPTS:
+                        raise
+                    log.warning("Ray: the local instance did not start in time (attempt %d of %d); starting again",
+                                attempt, LOCAL_START_ATTEMPTS)
+                    ray.shutdown()
+                    _stop(_child_pids() - before)
             self._started_ray = True
         return ray
 

@@ -24,16 +24,19 @@ from qa_service.document_records import DocumentRecord
 from qa_service.document_service import (ADDED, DocumentNotFound, DocumentRejected, DocumentService,
                                          KnowledgeBaseConflict)
 from qa_service.index_watcher import IndexWatcher
+from qa_service.ingestion import document_parser
 from qa_service.service import QAService
 from qa_service.settings import MULTIPART_SLACK_BYTES, Settings
-from qa_service.upload_store import safe_file_name
+from qa_service.upload_store import StorageFull, safe_file_name
 
 log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
 MULTIPART_SLACK = MULTIPART_SLACK_BYTES  # part headers and boundaries around the file
 LOCK_TIMEOUT_SECONDS = 60.0  # an upload waits this long for another writer (e.g. `qa ingest`) to finish
-_STATUS = {"file_too_large": 413, "unsupported_file_type": 415}  # other refusals of a file: 422
+# Other refusals of a file: 422. parse_busy is no fault of the file (every parsing child stayed busy): retry.
+_STATUS = {"file_too_large": 413, "unsupported_file_type": 415, "name_taken": 409, "parse_busy": 503}
+PARSE_BUSY_RETRY_AFTER = "5"
 _FILENAME = re.compile(rb'filename\*?=(?:UTF-8\'\')?"?([^";\r\n]+)', re.IGNORECASE)
 
 
@@ -87,6 +90,7 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
         documents = DocumentService(settings, encoder=service.encoder, on_change=watcher.refresh,
                                     lock_timeout=LOCK_TIMEOUT_SECONDS, vector_backend=service.vector_backend)
     limit = settings.max_upload_bytes
+    document_parser(settings).warm()  # a parsing child imports the loaders now, not during the first upload
 
     if settings.auto_reload:
         @app.before_request
@@ -148,7 +152,12 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
         try:
             result = documents.add(upload.filename, raw)
         except DocumentRejected as exc:
-            raise ApiError(_STATUS.get(exc.code, 422), exc.code, exc.message) from None
+            headers = {"Retry-After": PARSE_BUSY_RETRY_AFTER} if exc.code == "parse_busy" else None
+            raise ApiError(_STATUS.get(exc.code, 422), exc.code, exc.message, headers=headers) from None
+        except StorageFull as exc:
+            log.error("upload of %s refused: %s", safe_file_name(upload.filename), exc)
+            raise ApiError(507, "insufficient_storage", f"{safe_file_name(upload.filename)}: the server has no space "
+                           "left to store this document; nothing was changed") from None
         except (KnowledgeBaseConflict, IndexStoreError) as exc:
             raise conflict(exc) from None
         return jsonify(_public(result.record, status=result.status)), 201 if result.status == ADDED else 200
@@ -159,6 +168,10 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
             record = documents.remove(doc_id)
         except DocumentNotFound as exc:
             raise ApiError(404, "document_not_found", str(exc)) from None
+        except StorageFull as exc:
+            log.error("deletion of %s refused: %s", doc_id, exc)
+            raise ApiError(507, "insufficient_storage", "the server has no space left to write the index without "
+                           "this document; nothing was changed") from None
         except (KnowledgeBaseConflict, IndexStoreError) as exc:
             raise conflict(exc) from None
         log.info("document %s (%s) deleted", record.id, record.name)

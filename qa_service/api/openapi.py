@@ -28,7 +28,7 @@ _ERROR_TEXT = {
     429: "rate limited (rate_limited), too many wrong keys from this address (auth_throttled), or too many "
          "requests of this client in progress (too_many_concurrent); wait Retry-After seconds",
     502: "LLM failed", 503: "not ready, overloaded (Retry-After), or too many connections from this client",
-    504: "LLM timed out"}
+    504: "LLM timed out", 507: "no space left to store the change; nothing was changed"}
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying",
                                 "schema": {"type": "integer", "minimum": 1}}}
 
@@ -75,12 +75,12 @@ def document_paths(settings: Settings) -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
                 "responses": {"201": _json(_ref("Document"), "added"),
                               "200": _json(_ref("Document"), "replaced a document of the same name, or unchanged"),
-                              **_errors(400, 401, 403, 408, 409, 413, 415, 422, 429, 503)}}},
+                              **_errors(400, 401, 403, 408, 409, 413, 415, 422, 429, 503, 507)}}},
         "/v1/documents/{doc_id}": {"delete": {
             "summary": "remove a document; it no longer answers once this returns",
             "parameters": [{"name": "doc_id", "in": "path", "required": True,
                             "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}],
-            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 409, 429, 503)}}},
+            "responses": {"204": {"description": "removed"}, **_errors(401, 403, 404, 409, 429, 503, 507)}}},
     }
 
 

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import threading
 
+import psutil
 import pytest
 
 from embeddings.index_store import current_version_dir, load_index
 from qa_service.api.app import create_app
 from qa_service.service import QAService
 from qa_service.upload_store import UPLOADS_DIR
+from tests.documents.hostile_files import (docx_bomb, many_page_pdf, nested_html, pdf_with_huge_stream,
+                                          random_gbk_pairs, random_han)
 from tests.documents.loaders.builders import make_corrupt_pdf, make_encrypted_pdf, make_image_pdf
 from tests.qa_service.intake_testlib import (ANSWER_ON_PAGE_TWO, CORPUS_ANSWER, CORPUS_QUESTION, PDF_NAME,
                                             QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf)
@@ -247,3 +252,102 @@ def test_an_empty_deployment_gets_its_first_document_by_upload(base_settings, en
     answer = client.post("/v1/ask", json={"question": QUESTION_ON_PAGE_TWO}).get_json()
     assert ANSWER_ON_PAGE_TWO in answer["answer"] and answer["citations"][0]["page"] == 2
     _error(client.delete(f"/v1/documents/{resp.get_json()['id']}"), 409, "last_document")
+
+
+# -- issue 16: hostile uploads, official names, full disks --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, build, code", [
+    ("炸弹.docx", lambda: docx_bomb(100 << 20), "document_too_large"),  # issue 16's 100 MB of empty paragraphs
+    ("大流.pdf", lambda: pdf_with_huge_stream(2, 40 << 20), "document_too_large"),
+    ("嵌套.html", lambda: nested_html(1_200), "document_too_deep"),
+    ("乱码.txt", lambda: random_gbk_pairs(200_000), "not_text"),
+    ("乱字.txt", lambda: random_han(30_000).encode("utf-8"), "not_text"),
+])
+def test_hostile_uploads_are_refused_at_their_cap_and_cost_the_server_nothing(kb, name, build, code):
+    settings, service, client = kb
+    version = current_version_dir(settings.index_dir).name
+    assert _upload(client, "热身.txt", "热身上传的文件：推进科技成果转化。".encode()).status_code == 201
+    rss = psutil.Process().memory_info().rss
+    message = _error(_upload(client, name, build()), 422, code)
+    assert name in message
+    assert psutil.Process().memory_info().rss - rss < 150 << 20  # the raw bytes and their multipart copy at most
+    assert service.info()["index_version"] != version  # the warm-up went in; the hostile file did not
+    assert name not in _names(client)
+    assert CORPUS_ANSWER in client.post("/v1/ask", json={"question": CORPUS_QUESTION}).get_json()["answer"]
+
+
+@pytest.mark.parametrize("limits, name, build, code", [
+    ({"parse_memory_mb": 400}, "热.docx", lambda: docx_bomb(3_800_000 * 6), "parse_memory"),  # lxml needs ~700 MB
+    ({"parse_timeout_seconds": 1.0}, "慢.pdf", lambda: many_page_pdf(1_990), "parse_timeout"),  # 2-10 s to parse
+])
+def test_the_sandbox_limits_refuse_what_passes_the_caps(built_index, encoder, tmp_path, limits, name, build, code):
+    settings = copy_index(built_index, tmp_path / "idx", **limits)
+    client = create_app(QAService.from_settings(settings, encoder)).test_client()
+    raw = build()
+    rss = psutil.Process().memory_info().rss
+    assert name in _error(_upload(client, name, raw), 422, code)
+    assert psutil.Process().memory_info().rss - rss < 100 << 20
+    assert _upload(client, "之后.txt", "之后上传的文件：推进科技成果转化。".encode()).status_code == 201
+
+
+@pytest.mark.parametrize("name", ["中国电科双创示范基地建设方案.txt", "中国电科双创示范基地建设方案.PDF",
+                                  " 中国电科双创示范基地建设方案 .md", "中国电科双创示范基地建设方案\u200b.txt"])
+def test_an_upload_cannot_take_an_official_documents_name(kb, name):
+    settings, service, client = kb
+    before = client.get("/v1/documents").get_json()["documents"]
+    message = _error(_upload(client, name, "冒名顶替的文件：每位市民每月可领取一万元补贴。".encode()), 409, "name_taken")
+    assert "中国电科双创示范基地建设方案" in message and "folder" in message
+    assert client.get("/v1/documents").get_json()["documents"] == before
+    assert not (settings.index_dir / UPLOADS_DIR).exists()
+
+
+def test_a_name_that_changes_under_nfc_uploads(kb):
+    _, _, client = kb
+    resp = _upload(client, "e\u200b\u0301.txt", "组合字符名字的文件：推进科技成果转化。".encode())
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert resp.get_json()["name"] == "\u00e9.txt"
+    again = _upload(client, "e\u0301.txt", "组合字符名字的文件：推进科技成果转化。".encode())
+    assert again.status_code == 200 and again.get_json()["status"] == "unchanged"
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A real 4 MiB tmpfs (mounting needs root; skipped otherwise)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk, leave: int) -> None:
+    """Take all the free space of `disk` but `leave` bytes."""
+    stat = os.statvfs(disk)
+    free = stat.f_bavail * stat.f_frsize
+    with open(disk / "filler", "wb") as fh:
+        fh.write(b"\0" * max(free - leave, 0))
+
+
+@pytest.mark.parametrize("leave, size, where", [(64 << 10, 150_000, "the stored copy"),
+                                                (160 << 10, 6_000, "the new version")])
+def test_a_full_disk_gives_507_and_leaves_nothing_behind(built_index, encoder, small_disk, leave, size, where):
+    settings = copy_index(built_index, small_disk / "idx")
+    service = QAService.from_settings(settings, encoder)
+    client = create_app(service).test_client()
+    _fill(small_disk, leave)
+    before = sorted(p.name for p in settings.index_dir.iterdir())
+    text = ("满盘测试文件：推进科技成果转化，加快建设科技强国。" * (size // 75 + 1)).encode()[:size]
+    message = _error(_upload(client, "满盘.txt", text), 507, "insufficient_storage")
+    assert "满盘.txt" in message, where
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == before  # no copy, no version, no temporaries
+    assert not (settings.index_dir / UPLOADS_DIR).exists() or not any((settings.index_dir / UPLOADS_DIR).rglob("*"))
+    assert CORPUS_ANSWER in client.post("/v1/ask", json={"question": CORPUS_QUESTION}).get_json()["answer"]
+    (small_disk / "filler").unlink()
+    assert _upload(client, "满盘.txt", text).status_code == 201  # with space again it goes in

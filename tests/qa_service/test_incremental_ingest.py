@@ -19,7 +19,9 @@ from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
 from qa_service.ingestion import IngestionService, indexable_text
 from qa_service.service import QAService
+from documents.sandbox import InProcessParser
 from tests.conftest import CORPUS
+from tests.documents.hostile_files import many_page_pdf, nested_html, random_gbk_pairs
 from tests.documents.loaders.builders import make_corrupt_pdf, make_docx
 from tests.qa_service.intake_testlib import PDF_NAME, two_page_pdf
 
@@ -227,3 +229,49 @@ def test_sigkill_during_an_incremental_sync_leaves_the_previous_version(settings
     assert read_manifest(settings.index_dir) == manifest
     assert len(load_index(settings.index_dir).chunks) == manifest.chunk_count
     assert not (settings.index_dir / "uploads").exists()
+
+
+def test_a_hostile_file_beside_a_good_one_is_named_and_the_good_one_indexed(settings, tmp_path):
+    """Issue 16: `qa ingest` of a folder holding 1,200 nested <div>s and a good file exited 1 and wrote nothing."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "嵌套.html").write_bytes(nested_html(1_200))
+    (folder / "乱码.txt").write_bytes(random_gbk_pairs(200_000))
+    (folder / "好.txt").write_text(PLAN[:2500], encoding="utf-8")
+    run = _qa(settings, "ingest", str(folder), "--quiet", "--json")
+    assert run.returncode == 3, run.stderr[-2000:]
+    report = json.loads(run.stdout)
+    assert report["added"] == ["好.txt"]
+    assert {os.path.basename(f["path"]): f["kind"] for f in report["failures"]} == {
+        "嵌套.html": "DocumentTooDeep", "乱码.txt": "NotText"}
+    assert "嵌套.html" in run.stderr and "乱码.txt" in run.stderr and "Traceback" not in run.stderr
+    assert {c.doc for c in load_index(settings.index_dir).chunks} == {"好.txt"}
+
+
+class _Exploding:
+    """A parser that fails on one file in a way no loader anticipated, and parses the others."""
+
+    def __init__(self, bad: str) -> None:
+        self.bad = bad
+
+    def parse(self, name: str, raw: bytes):
+        if name.endswith(self.bad):
+            raise RuntimeError("an unexpected failure")
+        return InProcessParser().parse(name, raw)
+
+
+def test_any_exception_with_one_file_is_that_files_failure(settings, encoder, corpus):
+    report = IngestionService(settings, encoder, parser=_Exploding("乙.txt")).sync([corpus], show_progress=False)
+    assert sorted(report.added) == ["丙.txt", "甲.txt"]
+    assert [(os.path.basename(f.path), f.kind) for f in report.failures] == [("乙.txt", "RuntimeError")]
+    assert "乙.txt" in report.failures[0].message and "an unexpected failure" in report.failures[0].message
+
+
+def test_ingest_parses_in_the_sandbox_and_a_slow_file_times_out(settings, encoder, corpus):
+    (corpus / "慢.pdf").write_bytes(many_page_pdf(1_990))
+    ingest = IngestionService(settings.with_overrides(parse_timeout_seconds=1.0), encoder)
+    killed, parsed = ingest.parser.stats.killed, ingest.parser.stats.parsed  # the sandbox is shared per limits
+    report = ingest.sync([corpus], show_progress=False)
+    assert sorted(report.added) == ["丙.txt", "乙.txt", "甲.txt"]
+    assert [(os.path.basename(f.path), f.kind) for f in report.failures] == [("慢.pdf", "ParseTimeout")]
+    assert ingest.parser.stats.killed == killed + 1 and ingest.parser.stats.parsed == parsed + 3
