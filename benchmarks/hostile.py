@@ -4,8 +4,10 @@
 
 For every attack: the HTTP status(es), the time, the server's resident memory before and after (and its
 peak, from VmHWM reset through /proc/PID/clear_refs), and the latency of a normal question asked once a
-second while the attack runs. The index is built once from data/corpus (var/bench/hostile/index, reused
-when current) and copied for every server start, so uploads that get in do not leak into the next attack.
+second while the attack runs (attack traffic comes from 127.0.0.2, the ordinary questions from 127.0.0.1,
+so limits per client address fall on the attacker). The index is built once from data/corpus
+(var/bench/hostile/index, reused when current) and copied for every server start, so uploads that get in
+do not leak into the next attack.
 Servers are restarted after attacks that leave memory or busy threads behind, so "before" is a fresh
 server's figure. The inputs come from benchmarks/hostile_inputs.py, shared with the test battery
 (tests/integration/test_hostile_battery.py, which sends bounded versions and asserts outcomes).
@@ -72,7 +74,7 @@ class Sizes:
     deep_json: int = 100_000
     memo_questions: int = 320  # x 1,872 distinct code points each (as many as planes 4-13 hold unassigned)
     memo_chars: int = 2000
-    request_timeout: float = 900.0
+    request_timeout: float = 1800.0
 
 
 QUICK = Sizes(rare_chars=150, parallel_asks=8, slowloris_seconds=15.0, slowloris_interval=5.0,
@@ -132,8 +134,8 @@ class Servers:
         with open(self.log_file, "rb") as fh:
             fh.seek(offset)
             text = fh.read().decode("utf-8", errors="replace")
-        lines = [line for line in text.splitlines() if " ERROR " in line or line.startswith(("RecursionError",
-                                                                                             "TypeError", "MemoryError"))]
+        exceptions = ("RecursionError", "TypeError", "MemoryError")
+        lines = [line for line in text.splitlines() if " ERROR " in line or line.startswith(exceptions)]
         return [line[-240:] for line in lines[:limit]]
 
 
@@ -316,8 +318,8 @@ def big_post(ctx: Context) -> Outcome:
     n = ctx.sizes.big_post_bytes
     result = h.oversized_post("127.0.0.1", ctx.port, "/v1/ask", n, n, wait=120)
     out.statuses[str(result.status) if result.status else "none"] += 1
-    out.details = {"announced_bytes": n, "sent_bytes": result.sent, "answered_before_body_complete": result.closed_early,
-                   "seconds": round(result.seconds, 2)}
+    out.details = {"announced_bytes": n, "sent_bytes": result.sent,
+                   "answered_before_body_complete": result.closed_early, "seconds": round(result.seconds, 2)}
     return out
 
 
@@ -575,7 +577,8 @@ ATTACKS: list[Attack] = [
     Attack("html_divs", "HTML with 1,200 nested divs", "open", html_divs),
     Attack("html_tables", "~335 KB of nested tables", "open", html_tables, fresh=True, dirty=True),
     Attack("gbk_noise", "200 KB of random GBK byte pairs as .txt", "open", gbk_noise, fresh=True, dirty=True),
-    Attack("memo_growth", "320 asks quoting 1,872 distinct code points each", "open", memo_growth, fresh=True, dirty=True),
+    Attack("memo_growth", "320 asks quoting 1,872 distinct code points each", "open", memo_growth, fresh=True,
+           dirty=True),
     Attack("ingest_bad_and_good", "qa ingest of a folder: the 1,200-div HTML + a good file", None,
            ingest_bad_and_good),
     Attack("random_keys", "100 requests with random X-API-Key, limit 30/min, no keys set", "rate-limited",
@@ -691,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
             merged = [r for r in earlier.get("attacks", []) if r["attack"] not in mine] + rows
             order = {a.name: i for i, a in enumerate(ATTACKS)}
             result["attacks"] = sorted(merged, key=lambda r: order.get(r["attack"], 99))
+            result["rerun"] = sorted(mine)  # date, seconds and machine above are this partial run's
+            result["earlier_run"] = {k: earlier.get(k) for k in ("date", "seconds", "machine")}
     write_json(out, result)
     sys.stdout.write(markdown(result["attacks"]))
     log.info("wrote %s in %.0f s", out, result["seconds"])

@@ -178,9 +178,10 @@ def _pdf(objects: list[bytes]) -> bytes:
 _FONT = b"<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>"
 
 
-def _deflated_operators(size: int, unit: bytes = b"q Q\n") -> bytes:
-    """`size` bytes of graphics-state operators that draw nothing, then one text operator showing an empty
-    string (a stream without any text operator is skipped unread by pypdf's text extraction)."""
+def _deflated_stream(size: int, unit: bytes = b" ") -> bytes:
+    """`size` bytes of `unit` (spaces: nothing to draw, nothing counted against pypdf's budget of 2 million
+    tokens per stream, but read byte by byte), then one text operator showing an empty string (a stream
+    without any text operator is skipped unread by pypdf's text extraction), deflated."""
     compressor = zlib.compressobj(9)
     block = unit * ((1 << 20) // len(unit))
     parts = [compressor.compress(block) for _ in range(size // len(block))]
@@ -191,9 +192,9 @@ def _deflated_operators(size: int, unit: bytes = b"q Q\n") -> bytes:
 
 
 def pdf_with_big_streams(pages: int, stream_bytes: int) -> bytes:
-    """`pages` pages, each drawing a FlateDecode content stream that inflates to `stream_bytes` of operators
-    (about 1000:1: 10 pages x 70 MB is a ~700 KB file). No text: a reader that finishes refuses it."""
-    stream = _deflated_operators(stream_bytes)
+    """`pages` pages, each drawing a FlateDecode content stream that inflates to `stream_bytes` of spaces
+    (about 1000:1: 10 pages x 70 MB is a ~684 KB file). No text: a reader that finishes refuses it."""
+    stream = _deflated_stream(stream_bytes)
     first_page = 3
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
@@ -209,7 +210,8 @@ def pdf_with_many_pages(pages: int) -> bytes:
     """`pages` blank pages sharing one empty content stream (a 10,000-page file is about 1 MB)."""
     contents = 3 + pages
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)), pages)]
+               b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (3 + i) for i in range(pages)),
+                                                             pages)]
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents %d 0 R >>"
                 % contents] * pages
     objects.append(b"<< /Length 0 >>\nstream\n\nendstream")
@@ -404,8 +406,8 @@ class ClaimingLLM:
                 if body.get("stream"):
                     self._stream(text)
                 else:
-                    self._reply(200, {"id": "chatcmpl-hostile", "object": "chat.completion", "created": int(time.time()),
-                                      "model": body.get("model", "scripted"),
+                    self._reply(200, {"id": "chatcmpl-hostile", "object": "chat.completion",
+                                      "created": int(time.time()), "model": body.get("model", "scripted"),
                                       "choices": [{"index": 0, "finish_reason": "stop",
                                                    "message": {"role": "assistant", "content": text}}],
                                       "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
