@@ -3,7 +3,8 @@
     python -m benchmarks.hostile [--quick] [--only NAME ...] [--index DIR] [--out FILE]
 
 For every attack: the HTTP status(es), the time, the server's resident memory before and after (and its
-peak, from VmHWM reset through /proc/PID/clear_refs), and the latency of a normal question asked once a
+peak, from VmHWM reset through /proc/PID/clear_refs; the serving process and its direct children, such as
+gunicorn workers or document-parsing children), and the latency of a normal question asked once a
 second while the attack runs (attack traffic comes from 127.0.0.2, the ordinary questions from 127.0.0.1,
 so limits per client address fall on the attacker). The index is built once from data/corpus
 (var/bench/hostile/index, reused when current) and copied for every server start, so uploads that get in

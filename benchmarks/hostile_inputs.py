@@ -224,10 +224,12 @@ def nested_divs(depth: int, text: str = "海淀区有高等院校三十三所。
             + "</body></html>").encode("utf-8")
 
 
-def nested_tables(depth: int, copies: int, text: str = "海淀区双创示范基地建设情况说明") -> bytes:
-    """`copies` side-by-side nests of `depth` two-column tables, each level holding a short cell of text and
-    the next table in its second cell: every level makes the HTML loader walk everything beneath it again."""
-    level_open = f"<table><tr><td>{text}</td><td>"
+def nested_tables(depth: int, copies: int, text: str = "海淀区双创示范基地建设情况说明", cell_text: str | None = None) -> bytes:
+    """`copies` side-by-side nests of `depth` two-column tables, each level holding a short cell (`cell_text`,
+    by default `text`) and the next table in its second cell, `text` at the bottom: every level makes the HTML
+    loader walk everything beneath it again. With empty cells the cost stays and the text is a few words."""
+    cell = text if cell_text is None else cell_text
+    level_open = f"<table><tr><td>{cell}</td><td>"
     nest = level_open * depth + text + "</td></tr></table>" * depth
     return ("<html><head><meta charset='utf-8'></head><body>" + nest * copies + "</body></html>").encode("utf-8")
 
