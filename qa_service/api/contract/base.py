@@ -1,0 +1,116 @@
+"""What every contract model shares: strict validation, refusals in the API's own codes and words, responses
+that leave out what is absent, and the limits that some published bounds depend on.
+
+Why pydantic: it is already loaded in every process that answers (the openai SDK imports it), and validating
+a request costs a microsecond or two more than the hand-written checks it replaces; a 5-passage response about
+0.1 ms more (`python -m benchmarks.contract_overhead`, docs/performance.md).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_serializer
+from pydantic_core import PydanticCustomError
+
+from qa_service.api.errors import ApiError
+from qa_service.query_limits import QueryRefused
+from qa_service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The settings that bounds and defaults of the contract depend on (validation context, /openapi.json)."""
+
+    max_question_chars: int
+    default_top_k: int
+    max_upload_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(settings.max_question_chars, settings.top_k, settings.max_upload_bytes)
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: typing hashes Annotated metadata
+class Published:
+    """OpenAPI keywords a field publishes beyond its type: fixed ones, and ones computed from the `Limits`."""
+
+    keywords: dict[str, Any] | None = None
+    of_limits: Callable[[Limits], dict[str, Any]] | None = None
+    description: str | None = None
+
+    def resolve(self, limits: Limits) -> dict[str, Any]:
+        described = {"description": self.description} if self.description else {}
+        return {**(self.keywords or {}), **(self.of_limits(limits) if self.of_limits else {}), **described}
+
+
+class Omitted:
+    """Marks a response field that is left out when it has no value (rather than sent as null)."""
+
+
+OMITTED = Omitted()
+
+
+def refused(exc: QueryRefused) -> PydanticCustomError:
+    """A refusal of the service's own checks (query_limits.py) inside a validator, with its code and message."""
+    return PydanticCustomError(exc.code, exc.message)
+
+
+class RequestModel(BaseModel):
+    """A JSON request body: strict types (no "5" for 5, no true for 1), unknown fields ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], limits: Limits):
+        """The body as this model, or the ApiError (422) of its first problem, in the order of the fields."""
+        try:
+            return cls.model_validate(body, context=limits)
+        except ValidationError as exc:
+            raise api_error(exc.errors()[0]) from None
+
+
+class ResponseModel(BaseModel):
+    """A JSON response body; built by the routes from the service's results and sent as `.dump()`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first: ClassVar[tuple[str, ...]] = ()  # keys sent before the fields in order (a subclass's own, say)
+
+    @model_serializer(mode="wrap")
+    def _leave_out_absent(self, handler):
+        data = handler(self)
+        for name in _omitted(type(self)):
+            if data.get(name) is None:
+                del data[name]
+        if self.first:
+            data = {**{k: data[k] for k in self.first}, **data}
+        return data
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+@functools.cache
+def _omitted(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(name for name, info in model.model_fields.items()
+                 if any(isinstance(m, Omitted) for m in info.metadata))
+
+
+_TYPE_WORDS = {"string_type": "a string", "int_type": "an integer", "bool_type": "a boolean",
+               "float_type": "a number", "dict_type": "an object", "model_type": "an object",
+               "list_type": "a list"}
+
+
+def api_error(error: dict[str, Any]) -> ApiError:
+    """One pydantic error in the API's codes and messages (README, "HTTP API": the errors table)."""
+    kind, loc = error["type"], error["loc"]
+    field = loc[0] if loc else "body"
+    if kind == "missing":
+        return ApiError(422, "missing_field", f"'{field}' is required")
+    if kind in _TYPE_WORDS:
+        return ApiError(422, "invalid_type", f"'{field}' must be {_TYPE_WORDS[kind]}")
+    if kind == "literal_error":
+        return ApiError(422, "invalid_value", f"'{field}' {error['msg'][0].lower()}{error['msg'][1:]}")
+    return ApiError(422, kind, error["msg"])  # our own refusals (PydanticCustomError): code and message
