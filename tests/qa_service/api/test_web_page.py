@@ -20,7 +20,7 @@ from qa_service.settings import PROJECT_ROOT
 from tests.qa_service.apps import app_for
 from tests.qa_service.intake_testlib import ANSWER_ON_PAGE_TWO, PDF_NAME, QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf
 from tests.qa_service.servers import ScriptedLLM, serve
-from tests.qa_service.web_browser import ARTIFACTS, chromium, expect
+from tests.qa_service.api.web_browser import ARTIFACTS, chromium, expect
 
 WEB = PROJECT_ROOT / "qa_service" / "api" / "web"
 ASSETS = sorted(p.name for p in WEB.iterdir() if p.is_file())
