@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g
 
 from embeddings.index_store import IndexStoreError
 from qa_service.api.contract.responses import Reloaded
@@ -26,7 +26,6 @@ def blueprint(qa: QAService) -> Blueprint:
             log.error("reload failed (request %s): %s", g.get("request_id"), exc)
             raise ApiError(409, "reload_failed",
                            f"{exc.public_reason}; still serving {before or 'nothing'}") from None
-        return jsonify(Reloaded.model_construct(status="reloaded", previous=before,
-                                                index_version=qa.info()["index_version"]).dump())
+        return Reloaded(status="reloaded", previous=before, index_version=qa.info()["index_version"]).response()
 
     return routes

@@ -1,7 +1,7 @@
 """POST /v1/search and POST /v1/ask: validate the body, make one call to the QA service, serialise."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
 from qa_service.api.contract.base import Limits
 from qa_service.api.contract.requests import AskRequest, SearchRequest
@@ -17,13 +17,13 @@ def blueprint(qa: QAService, limits: Limits) -> Blueprint:
     @routes.post("/v1/search")
     def search():
         req = SearchRequest.parse(json_object(request), limits)
-        return jsonify(SearchResults.of(req.query, qa.search(req.query, req.top_k)).dump())
+        return SearchResults.of(req.query, qa.search(req.query, req.top_k)).response()
 
     @routes.post("/v1/ask")
     def ask():
         req = AskRequest.parse(json_object(request), limits)
         if req.stream:
             return answer_events(req.question, qa.ask_stream(req.question, req.top_k))
-        return jsonify(Answer.of(req.question, qa.ask(req.question, req.top_k)).dump())
+        return Answer.of(req.question, qa.ask(req.question, req.top_k)).response()
 
     return routes

@@ -13,7 +13,7 @@ import logging
 import re
 from urllib.parse import unquote
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from embeddings.index_lock import IndexBusy
@@ -81,9 +81,9 @@ def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprin
     @routes.get("/v1/documents")
     def list_documents():
         records, version = listed()
-        return jsonify(DocumentListing.model_construct(
+        return DocumentListing(
             documents=[Document.of(r) for r in records], uploads=may_write(request), index_version=version,
-            max_upload_bytes=limit, accepted_types=documents.accepted_extensions).dump())
+            max_upload_bytes=limit, accepted_types=documents.accepted_extensions).response()
 
     @routes.post("/v1/documents")
     def upload_document():
@@ -115,8 +115,7 @@ def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprin
             raise ApiError(_STATUS.get(exc.code, 422), exc.code, exc.message) from None
         except (KnowledgeBaseConflict, IndexStoreError) as exc:
             raise conflict(exc) from None
-        body = Document.of(result.record, status=result.status).dump()
-        return jsonify(body), 201 if result.status == ADDED else 200
+        return Document.of(result.record, status=result.status).response(201 if result.status == ADDED else 200)
 
     @routes.delete("/v1/documents/<doc_id>")
     def delete_document(doc_id: str):

@@ -13,11 +13,11 @@ import time
 import uuid
 from typing import Any, Iterator
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
 from qa_service.api.contract.base import Limits
 from qa_service.api.contract.requests import ChatRequest
-from qa_service.api.contract.responses import ChatCompletion, ModelEntry, ModelList, answer_fields
+from qa_service.api.contract.responses import ChatCompletion, Citation, ModelList, UnsupportedClaim, answer_fields
 from qa_service.api.sse import DONE, event, sse, started
 from qa_service.api.validation import json_object
 from qa_service.conversation.question_rewriter import Turn
@@ -35,9 +35,9 @@ def _last_chunk(base: dict[str, Any], answer: Answer, question: str) -> str:
     parts = answer_fields(answer)
     verdict: dict[str, Any] = {"notice": parts["notice"]} if parts["notice"] else {}
     if parts["unsupported_claims"]:
-        verdict["unsupported_claims"] = [c.dump() for c in parts["unsupported_claims"]]
-    return _chunk(base, {}, "stop", citations=[c.dump() for c in parts["citations"]], answerable=answer.answerable,
-                  generator=answer.generator, question=question, **verdict)
+        verdict["unsupported_claims"] = [UnsupportedClaim.model_validate(c).dump() for c in parts["unsupported_claims"]]
+    return _chunk(base, {}, "stop", citations=[Citation.model_validate(c).dump() for c in parts["citations"]],
+                  answerable=answer.answerable, generator=answer.generator, question=question, **verdict)
 
 
 def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str) -> Iterator[str]:
@@ -55,8 +55,8 @@ def blueprint(qa: QAService, limits: Limits, model_id: str) -> Blueprint:
 
     @routes.get("/v1/models")
     def models():
-        entry = ModelEntry.model_construct(id=model_id, object="model", created=0, owned_by="qa-service")
-        return jsonify(ModelList.model_construct(object="list", data=[entry]).dump())
+        return ModelList.model_validate({"object": "list", "data": [
+            {"id": model_id, "object": "model", "created": 0, "owned_by": "qa-service"}]}).response()
 
     @routes.post("/v1/chat/completions")
     def chat_completions():
@@ -67,7 +67,7 @@ def blueprint(qa: QAService, limits: Limits, model_id: str) -> Blueprint:
         base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
         if req.stream:
             return sse(_stream(base, started(qa.ask_stream(standalone, req.top_k, deadline)), standalone))
-        return jsonify(ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline)).dump())
+        return ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline)).response()
 
     return routes
 

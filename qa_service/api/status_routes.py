@@ -31,16 +31,16 @@ def blueprint(qa: QAService, limits: Limits, openapi: dict[str, Any]) -> Bluepri
 
     @routes.get("/healthz")
     def healthz():
-        return jsonify(Status.model_construct(status="ok").dump())
+        return Status(status="ok").response()
 
     @routes.get("/readyz")
     def readyz():
         """Whether the process answering can answer: an index loaded and its vector store reachable."""
         reason = qa.readiness()
         if reason is None:
-            return jsonify(Ready.model_construct(status="ready", index_version=qa.info()["index_version"]).dump())
-        error = ErrorDetail.model_construct(code="not_ready", message=reason)
-        return jsonify(NotReady.model_construct(status="not_ready", error=error).dump()), 503
+            return Ready(status="ready", index_version=qa.info()["index_version"]).response()
+        error = ErrorDetail(code="not_ready", message=reason)
+        return NotReady(status="not_ready", error=error).response(503)
 
     @routes.get("/openapi.json")
     def openapi_json():
@@ -51,11 +51,11 @@ def blueprint(qa: QAService, limits: Limits, openapi: dict[str, Any]) -> Bluepri
         """Documents as clients see them (no server paths), whether this caller may upload, and the request
         limits a client should respect before sending (question length, upload size)."""
         about = qa.info()
-        return jsonify(Info.model_construct(
+        return Info(
             model=about["model"], retriever=about["retriever"], reranker=about["reranker"],
             answerer=about["answerer"], ready=about["ready"], index_version=about["index_version"],
             manifest=public_manifest(about["manifest"]), uploads=may_write(request),
-            limits=InfoLimits.model_construct(max_question_chars=limits.max_question_chars,
-                                              max_upload_bytes=limits.max_upload_bytes)).dump())
+            limits=InfoLimits(max_question_chars=limits.max_question_chars,
+                              max_upload_bytes=limits.max_upload_bytes)).response()
 
     return routes

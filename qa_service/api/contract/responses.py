@@ -1,19 +1,19 @@
 """Response bodies: the routes (and `qa ask --json`) serialise through these models, and /openapi.json is
 generated from them, so what is documented is what is sent.
 
-Built with `model_construct` from the service's own results (no validation: they are ours); schemathesis
-checks every response against the generated document (tests/qa_service/api/test_openapi_contract.py).
+Each model is built from the service's own results by `of(...)`; schemathesis checks every response against
+the generated document (tests/qa_service/api/test_openapi_contract.py).
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import create_model
 
 from qa_service.api.contract.base import OMITTED, Published, ResponseModel
 from qa_service.document_records import DocumentRecord
 from qa_service.types import Answer as AnswerResult
-from qa_service.types import Citation as CitationResult
 from qa_service.types import Passage as PassageResult
-from qa_service.types import UnsupportedClaim as ClaimResult
 
 Page = Annotated[int | None, OMITTED, Published({"minimum": 1})]
 
@@ -33,8 +33,8 @@ class Passage(ResponseModel):
     page: Annotated[Page, Published(description="1-based page the passage starts on (PDF)")] = None
     page_end: Annotated[Page, Published(description="1-based page the passage ends on (PDF)")] = None
 
-    @classmethod
-    def fields_of(cls, p: PassageResult) -> dict[str, Any]:
+    @staticmethod
+    def fields_of(p: PassageResult) -> dict[str, Any]:
         c = p.chunk
         return {"id": c.id, "doc": c.doc, "title": c.title, "section": c.section, "text": c.text,
                 "score": round(float(p.score), 6),
@@ -44,19 +44,17 @@ class Passage(ResponseModel):
 
     @classmethod
     def of(cls, p: PassageResult) -> "Passage":
-        return cls.model_construct(**cls.fields_of(p))
+        return cls.model_validate(cls.fields_of(p))
 
 
-class Citation(Passage):
-    """A cited passage: `ref` is the n of the answer's [n] markers, `quote` the sentence the answer rests on."""
-
-    first: ClassVar[tuple[str, ...]] = ("ref",)  # as clients have always seen it: {"ref", ...passage, "quote"}
-    ref: Annotated[int, Published({"minimum": 1})]
-    quote: str
-
-    @classmethod
-    def of(cls, c: CitationResult) -> "Citation":  # type: ignore[override]
-        return cls.model_construct(ref=c.ref, **Passage.fields_of(c.passage), quote=c.quote)
+# A cited passage: `ref` is the n of the answer's [n] markers, `quote` the sentence the answer rests on. Its
+# fields are the passage's, between "ref" and "quote" (the order clients have always had).
+Citation = create_model(
+    "Citation", __base__=ResponseModel, __module__=__name__, ref=(Annotated[int, Published({"minimum": 1})], ...),
+    **{name: (Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation, info)
+       for name, info in Passage.model_fields.items()},
+    quote=(str, ...))
+Citation.extends = Passage
 
 
 class UnsupportedClaim(ResponseModel):
@@ -65,23 +63,20 @@ class UnsupportedClaim(ResponseModel):
     sentence: str
     refs: list[int]
 
-    @classmethod
-    def of(cls, c: ClaimResult) -> "UnsupportedClaim":
-        return cls.model_construct(claim=c.claim, kind=c.kind, sentence=c.sentence, refs=list(c.refs))
-
 
 def answer_fields(a: AnswerResult) -> dict[str, Any]:
     """What every answer carries: in /v1/ask, a chat completion and the last event of a streamed one."""
-    return {"answerable": a.answerable, "citations": [Citation.of(c) for c in a.citations], "generator": a.generator,
-            "notice": a.notice or None,
-            "unsupported_claims": [UnsupportedClaim.of(c) for c in a.unsupported_claims] or None}
+    return {"citations": [{"ref": c.ref, **Passage.fields_of(c.passage), "quote": c.quote} for c in a.citations],
+            "answerable": a.answerable, "generator": a.generator, "notice": a.notice or None,
+            "unsupported_claims": [{"claim": c.claim, "kind": c.kind, "sentence": c.sentence, "refs": list(c.refs)}
+                                   for c in a.unsupported_claims] or None}
 
 
 class Answer(ResponseModel):
     question: str
     answer: str
     answerable: bool
-    citations: list[Citation]
+    citations: list[Citation]  # type: ignore[valid-type]
     confidence: float
     generator: str
     notice: Annotated[str | None, OMITTED] = None
@@ -89,8 +84,8 @@ class Answer(ResponseModel):
 
     @classmethod
     def of(cls, question: str, a: AnswerResult) -> "Answer":
-        return cls.model_construct(question=question, answer=a.answer, confidence=round(float(a.confidence), 4),
-                                   **answer_fields(a))
+        return cls.model_validate({"question": question, "answer": a.answer,
+                                   "confidence": round(float(a.confidence), 4), **answer_fields(a)})
 
 
 class SearchResults(ResponseModel):
@@ -99,7 +94,7 @@ class SearchResults(ResponseModel):
 
     @classmethod
     def of(cls, query: str, passages: list[PassageResult]) -> "SearchResults":
-        return cls.model_construct(query=query, results=[Passage.of(p) for p in passages])
+        return cls.model_validate({"query": query, "results": [Passage.fields_of(p) for p in passages]})
 
 
 class Document(ResponseModel):
@@ -117,7 +112,7 @@ class Document(ResponseModel):
 
     @classmethod
     def of(cls, record: DocumentRecord, status: str | None = None) -> "Document":
-        return cls.model_construct(**record.public(), status=status)
+        return cls.model_validate({**record.public(), "status": status})
 
 
 class DocumentListing(ResponseModel):
@@ -214,7 +209,7 @@ class ChatCompletion(ResponseModel):
     object: Literal["chat.completion"]
     choices: list[Choice]
     usage: Usage
-    citations: list[Citation]
+    citations: list[Citation]  # type: ignore[valid-type]
     answerable: bool
     generator: str
     question: str
@@ -223,8 +218,8 @@ class ChatCompletion(ResponseModel):
 
     @classmethod
     def of(cls, base: dict[str, Any], question: str, a: AnswerResult) -> "ChatCompletion":
-        choice = Choice.model_construct(index=0, finish_reason="stop",
-                                        message=ChatMessageOut.model_construct(role="assistant", content=a.answer))
-        return cls.model_construct(**base, object="chat.completion", choices=[choice], question=question,
-                                   usage=Usage.model_construct(prompt_tokens=0, completion_tokens=0, total_tokens=0),
-                                   **answer_fields(a))
+        return cls.model_validate({
+            **base, "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.answer}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, "question": question,
+            **answer_fields(a)})

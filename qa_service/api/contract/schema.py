@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from qa_service.api.contract.base import Limits, Omitted, Published
+from qa_service.api.contract.base import Limits, Published
 
 _SCALARS = {str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"},
             bool: {"type": "boolean"}, bytes: {"type": "string", "format": "binary"}}
@@ -35,8 +35,8 @@ class SchemaWriter:
         return {name: self.model(model) for model, name in self.components.items()}
 
     def model(self, model: type[BaseModel]) -> dict[str, Any]:
-        """The object schema of a model (a subclass of a published model: allOf it and its own fields)."""
-        base = next((b for b in model.__mro__[1:] if b in self.components), None)
+        """The object schema of a model (one that extends a published model: allOf it and its own fields)."""
+        base = next((b for b in (getattr(model, "extends", None), *model.__mro__[1:]) if b in self.components), None)
         own = {name: info for name, info in model.model_fields.items()
                if base is None or name not in base.model_fields}
         schema: dict[str, Any] = {"type": "object"}
@@ -47,17 +47,17 @@ class SchemaWriter:
         return {"allOf": [self.ref(base), schema]} if base is not None else schema
 
     def field(self, info: FieldInfo) -> dict[str, Any]:
-        schema = self.type(info.annotation, info.metadata)
+        schema = self.type(info.annotation, info.metadata, omitted=info.exclude_if is not None)
         if info.default not in (None, PydanticUndefined) and "default" not in schema:
             schema["default"] = info.default
         return schema
 
-    def type(self, tp: Any, metadata: list[Any] | tuple[Any, ...] = ()) -> dict[str, Any]:
+    def type(self, tp: Any, metadata: list[Any] | tuple[Any, ...] = (), omitted: bool = False) -> dict[str, Any]:
+        """`omitted`: a None value is left out of the body (OMITTED), so the schema does not allow null."""
         if get_origin(tp) is Annotated:
             inner, *extra = get_args(tp)
-            return self.type(inner, [*extra, *metadata])
+            return self.type(inner, [*extra, *metadata], omitted)
         origin, args = get_origin(tp), get_args(tp)
-        omitted = any(isinstance(m, Omitted) for m in metadata)
         if origin in (Union, types.UnionType):
             present = [a for a in args if a is not type(None)]
             schema = self.type(present[0]) if len(present) == 1 else {"oneOf": [self.type(a) for a in present]}
