@@ -105,6 +105,4 @@ def api_error(error: dict[str, Any]) -> ApiError:
         return ApiError(422, "missing_field", f"'{field}' is required")
     if kind in _TYPE_WORDS:
         return ApiError(422, "invalid_type", f"'{field}' must be {_TYPE_WORDS[kind]}")
-    if kind == "literal_error":
-        return ApiError(422, "invalid_value", f"'{field}' {error['msg'][0].lower()}{error['msg'][1:]}")
     return ApiError(422, kind, error["msg"])  # our own refusals (PydanticCustomError): code and message
