@@ -198,7 +198,7 @@ class QAService:
         return Deadline.after(self.settings.ask_deadline_seconds)
 
     def ask(self, question: str, top_k: int, deadline: Deadline | None = None) -> Answer:
-        question, top_k = checked_text(question, self.settings.max_question_chars), checked_top_k(top_k)
+        question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
@@ -210,7 +210,7 @@ class QAService:
         Retrieval happens here, before the first piece is asked for, so a service that is not ready fails
         at once rather than in the middle of a stream.
         """
-        question, top_k = checked_text(question, self.settings.max_question_chars), checked_top_k(top_k)
+        question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
