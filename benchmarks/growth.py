@@ -140,7 +140,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     from embeddings.index_store import current_version_dir, load_index, write_index
     from embeddings.lexical.bm25_index import BM25Index
     from qa_service.ingestion import indexable_text
-    from qa_service.service import build_encoder
+    from embeddings.encoders.factory import build_encoder
 
     settings = Settings.from_env(index_dir=Path(args.source))
     source = load_index(settings.index_dir, verify_checksums=False)
@@ -150,7 +150,7 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     tokens = [source.bm25.tokenize(t) for t in texts]
     jieba_per_chunk = (time.perf_counter() - t0) / len(texts)
-    encoder = build_encoder(settings)
+    encoder = build_encoder(settings.encoder_spec)
     queries = np.vstack([encoder.encode_query(q) for q in questions()])
 
     factor = args.factor

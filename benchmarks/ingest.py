@@ -37,11 +37,11 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     from embeddings.encoders.cached_encoder import CachedEncoder
     from embeddings.index_store import load_index
     from qa_service.ingestion import IngestionService, indexable_text
-    from qa_service.service import build_encoder
+    from embeddings.encoders.factory import build_encoder
 
     started = time.perf_counter()
     settings = Settings.from_env(index_dir=Path(args.index), embedding_cache=args.cache)
-    encoder = build_encoder(settings)
+    encoder = build_encoder(settings.encoder_spec)
     model_seconds = time.perf_counter() - started
     cached = CachedEncoder(encoder, Path(args.cache))
     report = IngestionService(settings, cached).run([Path(p) for p in args.corpus], show_progress=False)

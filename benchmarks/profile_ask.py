@@ -47,10 +47,11 @@ def _stage_shares(stats: pstats.Stats, total: float) -> dict[str, float]:
 
 
 def run(settings: Settings, rounds: int = 3, top: int = 30, work: Path = WORK_DIR) -> dict[str, Any]:
-    from qa_service.service import QAService, build_encoder
+    from embeddings.encoders.factory import build_encoder
+    from qa_service.service import QAService
 
     items = questions()
-    encoder = build_encoder(settings)
+    encoder = build_encoder(settings.encoder_spec)
     service = QAService.from_settings(settings, encoder)
     for q in items:  # warm-up
         service.ask(q, settings.top_k)

@@ -158,9 +158,10 @@ def floor(encoder: Any, items: list[str], repeats: int) -> dict[str, Any]:
 
 def in_process(settings: Settings, encoder: Any, items: list[str], requests: int) -> dict[str, Any]:
     from qa_service.api.app import create_app
-    from qa_service.service import QAService
+    from qa_service.composition import ServiceRoot
 
-    app = create_app(QAService.from_settings(settings, encoder), settings.with_overrides(max_requests_per_client=0))
+    root = ServiceRoot(settings.with_overrides(max_requests_per_client=0), serving=True, encoder=encoder)
+    app = create_app(root.warm_up(strict=True))
     return _sweep(_test_client_sender(app), items, requests, _own_cpu, "in-process", client_apart=False)
 
 
@@ -201,11 +202,11 @@ def over_http(settings: Settings, items: list[str], requests: int, workers: int,
 
 
 def run(settings: Settings, requests: int = 400, gunicorn: bool = True, work: Path = WORK_DIR) -> dict[str, Any]:
-    from qa_service.service import build_encoder
+    from embeddings.encoders.factory import build_encoder
 
     items = questions()
     work.mkdir(parents=True, exist_ok=True)
-    encoder = build_encoder(settings)
+    encoder = build_encoder(settings.encoder_spec)
     result: dict[str, Any] = {
         "questions": len(items), "requests_per_run": requests,
         "floor_encode_query": floor(encoder, items, repeats=max(1, requests // len(items))),

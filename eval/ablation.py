@@ -88,6 +88,10 @@ def _int_list(text: str) -> list[int]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from eval.commands import setting_choices
+
+    retrievers = setting_choices("retriever") or ()  # ablation runs `qa`: without the service it cannot run
+    rerankers = setting_choices("reranker") or ()
     p = subparsers.add_parser("eval-ablate", help="run the ablation table (retriever, ask top_k, chunk size)")
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     p.add_argument("--corpus", default=None, help="corpus folder (default: the bundled corpus)")
@@ -95,9 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-sizes", type=_int_list, default=[200, 320, 450])
     p.add_argument("--default-chunk", type=int, default=None, help="default: QA_CHUNK_TOKENS or the built-in default")
     p.add_argument("--overlap-ratio", type=float, default=0.25, help="overlap as a share of the chunk size")
-    p.add_argument("--retrievers", default="bm25,dense,hybrid")
+    p.add_argument("--retrievers", default=",".join(retrievers))
     p.add_argument("--ask-top-ks", type=_int_list, default=[3, 5, 10])
-    p.add_argument("--rerankers", default="sentence-evidence,none")
+    p.add_argument("--rerankers", default=",".join(rerankers))
     p.add_argument("--md", help="write the table to this Markdown file")
     p.set_defaults(func=cmd_eval_ablate)
 

@@ -1,6 +1,7 @@
 """`qa eval` and `qa eval-compare`: argparse wiring for the evaluation package.
 
-The `qa` CLI calls `register(subparsers)`; each subcommand's `func(args)` returns an exit code:
+The `qa` CLI finds `register(subparsers)` through the `qa.commands` entry point (pyproject.toml); each
+subcommand's `func(args)` returns an exit code:
 0 ok, 2 unusable input (missing/empty question file, unreachable URL, service that cannot start,
 unwritable output, unreadable report). Errors are logged as one line, without traceback.
 """
@@ -20,9 +21,18 @@ from eval.runner import DEFAULT_ASK_TOP_K, DEFAULT_TOP_K, RunOptions, run_eval
 
 logger = logging.getLogger(__name__)
 
-RETRIEVER_CHOICES = ("bm25", "dense", "hybrid")  # mirrors qa_service.settings.RETRIEVERS, without importing it
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
+
+
+def setting_choices(name: str) -> tuple[str, ...] | None:
+    """The values the service allows for a setting (its own list), or None where the service is not installed
+    (then a --url run needs none, and an in-process run fails with a clear message anyway)."""
+    try:
+        from qa_service.settings import Settings
+    except ImportError:
+        return None
+    return Settings.choices(name)
 
 
 def _positive_int(text: str) -> int:
@@ -59,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--url", metavar="URL", help="base URL of a running service, e.g. http://127.0.0.1:8000")
     p.add_argument("--top-k", type=_positive_int, default=DEFAULT_TOP_K, help="results requested from /v1/search (default 10)")
     p.add_argument("--ask-top-k", type=_positive_int, default=DEFAULT_ASK_TOP_K, help="top_k sent with /v1/ask (default 5)")
-    p.add_argument("--retriever", choices=RETRIEVER_CHOICES, help="retriever of the in-process service (not with --url)")
+    p.add_argument("--retriever", choices=setting_choices("retriever"), help="retriever of the in-process service (not with --url)")
     p.add_argument("--out", required=True, metavar="REPORT.json", help="where to write the JSON report")
     p.add_argument("--md", metavar="REPORT.md", help="also write a Markdown summary")
     p.add_argument("--timeout", type=_positive_float, default=120.0, help="seconds per HTTP request with --url (default 120)")

@@ -1,4 +1,5 @@
-"""`qa ingest` and `qa docs list|add|remove`: thin command-line faces over ingestion and the knowledge base.
+"""`qa ingest` and `qa docs list|add|remove`: thin command-line faces over ingestion and the knowledge base,
+both taken from the composition root (a command's root: nothing is loaded that the command does not use).
 
 Exit status of `qa ingest` and `qa docs add`: 0 every file went in (or nothing changed); 3 some files
 were refused (each named on stderr) and the others went in; 2 an error, nothing written; 130
@@ -25,11 +26,18 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from qa_service.ingestion import EmptyIndex, IngestionService
+def _root(settings: Settings):
+    from qa_service.composition import ServiceRoot
+
+    return ServiceRoot(settings)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Sync the index with the given files and folders (exit status: see the module docstring)."""
+    from qa_service.ingestion import EmptyIndex
 
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
-    service = IngestionService(settings)
+    service = _root(settings).ingestion
     if args.if_stale and not args.rebuild and service.is_current(paths):
         log.info("index at %s is up to date; nothing to do", settings.index_dir)
         return EXIT_OK
@@ -63,9 +71,7 @@ def ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _documents(settings: Settings):
-    from qa_service.document_service import DocumentService
-
-    return DocumentService(settings)
+    return _root(settings).documents
 
 
 def cmd_docs_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,13 +131,22 @@ def cmd_docs_remove(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def register(sub: Any, common: Callable[..., None], settings_of: Callable[[argparse.Namespace], Settings]) -> None:
-    """Add `qa docs list|add|remove` to the `qa` parser."""
+def register(sub: Any, common: Callable[..., None], bind: Callable[[Callable], Callable]) -> None:
+    """Add `qa ingest` and `qa docs list|add|remove` to the `qa` parser."""
+    from documents.loaders import SUPPORTED_EXTENSIONS
+
+    p = sub.add_parser("ingest", help="build the index from files or folders")
+    p.add_argument("paths", nargs="*", help="files or folders (default: QA_CORPUS_DIR, the bundled corpus)")
+    common(p, retriever=False)
+    p.add_argument("--if-stale", action="store_true", help="do nothing when the index is already up to date")
+    p.add_argument("--rebuild", action="store_true", help="process every document again instead of carrying "
+                   "unchanged ones over (the embedding cache still applies)")
+    p.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=bind(cmd_ingest))
+
     docs = sub.add_parser("docs", help="list, add and remove indexed documents")
     actions = docs.add_subparsers(dest="docs_command", required=True)
-
-    def bind(func: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace], int]:
-        return lambda args: func(args, settings_of(args))
 
     p = actions.add_parser("list", help="the documents of the current index version")
     p.add_argument("--json", action="store_true", help="full records as JSON (with source paths)")
@@ -140,7 +155,7 @@ def register(sub: Any, common: Callable[..., None], settings_of: Callable[[argpa
 
     p = actions.add_parser("add", help="add files as uploaded documents (kept beside the index; a folder sync "
                                        "never removes them)")
-    p.add_argument("files", nargs="+", help="files to add (.txt .md .html .docx .pdf)")
+    p.add_argument("files", nargs="+", help=f"files to add ({' '.join(sorted(SUPPORTED_EXTENSIONS))})")
     common(p, retriever=False)
     p.set_defaults(func=bind(cmd_docs_add))
 

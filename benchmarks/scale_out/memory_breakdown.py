@@ -33,10 +33,11 @@ def main() -> None:
     import flask  # noqa: F401
     import jieba  # noqa: F401
     step("flask, jieba, bm25s")
-    from qa_service.service import QAService, build_encoder
+    from embeddings.encoders.factory import build_encoder
+    from qa_service.service import QAService
     from qa_service.settings import Settings
     settings = Settings.from_env(index_dir=args.index)
-    encoder = build_encoder(settings)
+    encoder = build_encoder(settings.encoder_spec)
     step(f"encoder ({settings.embedding_variant}) loaded")
     encoder.encode_query("海淀区有多少所高等院校？")
     step("first query encoded")

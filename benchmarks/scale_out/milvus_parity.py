@@ -18,7 +18,7 @@ import numpy as np
 from embeddings.index_store import load_index, read_version
 from embeddings.vector_stores.faiss_keyed import FaissKeyedStore
 from qa_service.ingestion import indexable_text
-from qa_service.service import build_encoder
+from embeddings.encoders.factory import build_encoder
 from qa_service.settings import PROJECT_ROOT, Settings
 
 
@@ -43,7 +43,7 @@ def main() -> None:
         add_seconds = time.perf_counter() - started
         questions = [json.loads(line)["question"] for line in args.questions.read_text(encoding="utf-8").splitlines()
                      if line.strip()]
-        encoder = build_encoder(settings)
+        encoder = build_encoder(settings.encoder_spec)
         queries = [encoder.encode_query(q) for q in questions]
         milvus.search(queries[0], 10)
         milvus.full_text_search(questions[0], 10)  # warm-up: per-segment indexes are built lazily

@@ -6,8 +6,8 @@ batches: the local encoder's own model batches (`batch_plan`), so each passage g
 gives it; rows carry their positions, so the vectors come back in input order whatever actor finished
 first. Queries are few and latency-bound, so `encode_query` runs on the local encoder.
 
-Ray is joined at `address` (a setting, else the RAY_ADDRESS environment variable Ray reads itself), or
-started locally on this machine when neither is set. On a real cluster the worker nodes need this
+Ray is joined at `address` (QA_RAY_ADDRESS, else RAY_ADDRESS: the settings read both), or started locally
+on this machine when it is empty. On a real cluster the worker nodes need this
 package (same version, `.[distributed]`) and the model folder in their model cache, or a `runtime_env`.
 Wrapping this encoder in `CachedEncoder` sends only passages not embedded before to the cluster.
 """
@@ -106,7 +106,7 @@ class RayEncoder(TextEncoder):
         import ray
 
         if not ray.is_initialized():
-            address = self.address or os.environ.get("RAY_ADDRESS") or None
+            address = self.address or None
             log.info("Ray: %s", f"joining the cluster at {address}" if address else "starting a local instance")
             for attempt in range(1, LOCAL_START_ATTEMPTS + 1):
                 before = _child_pids()

@@ -16,13 +16,14 @@ log = logging.getLogger(__name__)
 
 
 class SentenceTransformerEncoder(TextEncoder):
-    def __init__(self, model: str, cache_dir: Path, batch_size: int = 16, torch_threads: int = 0) -> None:
+    def __init__(self, model: str, cache_dir: Path, batch_size: int = 16, torch_threads: int = 0,
+                 wheel: Path | None = None) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         if torch_threads > 0:
             torch.set_num_threads(torch_threads)
-        path = resolve_model_path(model, cache_dir)
+        path = resolve_model_path(model, cache_dir, wheel)
         log.info("loading embedding model %s from %s", model, path)
         self._model = SentenceTransformer(path, device="cpu")
         self._model.eval()

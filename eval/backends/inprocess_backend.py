@@ -28,21 +28,22 @@ class InProcessBackend:
 
     @classmethod
     def from_settings(cls, index_dir: Path | None = None, retriever: str | None = None) -> InProcessBackend:
-        """Build the real service and app as `qa serve` would; any failure becomes BackendUnavailable."""
+        """Build the real service and app from the service's composition root, as `qa serve` does; any failure
+        becomes BackendUnavailable."""
         try:
             from qa_service.api.app import create_app
-            from qa_service.service import QAService
+            from qa_service.composition import ServiceRoot
             from qa_service.settings import Settings
         except ImportError as exc:
             raise BackendUnavailable(f"the QA service is not available in this installation: {exc}") from exc
         try:
             settings = Settings.from_env(index_dir=index_dir, retriever=retriever)
-            service = QAService.from_settings(settings)
-            app = create_app(service, settings)
+            root = ServiceRoot(settings, serving=True).warm_up(strict=True)
+            app = create_app(root)
         except Exception as exc:  # noqa: BLE001 - any startup failure is "unusable input" for the CLI
             logger.debug("service startup failed", exc_info=True)
             raise BackendUnavailable(f"cannot start the QA service: {exc}") from exc
-        return cls(app, info_provider=service.info)
+        return cls(app, info_provider=root.qa.info)
 
     def _post(self, path: str, payload: dict[str, Any]) -> Any:
         try:

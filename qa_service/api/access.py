@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, current_app, g, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from qa_service.api.clients import host_is_loopback, is_loopback
 from qa_service.api.errors import ApiError
@@ -130,6 +131,8 @@ def register_access_control(app: Flask, policy: AccessPolicy, on_wrong_key=None)
     def _authorize() -> None:
         if request.path in OPEN_PATHS or is_page(request.path):
             return
+        if isinstance(request.routing_exception, MethodNotAllowed):
+            return  # a method the endpoint does not have is 405 for everyone (its methods are in /openapi.json)
         needed = required_role(request)
         if policy.keys:
             presented = presented_key(request)

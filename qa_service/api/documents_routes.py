@@ -4,36 +4,34 @@ A thin face over DocumentService. Uploads are multipart/form-data with the file 
 limited by QA_MAX_UPLOAD_BYTES (the JSON body limit QA_MAX_BODY_BYTES still applies everywhere
 else); every refusal is a JSON error naming the file. Writes need a key of the write role when keys are
 set, and without keys a same-origin request to a loopback-only server (see access.py). The serving process
-loads the new version before it answers, and other workers notice it before their next request (IndexWatcher).
+loads the new version before it answers (the composition root wires DocumentService to the IndexWatcher), and
+other workers notice it before their next request (the app's auto-reload hook, qa_service/api/app.py).
 """
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 from urllib.parse import unquote
 
-from flask import Flask, jsonify, request
+from flask import Blueprint, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from embeddings.index_lock import IndexBusy
 from embeddings.index_store import IndexStoreError
 from qa_service.api.access import may_write
+from qa_service.api.contract.responses import Document, DocumentListing
+from qa_service.api.contract.uploads import FILE_FIELD
 from qa_service.api.errors import ApiError
 from qa_service.document_records import DocumentRecord
 from qa_service.document_service import (ADDED, DocumentNotFound, DocumentRejected, DocumentService,
                                          KnowledgeBaseConflict)
-from qa_service.index_watcher import IndexWatcher
-from qa_service.ingestion import document_parser
 from qa_service.service import QAService
-from qa_service.settings import MULTIPART_SLACK_BYTES, Settings
+from qa_service.settings import MULTIPART_SLACK_BYTES
 from qa_service.upload_store import StorageFull, safe_file_name
 
 log = logging.getLogger(__name__)
 
-FILE_FIELD = "file"
 MULTIPART_SLACK = MULTIPART_SLACK_BYTES  # part headers and boundaries around the file
-LOCK_TIMEOUT_SECONDS = 60.0  # an upload waits this long for another writer (e.g. `qa ingest`) to finish
 # Other refusals of a file: 422. parse_busy is no fault of the file (every parsing child stayed busy): retry.
 _STATUS = {"file_too_large": 413, "unsupported_file_type": 415, "name_taken": 409, "parse_busy": 503}
 PARSE_BUSY_RETRY_AFTER = "5"
@@ -58,45 +56,9 @@ def _too_large(name: str | None, size: int | None, limit: int) -> ApiError:
     return ApiError(413, "file_too_large", f"{what}{size_text}; the limit is {limit:,} bytes (QA_MAX_UPLOAD_BYTES)")
 
 
-def _public(record: DocumentRecord, **extra: Any) -> dict[str, Any]:
-    return {**record.public(), **extra}
-
-
-# What /v1/info shows of the service and its manifest: named fields only, so a field added later (a path, say)
-# stays private until someone decides to publish it. Document records go through DocumentRecord.public().
-PUBLIC_INFO_FIELDS = ("model", "retriever", "reranker", "answerer", "ready", "index_version")
-PUBLIC_MANIFEST_FIELDS = ("model", "dimension", "chunking", "corpus_fingerprint", "chunk_count", "created_at",
-                          "package_version", "lexical", "embedding_variant", "vector_index", "format_version")
-
-
-def public_info(info: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """GET /v1/info: documents as clients see them (no server paths), whether this caller may upload, and the
-    request limits a client should respect before sending (question length, upload size)."""
-    manifest = info.get("manifest")
-    if manifest is not None:
-        created = manifest.get("created_at", "")
-        manifest = {**{k: manifest[k] for k in PUBLIC_MANIFEST_FIELDS if k in manifest},
-                    "documents": [DocumentRecord.from_dict(d, created).public()
-                                  for d in manifest.get("documents", [])]}
-    limits = {"max_question_chars": settings.max_question_chars, "max_upload_bytes": settings.max_upload_bytes}
-    return {**{k: info[k] for k in PUBLIC_INFO_FIELDS if k in info}, "manifest": manifest,
-            "uploads": may_write(request), "limits": limits}
-
-
-def register_document_routes(app: Flask, service: QAService, settings: Settings,
-                             documents: DocumentService | None = None) -> DocumentService:
-    watcher = IndexWatcher(service)
-    if documents is None:
-        documents = DocumentService(settings, encoder=service.encoder, on_change=watcher.refresh,
-                                    lock_timeout=LOCK_TIMEOUT_SECONDS, vector_backend=service.vector_backend)
-    limit = settings.max_upload_bytes
-    document_parser(settings).warm()  # a parsing child imports the loaders now, not during the first upload
-
-    if settings.auto_reload:
-        @app.before_request
-        def _follow_current_version() -> None:
-            if request.path != "/healthz" and not request.path.startswith("/web/"):
-                watcher.check()
+def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprint:
+    """The document routes over `documents`; listings come from what `qa` serves. `limit`: QA_MAX_UPLOAD_BYTES."""
+    routes = Blueprint("documents", __name__)
 
     def conflict(exc: Exception) -> ApiError:
         if isinstance(exc, IndexBusy):
@@ -109,7 +71,7 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
         raise exc
 
     def listed() -> tuple[list[DocumentRecord], str | None]:
-        info = service.info()
+        info = qa.info()
         if info["manifest"] is not None:  # what the answers are drawn from
             created = info["manifest"].get("created_at", "")
             return [DocumentRecord.from_dict(d, created) for d in info["manifest"]["documents"]], info["index_version"]
@@ -118,14 +80,14 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
         except IndexStoreError:
             return [], None
 
-    @app.get("/v1/documents")
+    @routes.get("/v1/documents")
     def list_documents():
         records, version = listed()
-        return jsonify({"documents": [_public(r) for r in records], "uploads": may_write(request),
-                        "index_version": version, "max_upload_bytes": limit,
-                        "accepted_types": documents.accepted_extensions})
+        return DocumentListing(
+            documents=[Document.of(r) for r in records], uploads=may_write(request), index_version=version,
+            max_upload_bytes=limit, accepted_types=documents.accepted_extensions).response()
 
-    @app.post("/v1/documents")
+    @routes.post("/v1/documents")
     def upload_document():
         request.max_content_length = limit + MULTIPART_SLACK  # instead of the JSON body limit
         if (request.mimetype or "").lower() != "multipart/form-data":
@@ -160,9 +122,9 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
                            "left to store this document; nothing was changed") from None
         except (KnowledgeBaseConflict, IndexStoreError) as exc:
             raise conflict(exc) from None
-        return jsonify(_public(result.record, status=result.status)), 201 if result.status == ADDED else 200
+        return Document.of(result.record, status=result.status).response(201 if result.status == ADDED else 200)
 
-    @app.delete("/v1/documents/<doc_id>")
+    @routes.delete("/v1/documents/<doc_id>")
     def delete_document(doc_id: str):
         try:
             record = documents.remove(doc_id)
@@ -177,4 +139,4 @@ def register_document_routes(app: Flask, service: QAService, settings: Settings,
         log.info("document %s (%s) deleted", record.id, record.name)
         return "", 204
 
-    return documents
+    return routes

@@ -265,7 +265,8 @@ class QAGunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        """In each worker, after the fork: its own composition root, warmed up (model and index loaded)."""
         from qa_service.api.app import create_app
-        from qa_service.service import QAService
+        from qa_service.composition import ServiceRoot
 
-        return create_app(QAService.from_settings(self._settings, strict=False), self._settings)
+        return create_app(ServiceRoot(self._settings, serving=True).warm_up())

@@ -5,7 +5,7 @@ forbids inline scripts, foreign hosts and framing, so a passage can never run as
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Response
 
 # Access control keeps these open without a key: the page must load before the user can type one.
 from qa_service.api.access import PAGE_ASSET_PREFIX
@@ -22,7 +22,7 @@ def _secure(response: Response) -> Response:
     return response
 
 
-def register_web_page(app: Flask) -> None:
+def blueprint() -> Blueprint:
     page = Blueprint("web", __name__, static_folder="web", static_url_path=PAGE_ASSET_PREFIX.rstrip("/"))
 
     @page.get("/")
@@ -30,4 +30,4 @@ def register_web_page(app: Flask) -> None:
         return page.send_static_file("index.html")
 
     page.after_request(_secure)
-    app.register_blueprint(page)
+    return page

@@ -23,7 +23,8 @@ from embeddings.model_export import (MODEL_XML, RECORD_FILE, ExportRecord, Model
                                      ensure_openvino_export, export_dir_for)
 from embeddings.model_fetch import resolve_model_path
 from qa_service.ingestion import IngestionService, indexable_text
-from qa_service.service import QAService, build_encoder
+from embeddings.encoders.factory import build_encoder
+from qa_service.service import QAService
 from qa_service.settings import Settings, SettingsError
 from tests.conftest import haidian_section
 
@@ -224,7 +225,7 @@ def int8_settings(exports, model_cache, tmp_path_factory) -> Settings:
 @pytest.fixture(scope="module")
 def int8_index(int8_settings) -> Settings:
     """A real index of the 海淀区 section built with the int8 encoder the settings give."""
-    encoder = build_encoder(int8_settings)  # the module's export, found fresh
+    encoder = build_encoder(int8_settings.encoder_spec)  # the module's export, found fresh
     assert isinstance(encoder, OpenVINOEncoder) and encoder.precision == "int8"
     assert encoder.model_id.startswith("m3e-small@openvino-int8#")
     IngestionService(int8_settings, encoder).run([int8_settings.corpus_dir], show_progress=False)
@@ -232,9 +233,12 @@ def int8_index(int8_settings) -> Settings:
 
 
 def test_service_answers_from_an_int8_index(int8_index):
-    service = QAService.from_settings(int8_index)
+    from qa_service.composition import ServiceRoot
+
+    root = ServiceRoot(int8_index).warm_up(strict=True)
+    service = root.qa
     assert service.info()["manifest"]["embedding_variant"] == "openvino-int8"
-    assert isinstance(service.encoder, OpenVINOEncoder)
+    assert isinstance(root.encoder.load(), OpenVINOEncoder)
     answer = service.ask("海淀区有多少所高等院校？", top_k=3)
     assert answer.answerable and "33" in answer.answer, answer
 

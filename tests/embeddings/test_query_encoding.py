@@ -15,9 +15,10 @@ QUERIES = ["海淀区有多少所高等院校？", "中国电科双创示范基�
 @pytest.fixture(scope="module")
 def encoder(base_settings):
     """The torch encoder, whatever the default backend: this file checks its direct query path."""
-    from qa_service.service import build_encoder
+    from embeddings.encoders.factory import build_encoder
 
-    return build_encoder(base_settings.with_overrides(embedding_backend="torch", embedding_precision="fp32"))
+    torch = base_settings.with_overrides(embedding_backend="torch", embedding_precision="fp32")
+    return build_encoder(torch.encoder_spec)
 
 
 def _reference(encoder, text: str) -> np.ndarray:

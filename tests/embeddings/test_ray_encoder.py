@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("ray.data", reason="ray is not installed: pip install '.[distributed]' to run the Ray encoder tests")
 
 from embeddings.encoders.ray_encoder import RayEncoder  # noqa: E402
-from qa_service.service import build_encoder  # noqa: E402
+from embeddings.encoders.factory import build_encoder  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside ray.data itself
 TEXTS = 24  # enough for several batches per actor, few enough to keep the test short
@@ -17,8 +17,8 @@ TEXTS = 24  # enough for several batches per actor, few enough to keep the test 
 
 @pytest.fixture(scope="module")
 def ray_encoder(base_settings, encoder):
-    ray_encoder = RayEncoder(functools.partial(build_encoder, base_settings), encoder, address="", actors=2,
-                             batches_per_task=1)
+    factory = functools.partial(build_encoder, base_settings.encoder_spec)
+    ray_encoder = RayEncoder(factory, encoder, address="", actors=2, batches_per_task=1)
     yield ray_encoder
     ray_encoder.close()
 

@@ -112,32 +112,37 @@ def test_output_path_that_is_a_directory_exits_2(questions_file: Path, tmp_path:
 
 @pytest.fixture
 def fake_service_modules(monkeypatch) -> dict[str, Any]:
-    """Stand-ins for qa_service.service / qa_service.api.app with the agreed signatures."""
+    """Stand-ins for qa_service.composition / qa_service.api.app with the agreed signatures."""
     calls: dict[str, Any] = {}
 
     class FakeQAService:
         def __init__(self, settings: Any) -> None:
             self.settings = settings
 
-        @classmethod
-        def from_settings(cls, settings: Any) -> FakeQAService:
-            calls["settings"] = settings
-            return cls(settings)
-
         def info(self) -> dict[str, Any]:
             return {"model": "fake-model", "retriever": self.settings.retriever,
                     "manifest": {"chunk_tokens": self.settings.chunk_tokens, "index_dir": self.settings.index_dir}}
 
-    def create_app(service: Any, settings: Any):
-        calls["create_app"] = (service, settings)
+    class FakeServiceRoot:
+        def __init__(self, settings: Any, serving: bool = False) -> None:
+            calls["settings"] = settings
+            self.settings = settings
+            self.qa = FakeQAService(settings)
+
+        def warm_up(self, strict: bool = False) -> FakeServiceRoot:
+            calls["strict"] = strict
+            return self
+
+    def create_app(root: Any):
+        calls["create_app"] = root
         return make_app()
 
-    service_mod = types.ModuleType("qa_service.service")
-    service_mod.QAService = FakeQAService
+    composition_mod = types.ModuleType("qa_service.composition")
+    composition_mod.ServiceRoot = FakeServiceRoot
     app_mod = types.ModuleType("qa_service.api.app")
     app_mod.create_app = create_app
     monkeypatch.setitem(sys.modules, "qa_service.api", types.ModuleType("qa_service.api"))
-    monkeypatch.setitem(sys.modules, "qa_service.service", service_mod)
+    monkeypatch.setitem(sys.modules, "qa_service.composition", composition_mod)
     monkeypatch.setitem(sys.modules, "qa_service.api.app", app_mod)
     return calls
 
@@ -152,7 +157,7 @@ def test_eval_in_process_uses_service_and_app(fake_service_modules, questions_fi
     assert code == 0
     settings = fake_service_modules["settings"]
     assert settings.index_dir == index and settings.retriever == "dense"
-    assert fake_service_modules["create_app"][1] is settings
+    assert fake_service_modules["create_app"].settings is settings and fake_service_modules["strict"] is True
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["config"]["backend"] == "in-process" and report["config"]["index"] == str(index)
     assert report["config"]["retriever"] == "dense" and report["config"]["requested_retriever"] == "dense"
@@ -162,17 +167,17 @@ def test_eval_in_process_uses_service_and_app(fake_service_modules, questions_fi
 
 
 def test_eval_in_process_without_service_exits_2(questions_file: Path, tmp_path: Path, monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "qa_service.service", None)  # import fails
+    monkeypatch.setitem(sys.modules, "qa_service.composition", None)  # import fails
     with caplog.at_level(logging.ERROR):
         assert qa("eval", str(questions_file), "--out", str(tmp_path / "r.json")) == 2
     assert "not available" in caplog.text
 
 
 def test_eval_in_process_startup_failure_exits_2(fake_service_modules, questions_file: Path, tmp_path: Path, monkeypatch):
-    def broken(settings: Any):
+    def broken(self, strict: bool = False):
         raise FileNotFoundError("no manifest.json in index")
 
-    monkeypatch.setattr(sys.modules["qa_service.service"].QAService, "from_settings", staticmethod(broken))
+    monkeypatch.setattr(sys.modules["qa_service.composition"].ServiceRoot, "warm_up", broken)
     assert qa("eval", str(questions_file), "--out", str(tmp_path / "r.json"), "--no-progress") == 2
 
 

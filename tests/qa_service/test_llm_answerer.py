@@ -1,8 +1,8 @@
 """The LLM answerer against a scripted OpenAI-compatible server over real HTTP."""
 import pytest
 
-from qa_service.api.app import create_app
 from qa_service.service import QAService
+from tests.qa_service.apps import app_for
 from tests.qa_service.servers import ScriptedLLM, serve
 
 QUESTION = "海淀区有多少所高等院校？"
@@ -77,10 +77,10 @@ def test_timeout_falls_back_or_gives_504(built_index, encoder, llm):
     assert answer.generator == "extractive" and "in time" in answer.notice
     strict = _service(built_index, encoder, llm, llm_timeout=0.5, llm_fallback=False)
     llm.script(("sleep", 2.0, "太慢了[1]"))
-    resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION})
+    resp = app_for(strict).test_client().post("/v1/ask", json={"question": QUESTION})
     assert resp.status_code == 504 and resp.get_json()["error"]["code"] == "llm_timeout"
     llm.script(("status", 500))
-    resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION})
+    resp = app_for(strict).test_client().post("/v1/ask", json={"question": QUESTION})
     assert resp.status_code == 502 and resp.get_json()["error"]["code"] == "llm_error"
 
 
@@ -93,7 +93,7 @@ def test_multi_turn_conversation_end_to_end_with_the_openai_sdk(built_index, enc
         {"role": "assistant", "content": "海淀区有北大、清华等高等院校 33 所[1]。"},
         {"role": "user", "content": "那科研院所呢？"},
     ]
-    with serve(create_app(service)) as base:
+    with serve(app_for(service)) as base:
         client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
         for stream in (False, True):
             llm.script(("reply", "海淀区有多少家科研院所？"), ("reply", "海淀区有以中科院为代表的科研院所 138 家[1]。"))
@@ -129,7 +129,7 @@ def test_without_an_llm_the_question_is_not_rewritten(service):
 def _stream_chat(service, question=QUESTION):
     import openai
 
-    with serve(create_app(service)) as base:
+    with serve(app_for(service)) as base:
         client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
         chunks = list(client.chat.completions.create(model="qa-service", stream=True,
                                                      messages=[{"role": "user", "content": question}]))
@@ -161,7 +161,7 @@ def test_stream_failing_before_any_token_falls_back_or_is_a_json_error(built_ind
     assert "33" in text and extra["generator"] == "extractive" and "failed" in extra["notice"]
     strict = _service(built_index, encoder, llm, llm_fallback=False)
     llm.script(("status", 500))
-    resp = create_app(strict).test_client().post("/v1/ask", json={"question": QUESTION, "stream": True})
+    resp = app_for(strict).test_client().post("/v1/ask", json={"question": QUESTION, "stream": True})
     assert resp.status_code == 502 and resp.get_json()["error"]["code"] == "llm_error"
 
 
@@ -211,7 +211,7 @@ def test_claim_verdict_reaches_http_and_openai_clients(built_index, encoder, llm
     import openai
 
     service = _service(built_index, encoder, llm)
-    app = create_app(service)
+    app = app_for(service)
     llm.script(("reply", INVENTED))
     body = app.test_client().post("/v1/ask", json={"question": QUESTION}).get_json()
     assert body["unsupported_claims"][0]["claim"] == "一万元" and "一万元" in body["notice"]
@@ -237,7 +237,7 @@ def test_streamed_unsupported_claim_is_reported_in_the_final_event(built_index, 
     assert extra["answerable"] and extra["generator"] == "llm"
     assert [c["claim"] for c in extra["unsupported_claims"]] == ["一万元"] and "streamed" in extra["notice"]
     llm.script(("reply", INVENTED))
-    resp = create_app(service).test_client().post("/v1/ask", json={"question": QUESTION, "stream": True})
+    resp = app_for(service).test_client().post("/v1/ask", json={"question": QUESTION, "stream": True})
     events = [json.loads(line[6:]) for line in resp.get_data(as_text=True).splitlines()
               if line.startswith("data: {")]
     done = events[-1]
@@ -298,7 +298,7 @@ def test_long_chat_history_is_cut_before_the_rewrite(built_index, encoder, llm):
     big = ("Haidian has many universities. 海淀区高等院校很多。" * 2000)[:50_000]  # 6 x 50,000 characters
     conversation = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"第{i}轮" + big} for i in range(6)]
     conversation.append({"role": "user", "content": "那科研院所呢？"})
-    with serve(create_app(service)) as base:
+    with serve(app_for(service)) as base:
         client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
         llm.script(("reply", "海淀区有多少家科研院所？"), ("reply", "海淀区有以中科院为代表的科研院所 138 家[1]。"))
         reply = client.chat.completions.create(model="qa-service", messages=conversation)

@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 
 from qa_service.api.admission import RateLimiter
-from qa_service.api.app import create_app
 from qa_service.service import QAService
+from tests.qa_service.apps import app_for
 from tests.qa_service.servers import ScriptedLLM, serve
 
 
@@ -33,7 +33,7 @@ def test_buckets_are_bounded_and_forget_the_least_recently_used():
 
 
 def test_rate_limit_answers_429_with_retry_after(service):
-    app = create_app(service, service.settings.with_overrides(rate_limit_per_minute=2))
+    app = app_for(service, service.settings.with_overrides(rate_limit_per_minute=2))
     client = app.test_client()
     statuses = [client.post("/v1/search", json={"query": "海淀区"}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
@@ -48,7 +48,7 @@ def test_rate_limit_answers_429_with_retry_after(service):
 
 def test_a_random_key_per_request_does_not_bypass_the_rate_limit(service):
     """Measured before: no keys set, 100 requests each with a random X-API-Key, all 200 past a 30/min limit."""
-    client = create_app(service, service.settings.with_overrides(rate_limit_per_minute=30)).test_client()
+    client = app_for(service, service.settings.with_overrides(rate_limit_per_minute=30)).test_client()
     statuses = [client.post("/v1/search", json={"query": "海淀区"},
                             headers={"X-API-Key": secrets.token_hex(8)}).status_code for _ in range(100)]
     assert statuses.count(200) == 30 and statuses.count(429) == 70
@@ -57,7 +57,7 @@ def test_a_random_key_per_request_does_not_bypass_the_rate_limit(service):
 def test_with_keys_the_address_limit_applies_before_the_key_and_the_key_limit_after(service):
     settings = service.settings.with_overrides(api_keys="alpha-key-0123456789, beta-key-0123456789",
                                                rate_limit_per_minute=5, key_rate_limit_per_minute=2)
-    client = create_app(service, settings).test_client()
+    client = app_for(service, settings).test_client()
     alpha, beta = {"X-API-Key": "alpha-key-0123456789"}, {"X-API-Key": "beta-key-0123456789"}
     assert [client.post("/v1/search", json={"query": "海淀区"}, headers=alpha).status_code
             for _ in range(3)] == [200, 200, 429]  # the key's own budget
@@ -75,7 +75,7 @@ def test_wrong_keys_are_throttled_per_address(service):
     """Measured before: 120 wrong keys gave 120 x 401 and no 429."""
     right = {"Authorization": "Bearer right-key-0123456789"}
     settings = service.settings.with_overrides(api_keys="right-key-0123456789", auth_failures_per_minute=10)
-    client = create_app(service, settings).test_client()
+    client = app_for(service, settings).test_client()
     statuses = [client.post("/v1/search", json={"query": "海淀区"},
                             headers={"Authorization": f"Bearer guess-{i}"}).status_code for i in range(120)]
     assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}
@@ -89,7 +89,7 @@ def test_wrong_keys_are_throttled_per_address(service):
 
 
 def test_ipv6_clients_share_the_budget_of_their_64(service):
-    client = create_app(service, service.settings.with_overrides(rate_limit_per_minute=2)).test_client()
+    client = app_for(service, service.settings.with_overrides(rate_limit_per_minute=2)).test_client()
     statuses = [client.post("/v1/search", json={"query": "海淀区"},
                             environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{i:x}"}).status_code for i in range(1, 5)]
     assert statuses == [200, 200, 429, 429]
@@ -99,7 +99,7 @@ def test_ipv6_clients_share_the_budget_of_their_64(service):
 
 def test_a_trusted_proxy_forwards_the_client_address(service):
     settings = service.settings.with_overrides(rate_limit_per_minute=1, trusted_proxies="10.0.0.1")
-    client = create_app(service, settings).test_client()
+    client = app_for(service, settings).test_client()
 
     def via_proxy(forwarded, peer="10.0.0.1"):
         return client.post("/v1/search", json={"query": "海淀区"}, environ_base={"REMOTE_ADDR": peer},
@@ -127,7 +127,7 @@ def test_beyond_the_in_flight_bound_the_service_answers_503_at_once(built_index,
                                               max_in_flight=1)
         service = QAService.from_settings(settings, encoder)
         llm.script(("sleep", 2.0, "海淀区有高等院校 33 所[1]。"))
-        with serve(create_app(service)) as base:
+        with serve(app_for(service)) as base:
             slow = threading.Thread(target=_post, args=(base + "/v1/ask", {"question": "海淀区有多少所高等院校？"}))
             slow.start()
             time.sleep(0.8)  # the slow answer now holds the only slot
@@ -161,7 +161,7 @@ def test_one_client_cannot_hold_every_serving_thread(built_index, encoder):
                                               max_requests_per_client=2)
         service = QAService.from_settings(settings, encoder)
         llm.script(("hold", "", "海淀区有高等院校 33 所[1]。"), ("hold", "", "海淀区有高等院校 33 所[1]。"))
-        with serve(create_app(service)) as base:
+        with serve(app_for(service)) as base:
             slow = [threading.Thread(target=_post, args=(base + "/v1/ask", {"question": "海淀区有多少所高等院校？"}))
                     for _ in range(2)]
             for t in slow:

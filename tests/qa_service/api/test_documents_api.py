@@ -10,12 +10,12 @@ import psutil
 import pytest
 
 from embeddings.index_store import current_version_dir, load_index
-from qa_service.api.app import create_app
 from qa_service.service import QAService
 from qa_service.upload_store import UPLOADS_DIR
 from tests.documents.hostile_files import (docx_bomb, many_page_pdf, nested_html, pdf_with_huge_stream,
                                           random_gbk_pairs, random_han)
 from tests.documents.loaders.builders import make_corrupt_pdf, make_encrypted_pdf, make_image_pdf
+from tests.qa_service.apps import app_for
 from tests.qa_service.intake_testlib import (ANSWER_ON_PAGE_TWO, CORPUS_ANSWER, CORPUS_QUESTION, PDF_NAME,
                                             QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf)
 
@@ -48,7 +48,7 @@ def kb(built_index, encoder, tmp_path):
     """A private copy of the test index, served by its own app; returns (settings, service, client)."""
     settings = copy_index(built_index, tmp_path / "idx")
     service = QAService.from_settings(settings, encoder)
-    return settings, service, _page_client(create_app(service))
+    return settings, service, _page_client(app_for(service, encoder=encoder))
 
 
 def _names(client):
@@ -112,7 +112,7 @@ def test_bad_files_are_refused_naming_the_file_and_nothing_changes(kb, name, raw
 
 def test_size_limit_applies_to_uploads_and_json_limit_to_json(built_index, encoder, tmp_path):
     settings = copy_index(built_index, tmp_path / "idx", max_upload_bytes=4096, max_body_bytes=2048)
-    client = _page_client(create_app(QAService.from_settings(settings, encoder)))
+    client = _page_client(app_for(QAService.from_settings(settings, encoder), encoder=encoder))
     message = _error(_upload(client, "大文件.txt", ("政策" * 1000).encode()), 413, "file_too_large")
     assert "大文件.txt" in message and "4,096" in message
     huge = ("政策" * 60_000).encode()  # far over the limit: refused from Content-Length, still named
@@ -180,7 +180,7 @@ def test_same_name_replaces_and_identical_upload_changes_nothing(kb):
 
 def test_writes_need_a_key_when_keys_are_set(built_index, encoder, tmp_path):
     settings = copy_index(built_index, tmp_path / "idx", api_keys="k1:write")
-    client = _page_client(create_app(QAService.from_settings(settings, encoder)))
+    client = _page_client(app_for(QAService.from_settings(settings, encoder), encoder=encoder))
     _error(client.get("/v1/documents"), 401, "unauthorized")
     _error(_upload(client, "a.txt", "正文".encode()), 401, "unauthorized")
     _error(client.delete("/v1/documents/0123456789abcdef"), 401, "unauthorized")
@@ -243,7 +243,7 @@ def test_info_manifest_shows_no_server_paths(kb):
 def test_an_empty_deployment_gets_its_first_document_by_upload(base_settings, encoder, tmp_path):
     settings = base_settings.with_overrides(index_dir=tmp_path / "empty")
     service = QAService.from_settings(settings, encoder, strict=False)
-    client = _page_client(create_app(service))
+    client = _page_client(app_for(service, encoder=encoder))
     assert client.get("/readyz").status_code == 503
     assert client.get("/v1/documents").get_json()["documents"] == []
     resp = _upload(client, PDF_NAME, two_page_pdf())

@@ -15,12 +15,12 @@ import pytest
 from flask import Flask, request
 
 from embeddings.index_store import read_manifest
-from qa_service.api.app import create_app
 from qa_service.service import QAService
 from qa_service.settings import PROJECT_ROOT
+from tests.qa_service.apps import app_for
 from tests.qa_service.intake_testlib import ANSWER_ON_PAGE_TWO, PDF_NAME, QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf
 from tests.qa_service.servers import ScriptedLLM, serve
-from tests.qa_service.web_browser import ARTIFACTS, chromium, expect
+from tests.qa_service.api.web_browser import ARTIFACTS, chromium, expect
 
 WEB = PROJECT_ROOT / "qa_service" / "api" / "web"
 ASSETS = sorted(p.name for p in WEB.iterdir() if p.is_file())
@@ -68,7 +68,7 @@ def test_every_asset_is_package_data():
 
 @pytest.fixture(scope="module")
 def keyed_app(service):
-    return create_app(service, service.settings.with_overrides(api_keys=f"{KEY}:write, {READ_KEY}"))
+    return app_for(service, service.settings.with_overrides(api_keys=f"{KEY}:write, {READ_KEY}"))
 
 
 def test_page_opens_without_a_key_while_the_api_still_needs_one(keyed_app):
@@ -285,7 +285,7 @@ def error_box(page):
 
 
 def test_rate_limited_question_says_when_to_retry(page, service):
-    app = create_app(service, service.settings.with_overrides(rate_limit_per_minute=15))
+    app = app_for(service, service.settings.with_overrides(rate_limit_per_minute=15))
     with serve(app) as base:
         open_page(page, base)  # the page and its assets take about 10 of the 15
         for _ in range(20):  # the page's own caller (127.0.0.1) uses up the rest
@@ -309,7 +309,7 @@ def test_service_without_an_index_says_it_is_not_ready(page, base_settings, enco
     empty.mkdir()
     service = QAService.from_settings(base_settings.with_overrides(index_dir=empty), encoder, strict=False)
     assert not service.ready
-    with serve(create_app(service)) as base:
+    with serve(app_for(service)) as base:
         open_page(page, base)
         expect(page.locator("#service-status")).to_have_text("索引尚未加载，暂时无法回答")
         expect(page.locator("#docs-note")).to_have_text("还没有收录任何文档。")
@@ -321,7 +321,7 @@ def test_service_without_an_index_says_it_is_not_ready(page, base_settings, enco
 
 
 def test_too_long_question_shows_the_limit_and_stays_text(page, service):
-    with serve(create_app(service, service.settings.with_overrides(max_question_chars=12))) as base:
+    with serve(app_for(service, service.settings.with_overrides(max_question_chars=12))) as base:
         open_page(page, base)
         expect(page.locator("#ask-limit")).to_have_text("；问题最长 12 字")  # from /v1/info's limits
         question = "会出错的问题<script>alert(1)</script>"
@@ -346,7 +346,7 @@ def llm():
 @pytest.fixture(scope="module")
 def llm_base_url(built_index, encoder, llm, browser):
     settings = built_index.with_overrides(llm_base_url=llm.base + "/v1", llm_model="scripted", llm_max_retries=0)
-    with serve(create_app(QAService.from_settings(settings, encoder))) as base:
+    with serve(app_for(QAService.from_settings(settings, encoder), encoder=encoder)) as base:
         yield base
 
 
@@ -416,7 +416,7 @@ def test_upload_a_pdf_ask_about_its_page_two_and_delete_documents(page, built_in
         expect(page.locator("#upload-name")).to_have_text(path.name)
         page.get_by_role("button", name="上传", exact=True).click()
 
-    with serve(create_app(QAService.from_settings(settings, encoder))) as base:
+    with serve(app_for(QAService.from_settings(settings, encoder), encoder=encoder)) as base:
         open_page(page, base)
         expect(panel.locator("li")).to_have_count(2)
         expect(page.locator("#upload-hint")).to_have_text(
@@ -491,7 +491,7 @@ def _recording(app):
 def test_a_page_of_another_site_cannot_upload(browser, built_index, encoder, tmp_path):
     """Measured before: a cross-site multipart POST got 201 from a server without keys."""
     settings = copy_index(built_index, tmp_path / "idx")
-    app = create_app(QAService.from_settings(settings, encoder))
+    app = app_for(QAService.from_settings(settings, encoder), encoder=encoder)
     seen = _recording(app)
     attacker = Flask("another-site")
     attacker.add_url_rule("/", view_func=lambda: ATTACKER_PAGE)
@@ -511,7 +511,7 @@ def test_a_page_of_another_site_cannot_upload(browser, built_index, encoder, tmp
 def test_dns_rebinding_gets_no_upload(browser, built_index, encoder, tmp_path):
     """The browser resolves rebind.test to 127.0.0.1, as after a DNS rebinding: to it the page is same-origin."""
     settings = copy_index(built_index, tmp_path / "idx")
-    app = create_app(QAService.from_settings(settings, encoder))
+    app = app_for(QAService.from_settings(settings, encoder), encoder=encoder)
     seen = _recording(app)
     with serve(app) as base:
         page = browser.new_page()

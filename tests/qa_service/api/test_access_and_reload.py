@@ -10,11 +10,11 @@ import openai
 import pytest
 
 from embeddings.index_store import CURRENT_FILE, current_version_dir
-from qa_service.api.app import create_app
 from qa_service.api.keys import KeyRing, Role, parse_key_entries
 from qa_service.ingestion import IngestionService
 from qa_service.service import QAService
 from qa_service.settings import SettingsError
+from tests.qa_service.apps import app_for
 from tests.qa_service.servers import serve
 
 ASK = {"question": "海淀区有多少所高等院校？"}
@@ -22,7 +22,7 @@ ASK = {"question": "海淀区有多少所高等院校？"}
 
 @pytest.fixture(scope="module")
 def keyed_app(service):
-    return create_app(service, service.settings.with_overrides(api_keys="key-one, key-two:read"))
+    return app_for(service, service.settings.with_overrides(api_keys="key-one, key-two:read"))
 
 
 def test_keys_are_required_except_for_health_checks(keyed_app):
@@ -73,7 +73,7 @@ def test_reload_swaps_atomically_under_load(own_index, encoder, small_corpus, tm
     # Automatic reloading off: this is about POST /admin/reload (the watcher would otherwise load the new version
     # before the first request, see test_a_version_written_before_the_app_is_loaded_by_the_first_request).
     # Five concurrent requests from one address: the per-client bound (4 by default) is lifted for this test.
-    with serve(create_app(service, service.settings.with_overrides(auto_reload=False,
+    with serve(app_for(service, service.settings.with_overrides(auto_reload=False,
                                                                   max_requests_per_client=0))) as base:
         def hammer():
             while not stop.is_set():
@@ -99,7 +99,7 @@ def test_failed_reload_keeps_serving_the_old_index(own_index):
     settings, service = own_index
     before = service.info()["index_version"]
     (settings.index_dir / CURRENT_FILE).write_text("v-does-not-exist\n")
-    client = create_app(service).test_client()
+    client = app_for(service).test_client()
     resp = client.post("/admin/reload", headers={"X-Requested-With": "test"})
     assert resp.status_code == 409 and before in resp.get_json()["error"]["message"]
     assert str(settings.index_dir) not in resp.get_data(as_text=True)  # the reason, without the server's paths
@@ -113,7 +113,7 @@ def test_qa_reload_command(own_index):
     import sys
 
     _, service = own_index
-    with serve(create_app(service)) as base:
+    with serve(app_for(service)) as base:
         ok = subprocess.run([sys.executable, "-m", "qa_service.cli", "reload", "--url", base],
                             capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0 and "reloaded" in ok.stderr
@@ -131,7 +131,7 @@ def test_a_version_written_before_the_app_is_loaded_by_the_first_request(own_ind
     one_doc.mkdir()
     shutil.copy(small_corpus / "北京市海淀区双创经验总结.txt", one_doc)
     IngestionService(settings, encoder).run([one_doc], show_progress=False)
-    client = create_app(service).test_client()
+    client = app_for(service).test_client()
     assert client.post("/v1/search", json={"query": "海淀区高等院校"}).status_code == 200
     assert service.info()["index_version"] not in (before, None)
     assert [d["name"] for d in service.info()["manifest"]["documents"]] == ["北京市海淀区双创经验总结.txt"]
@@ -154,7 +154,7 @@ def _upload(client, name="a.xlsx", headers=None, **kwargs):
 
 @pytest.fixture(scope="module")
 def roles_app(service):
-    return create_app(service, service.settings.with_overrides(api_keys=f"{READER}, {WRITER}:write, {ADMIN}:admin"))
+    return app_for(service, service.settings.with_overrides(api_keys=f"{READER}, {WRITER}:write, {ADMIN}:admin"))
 
 
 def test_a_bare_key_reads_and_each_role_allows_what_it_names(roles_app):
@@ -191,7 +191,7 @@ def test_keys_file_holds_only_digests(service, tmp_path):
     path = tmp_path / "keys"
     path.write_text(f"# role name sha256\n{write_line}\n\n{read_line}  # a comment\n", encoding="utf-8")
     assert write_key not in path.read_text() and read_key not in path.read_text()
-    client = create_app(service, service.settings.with_overrides(api_keys_file=str(path))).test_client()
+    client = app_for(service, service.settings.with_overrides(api_keys_file=str(path))).test_client()
     assert client.post("/v1/ask", json=ASK, headers=_bearer(read_key)).status_code == 200
     assert _upload(client, headers=_bearer(read_key)).status_code == 403
     assert _upload(client, headers=_bearer(write_key)).status_code == 415
@@ -276,7 +276,7 @@ def test_reads_stay_open_without_keys(app):
 
 
 def test_listening_beyond_loopback_writes_need_keys(service):
-    client = create_app(service, service.settings.with_overrides(host="0.0.0.0")).test_client()
+    client = app_for(service, service.settings.with_overrides(host="0.0.0.0")).test_client()
     resp = _upload(client, headers=SAME_ORIGIN)  # even from loopback, with every proof of same origin
     assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "forbidden"
     assert "QA_API_KEYS" in resp.get_json()["error"]["message"]
@@ -287,7 +287,7 @@ def test_listening_beyond_loopback_writes_need_keys(service):
 
 def test_behind_a_trusted_proxy_the_forwarded_client_is_not_loopback(service):
     settings = service.settings.with_overrides(trusted_proxies="127.0.0.1")
-    client = create_app(service, settings).test_client()
+    client = app_for(service, settings).test_client()
     resp = _upload(client, headers={"X-Forwarded-For": "203.0.113.9", **SAME_ORIGIN})
     assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "forbidden"
     assert _upload(client, headers=SAME_ORIGIN).status_code == 415  # the proxy host itself, no forwarding

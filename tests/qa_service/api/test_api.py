@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from qa_service.api.app import create_app
 from qa_service.service import QAService
 from tests.conftest import needs_milvus
+from tests.qa_service.apps import app_for
 
 
 def _error(resp, status, code=None):
@@ -95,7 +95,7 @@ def test_unknown_path_is_json_404(client):
 
 def test_not_ready_service_answers_503(base_settings, tmp_path):
     service = QAService.from_settings(base_settings.with_overrides(index_dir=tmp_path / "empty"), strict=False)
-    client = create_app(service).test_client()
+    client = app_for(service).test_client()
     assert client.get("/healthz").status_code == 200
     err = client.get("/readyz")
     assert err.status_code == 503 and "qa ingest" in err.get_json()["error"]["message"]
@@ -182,7 +182,7 @@ def test_readyz_is_false_while_the_vector_store_of_this_process_cannot_answer(mi
     import qa_service.service as service_module
 
     service = QAService.from_settings(milvus_index, encoder)
-    client = create_app(service).test_client()
+    client = app_for(service).test_client()
     assert client.get("/readyz").status_code == 200
     monkeypatch.setattr(service_module, "READINESS_PROBE_SECONDS", 0.0)  # ask the store at every probe here
     store_class = type(service._components.vectors)

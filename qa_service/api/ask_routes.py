@@ -1,0 +1,29 @@
+"""POST /v1/search and POST /v1/ask: validate the body, make one call to the QA service, serialise."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from qa_service.api.contract.base import Limits
+from qa_service.api.contract.requests import AskRequest, SearchRequest
+from qa_service.api.contract.responses import Answer, SearchResults
+from qa_service.api.sse import answer_events
+from qa_service.api.validation import json_object
+from qa_service.service import QAService
+
+
+def blueprint(qa: QAService, limits: Limits) -> Blueprint:
+    routes = Blueprint("ask", __name__)
+
+    @routes.post("/v1/search")
+    def search():
+        req = SearchRequest.parse(json_object(request), limits)
+        return SearchResults.of(req.query, qa.search(req.query, req.top_k)).response()
+
+    @routes.post("/v1/ask")
+    def ask():
+        req = AskRequest.parse(json_object(request), limits)
+        if req.stream:
+            return answer_events(req.question, qa.ask_stream(req.question, req.top_k))
+        return Answer.of(req.question, qa.ask(req.question, req.top_k)).response()
+
+    return routes

@@ -1,0 +1,225 @@
+"""Response bodies: the routes (and `qa ask --json`) serialise through these models, and /openapi.json is
+generated from them, so what is documented is what is sent.
+
+Each model is built from the service's own results by `of(...)`; schemathesis checks every response against
+the generated document (tests/qa_service/api/test_openapi_contract.py).
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import create_model
+
+from qa_service.api.contract.base import OMITTED, Published, ResponseModel
+from qa_service.document_records import DocumentRecord
+from qa_service.types import Answer as AnswerResult
+from qa_service.types import Passage as PassageResult
+
+Page = Annotated[int | None, OMITTED, Published({"minimum": 1})]
+
+
+class Passage(ResponseModel):
+    id: str
+    doc: str
+    title: str
+    section: str
+    text: str
+    score: float
+    scores: dict[str, float]
+    line_start: int
+    line_end: int
+    start: int
+    end: int
+    page: Annotated[Page, Published(description="1-based page the passage starts on (PDF)")] = None
+    page_end: Annotated[Page, Published(description="1-based page the passage ends on (PDF)")] = None
+
+    @staticmethod
+    def fields_of(p: PassageResult) -> dict[str, Any]:
+        c = p.chunk
+        return {"id": c.id, "doc": c.doc, "title": c.title, "section": c.section, "text": c.text,
+                "score": round(float(p.score), 6),
+                "scores": {k: round(float(v), 6) for k, v in p.component_scores.items()},
+                "line_start": c.line_start, "line_end": c.line_end, "start": c.start, "end": c.end,
+                "page": c.page, "page_end": None if c.page is None else (c.page_end or c.page)}
+
+    @classmethod
+    def of(cls, p: PassageResult) -> "Passage":
+        return cls.model_validate(cls.fields_of(p))
+
+
+# A cited passage: `ref` is the n of the answer's [n] markers, `quote` the sentence the answer rests on. Its
+# fields are the passage's, between "ref" and "quote" (the order clients have always had).
+Citation = create_model(
+    "Citation", __base__=ResponseModel, __module__=__name__, ref=(Annotated[int, Published({"minimum": 1})], ...),
+    **{name: (Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation, info)
+       for name, info in Passage.model_fields.items()},
+    quote=(str, ...))
+Citation.extends = Passage
+
+
+class UnsupportedClaim(ResponseModel):
+    claim: str
+    kind: Literal["number", "entity"]
+    sentence: str
+    refs: list[int]
+
+
+def answer_fields(a: AnswerResult) -> dict[str, Any]:
+    """What every answer carries: in /v1/ask, a chat completion and the last event of a streamed one."""
+    return {"citations": [{"ref": c.ref, **Passage.fields_of(c.passage), "quote": c.quote} for c in a.citations],
+            "answerable": a.answerable, "generator": a.generator, "notice": a.notice or None,
+            "unsupported_claims": [{"claim": c.claim, "kind": c.kind, "sentence": c.sentence, "refs": list(c.refs)}
+                                   for c in a.unsupported_claims] or None}
+
+
+class Answer(ResponseModel):
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[Citation]  # type: ignore[valid-type]
+    confidence: float
+    generator: str
+    notice: Annotated[str | None, OMITTED] = None
+    unsupported_claims: Annotated[list[UnsupportedClaim] | None, OMITTED] = None
+
+    @classmethod
+    def of(cls, question: str, a: AnswerResult) -> "Answer":
+        return cls.model_validate({"question": question, "answer": a.answer,
+                                   "confidence": round(float(a.confidence), 4), **answer_fields(a)})
+
+
+class SearchResults(ResponseModel):
+    query: str
+    results: list[Passage]
+
+    @classmethod
+    def of(cls, query: str, passages: list[PassageResult]) -> "SearchResults":
+        return cls.model_validate({"query": query, "results": [Passage.fields_of(p) for p in passages]})
+
+
+class Document(ResponseModel):
+    id: str
+    name: str
+    origin: Literal["folder", "upload"]
+    format: str
+    pages: Annotated[int | None, Published({"minimum": 1})]
+    chunks: Annotated[int, Published({"minimum": 0})]
+    size: Annotated[int | None, Published({"minimum": 0})]
+    sha256: str
+    added_at: str
+    updated_at: str
+    status: Annotated[Literal["added", "updated", "unchanged"] | None, OMITTED] = None
+
+    @classmethod
+    def of(cls, record: DocumentRecord, status: str | None = None) -> "Document":
+        return cls.model_validate({**record.public(), "status": status})
+
+
+class DocumentListing(ResponseModel):
+    documents: list[Document]
+    uploads: Annotated[bool, Published(description="whether this caller may upload and delete")]
+    index_version: str | None
+    max_upload_bytes: int
+    accepted_types: list[str]
+
+
+class Status(ResponseModel):
+    status: str
+
+
+class ErrorDetail(ResponseModel):
+    code: str
+    message: str
+
+
+class Error(ResponseModel):
+    """Every refusal: {"error": {"code", "message"}} (built by qa_service/api/errors.py)."""
+
+    error: ErrorDetail
+
+
+class Ready(ResponseModel):
+    status: Literal["ready"]
+    index_version: str | None
+
+
+class NotReady(ResponseModel):
+    status: Literal["not_ready"]
+    error: ErrorDetail
+
+
+class InfoLimits(ResponseModel):
+    max_question_chars: int
+    max_upload_bytes: int
+
+
+class Info(ResponseModel):
+    model: str
+    retriever: str
+    reranker: str | None
+    answerer: str | None
+    ready: bool
+    index_version: str | None
+    manifest: Annotated[dict[str, Any] | None, Published(description="the index manifest; documents as in "
+                                                                     "/v1/documents")]
+    uploads: Annotated[bool, Published(description="whether this caller may upload and delete documents (a write "
+                                                   "without API keys must also carry X-Requested-With)")]
+    limits: InfoLimits
+
+
+class Reloaded(ResponseModel):
+    status: Literal["reloaded"]
+    previous: str | None
+    index_version: str | None
+
+
+class ModelEntry(ResponseModel):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(ResponseModel):
+    object: Literal["list"]
+    data: list[ModelEntry]
+
+
+class ChatMessageOut(ResponseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class Choice(ResponseModel):
+    index: int
+    message: ChatMessageOut
+    finish_reason: Literal["stop"]
+
+
+class Usage(ResponseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(ResponseModel):
+    id: str
+    created: int
+    model: str
+    object: Literal["chat.completion"]
+    choices: list[Choice]
+    usage: Usage
+    citations: list[Citation]  # type: ignore[valid-type]
+    answerable: bool
+    generator: str
+    question: str
+    notice: Annotated[str | None, OMITTED] = None
+    unsupported_claims: Annotated[list[UnsupportedClaim] | None, OMITTED] = None
+
+    @classmethod
+    def of(cls, base: dict[str, Any], question: str, a: AnswerResult) -> "ChatCompletion":
+        return cls.model_validate({
+            **base, "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.answer}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, "question": question,
+            **answer_fields(a)})

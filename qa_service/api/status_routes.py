@@ -1,0 +1,61 @@
+"""GET /healthz, /readyz, /v1/info and /openapi.json: is the process alive, can it answer, with what."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from qa_service.api.access import may_write
+from qa_service.api.contract.base import Limits
+from qa_service.api.contract.responses import Document, ErrorDetail, Info, InfoLimits, NotReady, Ready, Status
+from qa_service.document_records import DocumentRecord
+from qa_service.service import QAService
+
+# What /v1/info shows of the service and its manifest: named fields only, so a field added later (a path, say)
+# stays private until someone decides to publish it. Document records go through the Document model.
+PUBLIC_MANIFEST_FIELDS = ("model", "dimension", "chunking", "corpus_fingerprint", "chunk_count", "created_at",
+                          "package_version", "lexical", "embedding_variant", "vector_index", "format_version")
+
+
+def public_manifest(manifest: dict[str, Any] | None) -> dict[str, Any] | None:
+    if manifest is None:
+        return None
+    created = manifest.get("created_at", "")
+    return {**{k: manifest[k] for k in PUBLIC_MANIFEST_FIELDS if k in manifest},
+            "documents": [Document.of(DocumentRecord.from_dict(d, created)).dump()
+                          for d in manifest.get("documents", [])]}
+
+
+def blueprint(qa: QAService, limits: Limits, openapi: dict[str, Any]) -> Blueprint:
+    routes = Blueprint("status", __name__)
+
+    @routes.get("/healthz")
+    def healthz():
+        return Status(status="ok").response()
+
+    @routes.get("/readyz")
+    def readyz():
+        """Whether the process answering can answer: an index loaded and its vector store reachable."""
+        reason = qa.readiness()
+        if reason is None:
+            return Ready(status="ready", index_version=qa.info()["index_version"]).response()
+        error = ErrorDetail(code="not_ready", message=reason)
+        return NotReady(status="not_ready", error=error).response(503)
+
+    @routes.get("/openapi.json")
+    def openapi_json():
+        return jsonify(openapi)
+
+    @routes.get("/v1/info")
+    def info():
+        """Documents as clients see them (no server paths), whether this caller may upload, and the request
+        limits a client should respect before sending (question length, upload size)."""
+        about = qa.info()
+        return Info(
+            model=about["model"], retriever=about["retriever"], reranker=about["reranker"],
+            answerer=about["answerer"], ready=about["ready"], index_version=about["index_version"],
+            manifest=public_manifest(about["manifest"]), uploads=may_write(request),
+            limits=InfoLimits(max_question_chars=limits.max_question_chars,
+                              max_upload_bytes=limits.max_upload_bytes)).response()
+
+    return routes

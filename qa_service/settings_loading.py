@@ -1,0 +1,83 @@
+"""How `Settings` are declared, read from the environment and checked (the fields are in settings.py).
+
+A field is declared with its section's helper, `_index(default, help, choices=..., between=..., env=...)`, which
+keeps the description, the allowed values and the environment variable(s) next to the default.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, Field, field, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+def section(title: str) -> Callable[..., Any]:
+    """The field helper of one section of the settings."""
+
+    def declare(default: Any, help: str, *, choices: tuple[str, ...] | None = None,
+                between: tuple[float, float] | None = None, env: tuple[str, ...] = ()) -> Any:
+        return field(default=default, metadata={"section": title, "help": help, "choices": choices,
+                                                 "between": between, "env": env})
+
+    return declare
+
+
+def env_names(f: Field) -> tuple[str, ...]:
+    """The variables a field is read from, first match wins: QA_<NAME> unless the field names others."""
+    return f.metadata.get("env") or ("QA_" + f.name.upper(),)
+
+
+def variable(f: Field) -> str:
+    return env_names(f)[0]
+
+
+def load(cls: type, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> Any:
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        raw = next((environ[n] for n in env_names(f) if environ.get(n)), None)
+        if raw is not None:
+            values[f.name] = _coerce(variable(f), raw, type(f.default if f.default is not MISSING else ""))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("embedding_backend") == "torch" and "embedding_precision" not in values:
+        values["embedding_precision"] = "fp32"  # the default int8 is the openvino backend's
+    settings = cls(**values)
+    settings.validate()
+    return settings
+
+
+def validate(settings: Any) -> None:
+    for f in fields(settings):
+        value, name = getattr(settings, f.name), variable(f)
+        choices, between = f.metadata.get("choices"), f.metadata.get("between")
+        if choices and value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        if between and not between[0] <= value <= between[1]:
+            raise SettingsError(f"{name} must be between {between[0]} and {between[1]}")
+    if settings.embedding_backend == "torch" and settings.embedding_precision != "fp32":
+        raise SettingsError("QA_EMBEDDING_PRECISION=int8 needs QA_EMBEDDING_BACKEND=openvino "
+                            "(the torch backend runs fp32 only)")
+    if settings.vector_store == "milvus" and not settings.milvus_uri.startswith(("http://", "https://")) \
+            and not settings.milvus_uri.endswith(".db"):
+        raise SettingsError("QA_MILVUS_URI must be a local file ending in .db (Milvus Lite) or "
+                            "http(s)://host:port (a Milvus server)")
+    if not 0 <= settings.chunk_overlap_tokens < settings.chunk_tokens:
+        raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
+
+
+def _coerce(name: str, raw: str, kind: type) -> Any:
+    try:
+        if kind is Path or issubclass(kind, Path):
+            return Path(os.path.expanduser(raw))
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        return raw
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc

@@ -1,0 +1,53 @@
+"""/openapi.json is generated from the contract models and equals the document written by hand before (issue 17,
+openapi_before_issue17.json, from main at ceba4df with default settings) apart from descriptions and summaries, and
+for these changes only:
+
+- responses promise more, never less: fields the service always sends are now required, and bodies that were
+  documented without properties (readiness, reload, models, chat choices) list them;
+- requests are documented as the service checks them: see REQUEST_CHANGES.
+
+The bodies schemathesis sends and the responses it checks are judged against the generated document
+(test_openapi_contract.py); this test pins what changed."""
+import json
+from pathlib import Path
+
+from qa_service.api.contract.base import Limits
+from qa_service.api.openapi import openapi_document
+from qa_service.settings import Settings
+from tests.qa_service.api.openapi_changes import changes
+
+BEFORE = Path(__file__).with_name("openapi_before_issue17.json")
+CHAT = "/paths//v1/chat/completions/post/requestBody/content/application/json/schema/properties"
+REQUEST_CHANGES = {
+    # A user message must hold text (the last one was always refused blank; the schema cannot say "last"), and
+    # a conversation must hold a user message: two schemathesis findings ("no user message", "empty last user
+    # message": 422 for a schema-valid request). Other roles: system, developer, assistant, tool.
+    f"+ {CHAT}/messages/items/oneOf",
+    f"- {CHAT}/messages/items/properties",
+    f"- {CHAT}/messages/items/required",
+    f"- {CHAT}/messages/items/type",
+    f"+ {CHAT}/messages/not",
+    # The service always took null for these (OpenAI clients send it).
+    f"+ {CHAT}/model/nullable",
+    f"+ {CHAT}/temperature/nullable",
+    f"+ {CHAT}/max_tokens/nullable",
+    # The file names the service reads (schemathesis finding: 415 for a schema-valid upload).
+    "+ /paths//v1/documents/post/requestBody/content/multipart/form-data/encoding",
+}
+
+
+def test_generated_document_is_the_one_before_but_for_the_listed_changes():
+    before = json.loads(BEFORE.read_text(encoding="utf-8"))
+    now = json.loads(json.dumps(openapi_document(Limits.from_settings(Settings()))))
+    found = changes(before, now)
+    assert {c for c in found if "/requestBody/" in c} == REQUEST_CHANGES
+    in_responses = [c for c in found if "/requestBody/" not in c]
+    assert in_responses and all(c.startswith("+ ") for c in in_responses), in_responses  # only more promised
+    assert all(c.endswith("/properties") or "/properties/" in c or "/required: " in c for c in in_responses)
+
+
+def test_the_document_depends_on_the_limits_it_publishes():
+    doc = openapi_document(Limits(max_question_chars=12, default_top_k=7, max_upload_bytes=1000))
+    ask = doc["paths"]["/v1/ask"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert ask["question"]["maxLength"] == 12 and ask["top_k"]["default"] == 7
+    assert (ask["top_k"]["minimum"], ask["top_k"]["maximum"]) == (1, 50)

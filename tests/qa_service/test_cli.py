@@ -1,0 +1,68 @@
+"""The `qa` command's choices and defaults come from the settings and the registries, and its refusals are the
+service's own."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import qa_service.composition as composition
+from documents.loaders import SUPPORTED_EXTENSIONS
+from qa_service.cli import main
+from qa_service.settings import Settings
+
+
+@pytest.fixture()
+def shared_model(monkeypatch, encoder):
+    """Commands build their encoder through the composition root; here it hands out the session's model."""
+    monkeypatch.setattr(composition, "build_encoder", lambda spec: encoder)
+
+
+def test_search_takes_its_default_top_k_from_qa_top_k(built_index, shared_model, monkeypatch, capsys):
+    monkeypatch.setenv("QA_TOP_K", "2")
+    assert main(["search", "海淀区有多少所高等院校？", "--json", "--index", str(built_index.index_dir)]) == 0
+    assert len(json.loads(capsys.readouterr().out)["results"]) == 2
+    assert main(["search", "海淀区有多少所高等院校？", "--json", "--top-k", "3",
+                 "--index", str(built_index.index_dir)]) == 0
+    assert len(json.loads(capsys.readouterr().out)["results"]) == 3
+
+
+def test_ask_json_is_the_api_answer(built_index, shared_model, app, capsys):
+    question = "海淀区有多少所高等院校？"
+    assert main(["ask", question, "--json", "--index", str(built_index.index_dir)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    served = app.test_client().post("/v1/ask", json={"question": question}).get_json()
+    assert printed == served and list(printed) == list(served)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["search", "海淀区", "--top-k", "0"], "'top_k' must be between 1 and 50"),
+    (["ask", "   "], "'question' must not be empty"),
+])
+def test_the_command_refuses_what_the_api_refuses(built_index, shared_model, caplog, argv, message):
+    assert main([*argv, "--index", str(built_index.index_dir)]) == 2
+    assert message in caplog.text
+
+
+def test_docs_list_loads_no_model(built_index, monkeypatch, capsys):
+    def no_model(spec):
+        raise AssertionError("qa docs list loaded the model")
+
+    monkeypatch.setattr(composition, "build_encoder", no_model)
+    assert main(["docs", "list", "--index", str(built_index.index_dir)]) == 0
+    assert "chunks" in capsys.readouterr().out
+
+
+def test_choices_come_from_the_settings_and_the_loader_registry(capsys):
+    for retriever in Settings.choices("retriever"):
+        with pytest.raises(SystemExit) as done:
+            main(["search", "x", "--retriever", retriever, "--help"])
+        assert done.value.code == 0
+    with pytest.raises(SystemExit) as refused:
+        main(["search", "x", "--retriever", "magic"])
+    assert refused.value.code == 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["docs", "add", "--help"])
+    help_text = capsys.readouterr().out
+    assert all(ext in help_text for ext in SUPPORTED_EXTENSIONS)
