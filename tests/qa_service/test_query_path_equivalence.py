@@ -2,11 +2,10 @@
 
 Each test recomputes a result the plain way (as the code did before it was made fast) and requires the
 same answer: BM25 sums against bm25s itself, quotes against sentence-by-sentence scoring, entity grounding
-against compacting the joined passages, and per-thread memoisation against fresh calls in other threads.
+against compacting the joined passages.
 """
 from __future__ import annotations
 
-import threading
 import unicodedata
 
 import numpy as np
@@ -14,12 +13,11 @@ import pytest
 
 from benchmarks.common import questions
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
-from embeddings.lexical.last_call import LastCallPerThread
-from qa_service.answerers.question_types import answer_type_match
-from qa_service.answerers.sentence_splitter import split_sentences
-from qa_service.evidence.entity_grounding import EntityGrounding, _compact
-from qa_service.evidence.sentence_evidence import Quote, SentenceEvidenceScorer
-from qa_service.types import Passage
+from qa_service.types import Passage, Quote
+from qa_service.understanding.entity_grounding import EntityGrounding, _compact
+from qa_service.understanding.question_types import answer_type_match
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
+from qa_service.understanding.sentence_splitter import split_sentences
 
 EXTRA = ["海淀区 海淀区 海淀区", "ＩＰｖ６ 规模部署", "中国电科“8+2+X”体系", "哪一年 多少 哪些 哪个部门", "", "。。。"]
 
@@ -34,9 +32,9 @@ def passages(index):
     return [Passage(c, 1.0) for c in index.chunks]
 
 
-def _plain_best_quote(scorer: SentenceEvidenceScorer, question: str, passage: Passage) -> Quote | None:
+def _plain_best_quote(scorer: SentenceEvidenceScorer, query, passage: Passage) -> Quote | None:
     """Sentence evidence as first written: every sentence split and normalised for every question."""
-    terms = scorer.terms(question)
+    question = query.text
     text = passage.chunk.text
     context = passage.chunk.title + passage.chunk.section
     sentences = split_sentences(text)
@@ -44,7 +42,7 @@ def _plain_best_quote(scorer: SentenceEvidenceScorer, question: str, passage: Pa
     for i, sentence in enumerate(sentences):
         last = sentences[i + 1] if i + 1 < len(sentences) else sentence
         end = last.start + len(last.text)
-        score = scorer.coverage(terms, sentence.text, context) + 0.25 * answer_type_match(question, text[sentence.start:end])
+        score = scorer.coverage(query, sentence.text, context) + 0.25 * answer_type_match(question, text[sentence.start:end])
         if best is None or score > best.score:
             best = Quote(sentence.start, end, score)
     return best
@@ -63,15 +61,15 @@ def test_bm25_scores_equal_those_of_bm25s_bit_for_bit(index):
         assert ours.dtype == np.float32 and np.array_equal(ours, theirs), question
 
 
-def test_best_quote_and_support_equal_plain_sentence_scoring(index, passages):
-    scorer = SentenceEvidenceScorer(index.bm25.idf, tokenize=index.bm25.tokenize, prepared_passages=64)
+def test_best_quote_and_support_equal_plain_sentence_scoring(passages, analyse):
+    scorer = SentenceEvidenceScorer(prepared_passages=64)
     sample = passages[:: max(1, len(passages) // 60)]
     for question in questions()[:12] + EXTRA[:4]:
-        terms = scorer.terms(question)
+        query = analyse(question)
         for passage in sample:
-            assert scorer.best_quote(terms, passage) == _plain_best_quote(scorer, question, passage)
+            assert scorer.best_quote(query, passage) == _plain_best_quote(scorer, query, passage)
             c = passage.chunk
-            assert scorer.support(terms, passage) == scorer.coverage(terms, f"{c.title}\n{c.section}\n{c.text}")
+            assert scorer.support(query, passage) == scorer.coverage(query, f"{c.title}\n{c.section}\n{c.text}")
 
 
 def test_grounding_compacts_passages_as_their_join_does(index, passages):
@@ -89,22 +87,6 @@ def test_compact_removes_every_space_and_punctuation_mark_and_nothing_else():
     assert _compact(text) == expected
 
 
-def test_last_call_memo_is_per_thread_and_per_argument():
-    calls: list[tuple[str, str]] = []
-
-    def record(arg: str) -> str:
-        calls.append((threading.current_thread().name, arg))
-        return arg.upper()
-
-    memo = LastCallPerThread(record)
-    assert memo("a") == "A" and memo("a") == "A" and memo("b") == "B" and memo("a") == "A"
-    assert [a for _, a in calls] == ["a", "b", "a"]  # repeats of the last call only
-    other = threading.Thread(target=memo, args=("a",), name="other")
-    other.start()
-    other.join()
-    assert calls[-1] == ("other", "a")  # another thread computes for itself
-
-
 def test_tokenizer_hands_out_copies():
     tokenizer = ChineseTokenizer()
     first = tokenizer("海淀区有多少所高等院校？")
@@ -112,7 +94,7 @@ def test_tokenizer_hands_out_copies():
     assert tokenizer("海淀区有多少所高等院校？") == ["海淀", "淀区", "海淀区", "高等", "院校", "高等院校"]
 
 
-def test_tokenizer_pickles_with_its_settings_and_a_fresh_memo():
+def test_tokenizer_pickles_with_its_settings():
     import copy
     import pickle
 
@@ -120,3 +102,4 @@ def test_tokenizer_pickles_with_its_settings_and_a_fresh_memo():
     tokenizer("海淀区的高等院校")
     for clone in (pickle.loads(pickle.dumps(tokenizer)), copy.deepcopy(tokenizer)):
         assert clone == tokenizer and clone("海淀区的高等院校") == tokenizer("海淀区的高等院校")
+
