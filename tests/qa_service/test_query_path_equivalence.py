@@ -2,7 +2,8 @@
 
 Each test recomputes a result the plain way (as the code did before it was made fast) and requires the
 same answer: BM25 sums against bm25s itself, quotes against sentence-by-sentence scoring, entity grounding
-against compacting the joined passages.
+against compacting the joined passages, fusion against the two-retriever arithmetic it replaced, and the
+reranker's evidence against the answerer looking for the quote itself.
 """
 from __future__ import annotations
 
@@ -103,3 +104,63 @@ def test_tokenizer_pickles_with_its_settings():
     for clone in (pickle.loads(pickle.dumps(tokenizer)), copy.deepcopy(tokenizer)):
         assert clone == tokenizer and clone("海淀区的高等院校") == tokenizer("海淀区的高等院校")
 
+
+def _plain_hybrid(service, question: str, top_k: int, weight: float = 0.6, candidates: int = 50):
+    """Hybrid retrieval as written before fusion had its own component: BM25 and dense side by side."""
+    from qa_service.retrievers.bm25_retriever import top_rows
+
+    components = service._require()
+    index, vectors = components.index, components.vectors
+    keys = components.chain.retriever._parts[1][0]._keys
+    row_of = {key: row for row, key in enumerate(keys)}
+
+    def scaled(values):
+        lo, hi = float(values.min()), float(values.max())
+        return np.zeros_like(values, dtype=np.float64) if hi - lo <= 1e-12 else (values - lo) / (hi - lo)
+
+    pool_size = max(candidates, top_k)
+    bm25_all = index.bm25.scores(question)
+    query_vector = service.encoder.encode_query(question)
+    pool = {int(r) for r in top_rows(bm25_all, pool_size) if bm25_all[r] > 0}
+    pool.update(row_of[hit.chunk_id] for hit in vectors.search(query_vector, pool_size))
+    if not pool:
+        return []
+    rows = np.array(sorted(pool), dtype=np.int64)
+    bm25 = bm25_all[rows].astype(np.float64)
+    dense = vectors.similarities(query_vector, [keys[r] for r in rows]).astype(np.float64)
+    fused = weight * scaled(bm25) + (1.0 - weight) * scaled(dense)
+    return [(index.chunks[rows[i]].id, float(fused[i]), float(bm25[i]), float(dense[i]))
+            for i in np.lexsort((rows, -fused))[:top_k]]
+
+
+def test_fusion_equals_the_two_retriever_arithmetic_it_replaced(built_index, encoder):
+    from qa_service.service import QAService
+
+    service = QAService.from_settings(built_index.with_overrides(reranker="none"), encoder)
+    for question in questions()[:20] + EXTRA:
+        for top_k in (3, 10):
+            ours = [(p.chunk.id, p.score, p.retrieval.bm25, p.retrieval.dense) for p in service.search(question, top_k)]
+            assert ours == _plain_hybrid(service, question, top_k), question  # exact floats, not approximately
+
+
+def test_answerer_quotes_what_it_would_have_found_itself(service, analyse):
+    """The extractive answerer reads the reranker's quote (Passage.evidence); looking for it again gives the
+    same quote, and an answer made from passages without evidence is the same answer."""
+    from dataclasses import replace
+
+    chain = service._require().chain
+    scorer = chain.answerer._scorer
+    for question in questions()[:20] + EXTRA[:4]:
+        query = chain.query(question, 5)
+        passages = chain.passages(query)
+        for p in passages:
+            assert p.evidence is not None and p.evidence.quote == scorer.best_quote(query, p)
+        with_evidence = chain.answerer.answer(query, passages)
+        without = chain.answerer.answer(query, [replace(p, evidence=None) for p in passages])
+        assert _answer_fields(without) == _answer_fields(with_evidence), question
+
+
+def _answer_fields(answer):
+    """The answer and its citations, not the passages' scores (with evidence they say more)."""
+    return (answer.answer, answer.answerable, answer.confidence,
+            [(c.ref, c.passage.chunk.id, c.passage.score, c.quote) for c in answer.citations])
