@@ -22,10 +22,24 @@ class Retriever(ABC):
         """The query.retrieve_k best passages for the query, best first."""
 
 
+class QueryScores(ABC):
+    """One scoring retriever's scores for one query: its best rows, and its score of any row. Rows are
+    positions in the loaded chunk list. Whatever the scoring computes once per query (BM25's sums over
+    every row) is held here for the length of the request, not remembered across requests."""
+
+    @abstractmethod
+    def top(self, n: int) -> list[tuple[int, float]]:
+        """(row, score) of at most n best rows, best first."""
+
+    @abstractmethod
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """The score of each of the rows."""
+
+
 class ScoringRetriever(Retriever):
-    """A retriever that can also score any row of the index for a query, which is what fusion needs: the
-    candidates of several retrievers pooled, each candidate scored by every one of them. Rows are positions in
-    the loaded chunk list. Its name is the RetrievalScores field its scores go to."""
+    """A retriever that can score any row for a query, which is what fusion needs: the candidates of several
+    retrievers pooled, each candidate scored by every one of them. Its name is the RetrievalScores field its
+    scores go to."""
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
         if self.name not in SCORE_NAMES:
@@ -33,13 +47,9 @@ class ScoringRetriever(Retriever):
         self._chunks = chunks
 
     @abstractmethod
-    def candidates(self, query: Query, n: int) -> list[tuple[int, float]]:
-        """(row, score) of at most n best rows for the query, best first."""
-
-    @abstractmethod
-    def scores(self, query: Query, rows: np.ndarray) -> np.ndarray:
-        """This retriever's score of each of the rows for the query."""
+    def scores_for(self, query: Query) -> QueryScores:
+        """This retriever's scores for the query."""
 
     def retrieve(self, query: Query) -> list[Passage]:
         return [Passage(self._chunks[row], score, RetrievalScores(**{self.name: score}))
-                for row, score in self.candidates(query, query.retrieve_k)]
+                for row, score in self.scores_for(query).top(query.retrieve_k)]

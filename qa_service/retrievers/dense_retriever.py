@@ -13,7 +13,7 @@ import numpy as np
 
 from documents.models import Chunk
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
-from qa_service.retrievers.base import ScoringRetriever
+from qa_service.retrievers.base import QueryScores, ScoringRetriever
 from qa_service.understanding.query import Query
 
 log = logging.getLogger(__name__)
@@ -30,16 +30,18 @@ class DenseRetriever(ScoringRetriever):
         self._keys = list(keys)
         self._row_of = {key: row for row, key in enumerate(self._keys)}
 
-    def candidates(self, query: Query, n: int) -> list[tuple[int, float]]:
+    def scores_for(self, query: Query) -> QueryScores:
+        return _DenseScores(self, query)
+
+    def search(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         """(row, cosine) of the n nearest chunks; keys the loaded version does not hold (an external store
         already holding the next version) are skipped."""
         row_of = self._row_of
-        return [(row_of[hit.chunk_id], hit.score) for hit in self._vectors.search(query.vector, n)
+        return [(row_of[hit.chunk_id], hit.score) for hit in self._vectors.search(query_vector, n)
                 if hit.chunk_id in row_of]
 
-    def scores(self, query: Query, rows: np.ndarray) -> np.ndarray:
-        """Cosine of the query and each row's vector."""
-        query_vector = query.vector
+    def similarities(self, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the query vector and each row's vector."""
         keys = [self._keys[int(r)] for r in rows]
         try:
             return self._vectors.similarities(query_vector, keys)
@@ -52,3 +54,17 @@ class DenseRetriever(ScoringRetriever):
             return float(self._vectors.similarities(query_vector, [key])[0])
         except KeyError:
             return 0.0
+
+
+class _DenseScores(QueryScores):
+    """Cosines with the Query's vector (encoded on its first use, once per request)."""
+
+    def __init__(self, retriever: DenseRetriever, query: Query) -> None:
+        self._retriever = retriever
+        self._query = query
+
+    def top(self, n: int) -> list[tuple[int, float]]:
+        return self._retriever.search(self._query.vector, n)
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        return self._retriever.similarities(self._query.vector, rows)

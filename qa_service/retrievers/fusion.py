@@ -32,13 +32,14 @@ class WeightedFusion(Retriever):
 
     def retrieve(self, query: Query) -> list[Passage]:
         pool_size = max(self._candidates, query.retrieve_k)
+        scores = [retriever.scores_for(query) for retriever, _ in self._parts]
         pool: set[int] = set()
-        for retriever, _ in self._parts:
-            pool.update(row for row, _ in retriever.candidates(query, pool_size))
+        for each in scores:
+            pool.update(row for row, _ in each.top(pool_size))
         if not pool:
             return []
         rows = np.array(sorted(pool), dtype=np.int64)
-        columns = [retriever.scores(query, rows).astype(np.float64) for retriever, _ in self._parts]
+        columns = [each.of(rows).astype(np.float64) for each in scores]
         fused = self._parts[0][1] * min_max_scaled(columns[0])
         for (_, weight), column in zip(self._parts[1:], columns[1:]):
             fused = fused + weight * min_max_scaled(column)

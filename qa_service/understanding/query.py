@@ -51,6 +51,8 @@ def _no_encoder() -> np.ndarray:
 
 @dataclass(frozen=True)
 class Query:
+    """One request's question and what every stage reads of it; made by QueryAnalyser.analyse, once."""
+
     text: str
     top_k: int  # passages the request asked for
     retrieve_k: int  # passages the first stage hands on (more than top_k when a reranker chooses among them)
