@@ -162,3 +162,9 @@ def test_question_analysis_and_evidence_depend_on_no_later_stage():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert not name.startswith(LATER_STAGES), f"{path.name} imports {name}"
+
+
+def test_the_chain_registries_offer_what_the_settings_accept():
+    from qa_service import chain, settings
+
+    assert set(chain.RETRIEVERS) == set(settings.RETRIEVERS) and set(chain.RERANKERS) == set(settings.RERANKERS)
