@@ -27,9 +27,10 @@ log = logging.getLogger("benchmarks.profile_ask")
 
 # Entry points of the stages (a piece of the file path, function name) as cProfile names them.
 STAGES = {
+    "analyse question (tokenise, weigh terms, asked kinds)": ("understanding/query.py", "analyse"),
     "encode query": ("embeddings/encoders/", "encode_query"),
-    "BM25 scores (incl. tokenising)": ("bm25_index.py", "scores"),
-    "hybrid retrieval (incl. encode, BM25)": ("hybrid_retriever.py", "retrieve"),
+    "BM25 scores": ("bm25_index.py", "token_scores"),
+    "hybrid retrieval (incl. encode, BM25)": ("retrievers/fusion.py", "retrieve"),
     "rerank (sentence evidence)": ("sentence_evidence_reranker.py", "rerank"),
     "answer (grounding, support, quote)": ("extractive_answerer.py", "answer"),
     "entity grounding": ("entity_grounding.py", "ungrounded"),

@@ -10,20 +10,9 @@ from typing import Any, Iterator
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.factory import build_encoder
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
-from qa_service.answerers.base import Answerer
-from qa_service.answerers.claim_check import ClaimChecker
-from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
-from qa_service.answerers.llm_answerer import LLMAnswerer
+from qa_service.chain import QueryChain, build_chain
 from qa_service.conversation.question_rewriter import HistoryLimits, LLMQuestionRewriter, Turn
 from qa_service.llm_client import llm_configured, make_client
-from qa_service.evidence.entity_grounding import EntityGrounding
-from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
-from qa_service.rerankers.base import Reranker
-from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceReranker
-from qa_service.retrievers.base import Retriever
-from qa_service.retrievers.bm25_retriever import BM25Retriever
-from qa_service.retrievers.dense_retriever import DenseRetriever
-from qa_service.retrievers.hybrid_retriever import HybridRetriever
 from qa_service.query_limits import LAST_USER_MESSAGE, QUERY, QUESTION, checked_text, checked_top_k
 from qa_service.settings import Settings
 from qa_service.types import Answer, Deadline, Passage
@@ -69,16 +58,9 @@ def check_compatible(index: LoadedIndex, settings: Settings) -> None:
 @dataclass
 class _Components:
     index: LoadedIndex
-    retriever: Retriever
-    reranker: Reranker | None
-    answerer: Answerer
+    chain: QueryChain
     rewriter: LLMQuestionRewriter | None = None
     vectors: KeyedVectorStore | None = None  # what the dense side searches (for the readiness probe)
-
-    def retrieve(self, query: str, top_k: int, candidates: int) -> list[Passage]:
-        if self.reranker is None:
-            return self.retriever.retrieve(query, top_k)
-        return self.reranker.rerank(query, self.retriever.retrieve(query, max(top_k, candidates)), top_k)
 
 
 class QAService:
@@ -119,43 +101,20 @@ class QAService:
         if self._encoder.dimension != index.manifest.dimension:
             raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
                                 f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
-        scorer = SentenceEvidenceScorer(index.bm25.idf, tokenize=index.bm25.tokenize)
-        reranker = (SentenceEvidenceReranker(scorer, self.settings.rerank_weight)
-                    if self.settings.reranker == "sentence-evidence" else None)
-        grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
-        answerer: Answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
-            min_support=self.settings.answer_min_support, min_dense=self.settings.answer_min_dense))
-        rewriter = None
-        if llm_configured(self.settings):
-            s = self.settings
-            client = make_client(s)
-            answerer = LLMAnswerer(client, s.llm_model, answerer, scorer, ClaimChecker(grounding),
-                                   fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
-                                   timeout=s.llm_timeout, max_retries=s.llm_max_retries)
-            rewriter = LLMQuestionRewriter(client, s.llm_model, HistoryLimits(
-                s.chat_history_turns, s.chat_history_chars, s.max_question_chars), s.llm_timeout, s.llm_max_retries)
-        retriever, vectors = self._build_retriever(index)
-        components = _Components(index, retriever, reranker, answerer, rewriter, vectors)
+        s = self.settings
+        client = make_client(s) if llm_configured(s) else None
+        rewriter = None if client is None else LLMQuestionRewriter(client, s.llm_model, HistoryLimits(
+            s.chat_history_turns, s.chat_history_chars, s.max_question_chars), s.llm_timeout, s.llm_max_retries)
+        doc_ids = row_document_ids(index.manifest, index.chunks)
+        keys = row_keys(index.chunks, doc_ids)
+        vectors = self.vector_backend.open(index, keys, doc_ids)
+        chain = build_chain(s, index, self._encoder, vectors, keys, client)
+        components = _Components(index, chain, rewriter, vectors)
         with self._lock:
             self._components = components
             self.load_error = None
         log.info("index %s loaded: %d chunks, retriever %s", index.directory.name, len(index.chunks),
                  self.settings.retriever)
-
-    def _build_retriever(self, index: LoadedIndex) -> tuple[Retriever, KeyedVectorStore]:
-        assert self._encoder is not None
-        lexical = BM25Retriever(index.chunks, index.bm25)
-        doc_ids = row_document_ids(index.manifest, index.chunks)
-        keys = row_keys(index.chunks, doc_ids)
-        vectors = self.vector_backend.open(index, keys, doc_ids)
-        dense = DenseRetriever(index.chunks, vectors, self._encoder, keys)
-        retrievers: dict[str, Retriever] = {
-            "bm25": lexical,
-            "dense": dense,
-            "hybrid": HybridRetriever(index.chunks, lexical, dense, self.settings.hybrid_lexical_weight,
-                                      self.settings.hybrid_candidates),
-        }
-        return retrievers[self.settings.retriever], vectors
 
     @property
     def ready(self) -> bool:
@@ -191,7 +150,8 @@ class QAService:
 
     def search(self, query: str, top_k: int) -> list[Passage]:
         query = checked_text(query, self.settings.max_question_chars, QUERY)
-        return self._require().retrieve(query, checked_top_k(top_k), self.settings.rerank_candidates)
+        chain = self._require().chain
+        return chain.passages(chain.query(query, checked_top_k(top_k)))
 
     def deadline(self) -> Deadline:
         """The deadline of a request starting now (QA_ASK_DEADLINE_SECONDS)."""
@@ -200,9 +160,9 @@ class QAService:
     def ask(self, question: str, top_k: int, deadline: Deadline | None = None) -> Answer:
         question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
-        components = self._require()
-        passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
-        return components.answerer.answer(question, passages, deadline)
+        chain = self._require().chain
+        query = chain.query(question, top_k)
+        return chain.answerer.answer(query, chain.passages(query), deadline)
 
     def ask_stream(self, question: str, top_k: int, deadline: Deadline | None = None) -> Iterator[str | Answer]:
         """Answer text pieces as they are generated, then the complete Answer.
@@ -212,9 +172,9 @@ class QAService:
         """
         question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
-        components = self._require()
-        passages = components.retrieve(question, top_k, self.settings.rerank_candidates)
-        return components.answerer.stream(question, passages, deadline)
+        chain = self._require().chain
+        query = chain.query(question, top_k)
+        return chain.answerer.stream(query, chain.passages(query), deadline)
 
     def standalone_question(self, history: list[Turn], question: str, deadline: Deadline | None = None) -> str:
         """The follow-up rewritten with the conversation when an LLM is configured, else unchanged."""
@@ -229,8 +189,8 @@ class QAService:
         return {
             "model": self.settings.embedding_model,
             "retriever": self.settings.retriever,
-            "reranker": components.reranker.name if components and components.reranker else None,
-            "answerer": components.answerer.name if components else None,
+            "reranker": components.chain.reranker.name if components and components.chain.reranker else None,
+            "answerer": components.chain.answerer.name if components else None,
             "ready": components is not None,
             "index_dir": str(self.settings.index_dir),
             "index_version": components.index.directory.name if components else None,

@@ -3,26 +3,64 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
 from documents.models import Chunk
 
 
 @dataclass(frozen=True)
+class RetrievalScores:
+    """Each first-stage retriever's own score of a passage, None where it did not score it. A scoring retriever
+    is named after its field here (qa_service.retrievers.base.ScoringRetriever.name); the order of the fields
+    is the order of the response's `scores`."""
+
+    bm25: float | None = None
+    dense: float | None = None  # cosine of the question and passage vectors (the answerer's semantic gate)
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A span of a passage's text that answers the question (a sentence and the one after it), and its
+    sentence-evidence score (qa_service.understanding.sentence_evidence)."""
+
+    start: int  # span in the passage text
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the sentence-evidence reranker found in a passage, so that the answerer need not look again."""
+
+    quote: Quote | None  # the passage's best quote (None: no sentence to quote)
+    score: float  # the quote's score, 0 without one
+    retrieval: float  # the first-stage score the reranker mixed it with
+
+    def to_dict(self) -> dict[str, float]:
+        return {"retrieval": self.retrieval, "evidence": self.score}
+
+
+@dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its fused score and the score of each retriever that saw it."""
+    """A retrieved chunk with the score that ranks it (a retriever's, the fused or the reranked one), each
+    first-stage retriever's own score and, once reranked, its sentence evidence."""
 
     chunk: Chunk
     score: float
-    component_scores: dict[str, float] = field(default_factory=dict)
+    retrieval: RetrievalScores = RetrievalScores()
+    evidence: Evidence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk
+        scores = {**self.retrieval.to_dict(), **(self.evidence.to_dict() if self.evidence else {})}
         data: dict[str, Any] = {
             "id": c.id, "doc": c.doc, "title": c.title, "section": c.section, "text": c.text,
             "score": round(float(self.score), 6),
-            "scores": {k: round(float(v), 6) for k, v in self.component_scores.items()},
+            "scores": {k: round(float(v), 6) for k, v in scores.items()},
             "line_start": c.line_start, "line_end": c.line_end, "start": c.start, "end": c.end,
         }
         if c.page is not None:  # sources with pages (PDF): 1-based pages the passage starts and ends on

@@ -44,8 +44,12 @@ class BM25Index:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query token is known)."""
+        return self.token_scores(self.tokenize(query))
+
+    def token_scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every row for a query already cut by this index's tokenizer."""
         vocab = self._retriever.vocab_dict
-        token_ids = [vocab[t] for t in self.tokenize(query) if t in vocab]
+        token_ids = [vocab[t] for t in tokens if t in vocab]
         if not token_ids:
             return np.zeros(self._size, dtype=np.float32)
         if self._retriever.nonoccurrence_array is not None:  # BM25L / BM25+: let bm25s add what it adds

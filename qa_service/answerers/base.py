@@ -1,10 +1,11 @@
-"""The narrow answerer interface: a question and retrieved passages in, an answer with citations out."""
+"""The narrow answerer interface: a query and retrieved passages in, an answer with citations out."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Iterator
 
 from qa_service.types import Answer, Deadline, Passage
+from qa_service.understanding.query import Query
 
 NOT_FOUND_ANSWER = "抱歉，现有文档中没有找到能够回答这个问题的内容。"
 STREAM_PIECE_CHARS = 12
@@ -14,17 +15,18 @@ class Answerer(ABC):
     name: str
 
     @abstractmethod
-    def answer(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
+    def answer(self, query: Query, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
         """Answer from the passages only; abstain (answerable=False) when they do not support an answer.
 
         Work that can wait or retry (a call to an LLM) ends by the deadline; bounded local work ignores it."""
 
-    def stream(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Iterator[str | Answer]:
+    def stream(self, query: Query, passages: list[Passage],
+               deadline: Deadline | None = None) -> Iterator[str | Answer]:
         """Text pieces of the answer as they become available, then the complete Answer.
 
         The default computes the answer first; a generator that produces text incrementally overrides it.
         """
-        yield from stream_pieces(self.answer(question, passages, deadline))
+        yield from stream_pieces(self.answer(query, passages, deadline))
 
 
 def stream_pieces(answer: Answer) -> Iterator[str | Answer]:

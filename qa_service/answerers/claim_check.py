@@ -7,7 +7,7 @@ and came back as a clean answer. Each sentence of the answer is checked against 
 - numbers with their unit: amounts, counts, years and dates, percentages (33所, 2025年, 3.5%, 百分之二十).
   Chinese numerals and digits are compared by value (一万元 = 1万元 = 10000元); a Chinese numeral counts
   only before a unit (so 统一, 十分, 万众创新 are not numbers) and 一 alone ("一个平台") is not a claim;
-- named entities and quoted terms, as the question's are found (qa_service.evidence.entity_grounding):
+- named entities and quoted terms, as the question's are found (qa_service.understanding.entity_grounding):
   places, organisations, Latin-script terms, “…” and 《…》. An entity of the question (already required
   in the passages before the LLM was asked) or one common in the corpus (中国) is not a new claim.
 Matching is on the compact form (NFKC, lower case, no whitespace or punctuation) of the passage's
@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from qa_service.answerers.citation_markers import MARKER
-from qa_service.answerers.question_types import holds_kind, required_kind
-from qa_service.evidence.entity_grounding import EntityGrounding, TaggingBudget, _compact
 from qa_service.types import Passage, UnsupportedClaim
+from qa_service.understanding.entity_grounding import EntityGrounding, TaggingBudget, _compact
+from qa_service.understanding.query import Query
+from qa_service.understanding.question_types import holds_kind
 
 # Characters that may follow a Chinese numeral for it to count as a number: units, measure words, time.
 _UNITS = frozenset("个项家所类年月日号时次倍成座支条元角人名位批户台套件种亩吨米克升度岁期届轮周天季%‰")
@@ -79,11 +80,11 @@ class ClaimVerdict:
     def changed(self) -> bool:
         return bool(self.unsupported or self.unchecked_chars)
 
-    def answers(self, question: str) -> bool:
+    def answers(self, query: Query) -> bool:
         """The remaining text cites a passage and holds the kind of content the question requires."""
         if not MARKER.search(self.text):
             return False
-        kind = required_kind(question)
+        kind = query.required_kind
         return kind is None or holds_kind(MARKER.sub("", self.text), kind)
 
     def describe(self) -> str:
@@ -101,10 +102,10 @@ class ClaimChecker:
     def __init__(self, grounding: EntityGrounding) -> None:
         self._grounding = grounding
 
-    def check(self, question: str, text: str, shown: list[Passage]) -> ClaimVerdict:
+    def check(self, query: Query, text: str, shown: list[Passage]) -> ClaimVerdict:
         """`text` carries verified [n] markers into `shown` (1-based)."""
         all_refs = _refs(text, len(shown))
-        question_compact = _compact(question)
+        question_compact = _compact(query.text)
         sources: dict[tuple[int, ...], _Source] = {}
         budget = _Budget()
         kept: list[str] = []

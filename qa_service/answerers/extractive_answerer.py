@@ -2,22 +2,24 @@
 
 Two decisions, each from evidence that generalises rather than from per-question rules:
 - whether to answer: every named entity of the question must be mentioned in the retrieved passages
-  (see qa_service.evidence.entity_grounding), and the top passage (with its title and heading path) must
+  (see qa_service.understanding.entity_grounding), and the top passage (with its title and heading path) must
   hold enough of the question's information (IDF-weighted query terms) and, when a dense score is known,
   be semantically close enough; otherwise the documents do not discuss the question and the service abstains;
-- what to quote: the best-scoring quote (see qa_service.evidence.sentence_evidence) among the top
+- what to quote: the best-scoring quote (see qa_service.understanding.sentence_evidence) among the top
   passages, with a small prior for the passage's rank; a question that can only be answered with a date
-  or a number is not answered with a quote that holds none.
+  or a number is not answered with a quote that holds none. The reranker has found each passage's best
+  quote already (Passage.evidence); without a reranker it is found here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from qa_service.answerers.base import NOT_FOUND_ANSWER, Answerer
-from qa_service.answerers.question_types import holds_kind, required_kind
-from qa_service.evidence.entity_grounding import EntityGrounding
-from qa_service.evidence.sentence_evidence import Quote, SentenceEvidenceScorer
-from qa_service.types import Answer, Citation, Deadline, Passage
+from qa_service.types import Answer, Citation, Deadline, Passage, Quote
+from qa_service.understanding.entity_grounding import EntityGrounding
+from qa_service.understanding.query import Query
+from qa_service.understanding.question_types import holds_kind
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 
 
 @dataclass(frozen=True)
@@ -38,22 +40,21 @@ class ExtractiveAnswerer(Answerer):
         self._grounding = grounding
         self.config = config or ExtractiveConfig()
 
-    def answer(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
-        terms = self._scorer.terms(question)
-        if not passages or terms.total <= 0:
+    def answer(self, query: Query, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
+        if not passages or query.terms.total <= 0:
             return Answer(NOT_FOUND_ANSWER, False, [], 0.0, self.name)
         if self._grounding is not None:
-            missing = self._grounding.ungrounded(question, passages[: self.config.grounding_passages])
+            missing = self._grounding.ungrounded(query, passages[: self.config.grounding_passages])
             if missing:
                 return Answer(not_mentioned_answer(missing), False, [], 0.0, self.name)
-        support = self._scorer.support(terms, passages[0])
-        dense = passages[0].component_scores.get("dense")
+        support = self._scorer.support(query, passages[0])
+        dense = passages[0].retrieval.dense
         if support < self.config.min_support or (dense is not None and dense < self.config.min_dense):
             return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
         candidates = passages[: self.config.max_passages]
         best: tuple[float, int, Quote] | None = None
         for index, passage in enumerate(candidates):
-            quote = self._scorer.best_quote(terms, passage)
+            quote = self._scorer.quote(query, passage)
             if quote is None:
                 continue
             score = quote.score + self.config.rank_prior * (len(candidates) - index) / len(candidates)
@@ -64,7 +65,7 @@ class ExtractiveAnswerer(Answerer):
         _, index, quote = best
         passage = candidates[index]
         text = passage.chunk.text[quote.start:quote.end]
-        kind = required_kind(question)
+        kind = query.required_kind
         if kind is not None and not holds_kind(text, kind):
             return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
         answer_text = " ".join(text.split()) if "\n" in text else text

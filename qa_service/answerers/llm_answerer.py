@@ -23,8 +23,9 @@ from qa_service.answerers.citation_markers import StreamingMarkerFilter, verify_
 from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
 from qa_service.answerers.llm_calls import OutOfTime, create_completion
-from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
 from qa_service.types import Answer, Citation, Deadline, Passage
+from qa_service.understanding.query import Query
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 
 log = logging.getLogger(__name__)
 
@@ -98,21 +99,22 @@ class LLMAnswerer(Answerer):
         return create_completion(self._client, deadline, self._timeout, self._max_retries, model=self._model,
                                  temperature=0, **request)
 
-    def answer(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
-        gate = self._extractive.answer(question, passages)
+    def answer(self, query: Query, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
+        gate = self._extractive.answer(query, passages)
         if not gate.answerable:
             return gate
         shown = self.fit_passages(passages)
         try:
-            reply = self._create(deadline or Deadline.none(), messages=self.prompt(question, shown))
+            reply = self._create(deadline or Deadline.none(), messages=self.prompt(query.text, shown))
             text = (reply.choices[0].message.content or "").strip()
         except (openai.APITimeoutError, OutOfTime) as exc:
             return self._failed(gate, 504, f"the LLM did not answer in time: {exc}")
         except (openai.APIError, openai.OpenAIError) as exc:
             return self._failed(gate, 502, f"the LLM endpoint failed: {exc}")
-        return self.from_reply(question, text, shown, gate)
+        return self.from_reply(query, text, shown, gate)
 
-    def stream(self, question: str, passages: list[Passage], deadline: Deadline | None = None) -> Iterator[str | Answer]:
+    def stream(self, query: Query, passages: list[Passage],
+               deadline: Deadline | None = None) -> Iterator[str | Answer]:
         """Tokens from the LLM as they arrive, markers checked on the fly, then the verified Answer.
 
         A failure before the first token falls back like answer(); one after it, or the deadline passing,
@@ -120,7 +122,7 @@ class LLMAnswerer(Answerer):
         text are checked at the end: the final Answer holds the checked text and says what was removed.
         """
         deadline = deadline or Deadline.none()
-        gate = self._extractive.answer(question, passages)
+        gate = self._extractive.answer(query, passages)
         if not gate.answerable:
             yield from stream_pieces(gate)
             return
@@ -129,7 +131,7 @@ class LLMAnswerer(Answerer):
         sent: list[str] = []
         notice = None
         try:
-            events = self._create(deadline, messages=self.prompt(question, shown), stream=True)
+            events = self._create(deadline, messages=self.prompt(query.text, shown), stream=True)
             for event in events:
                 delta = event.choices[0].delta.content if event.choices else None
                 if delta and (text := markers.feed(delta)):
@@ -158,39 +160,38 @@ class LLMAnswerer(Answerer):
             yield Answer(text, True, [], gate.confidence, self.name,
                          notice or "the LLM answer cited no passage it was given")
             return
-        yield self._checked(question, text, shown, gate, notice, streamed=True)
+        yield self._checked(query, text, shown, gate, notice, streamed=True)
 
-    def _citations(self, question: str, shown: list[Passage], refs: list[int]) -> list[Citation]:
-        terms = self._scorer.terms(question)
+    def _citations(self, query: Query, shown: list[Passage], refs: list[int]) -> list[Citation]:
         citations = []
         for ref in refs:
             passage = shown[ref - 1]
-            quote = self._scorer.best_quote(terms, passage)
+            quote = self._scorer.quote(query, passage)
             citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
         return citations
 
-    def from_reply(self, question: str, text: str, shown: list[Passage], gate: Answer) -> Answer:
+    def from_reply(self, query: Query, text: str, shown: list[Passage], gate: Answer) -> Answer:
         """Verify a generated reply against the passages it was given."""
         if NOT_IN_PASSAGES in text:
             return Answer(text, False, [], gate.confidence, self.name)
         cleaned, refs = verify_markers(text, len(shown))
         if not refs:
             return replace(gate, notice="the LLM answer cited no passage it was given; extractive answer returned")
-        return self._checked(question, cleaned, shown, gate)
+        return self._checked(query, cleaned, shown, gate)
 
-    def _checked(self, question: str, text: str, shown: list[Passage], gate: Answer, notice: str | None = None,
+    def _checked(self, query: Query, text: str, shown: list[Passage], gate: Answer, notice: str | None = None,
                  streamed: bool = False) -> Answer:
         """The answer with its claims checked against the passages each sentence cites (see claim_check)."""
-        verdict = self._claims.check(question, text, shown)
+        verdict = self._claims.check(query, text, shown)
         if not verdict.changed:
             _, refs = verify_markers(text, len(shown))
-            return Answer(text, True, self._citations(question, shown, refs), gate.confidence, self.name, notice)
+            return Answer(text, True, self._citations(query, shown, refs), gate.confidence, self.name, notice)
         what = ("in the streamed answer " if streamed else "") + verdict.describe()
         log.warning("LLM answer checked: %s", what)
-        if verdict.answers(question):
+        if verdict.answers(query):
             kept, refs = verify_markers(verdict.text, len(shown))
             removed = "those sentences are removed from this final answer" if streamed else "those sentences were removed"
-            return Answer(kept, True, self._citations(question, shown, refs), gate.confidence, self.name,
+            return Answer(kept, True, self._citations(query, shown, refs), gate.confidence, self.name,
                           _joined(notice, f"{what}; {removed}"), verdict.unsupported)
         return replace(gate, notice=_joined(notice, f"{what}; extractive answer returned"),
                        unsupported_claims=verdict.unsupported)

@@ -4,11 +4,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from qa_service.types import Passage
+from qa_service.understanding.query import Query
 
 
 class Reranker(ABC):
     name: str
 
     @abstractmethod
-    def rerank(self, query: str, passages: list[Passage], top_k: int) -> list[Passage]:
-        """The best top_k of the candidates, best first."""
+    def rerank(self, query: Query, passages: list[Passage]) -> list[Passage]:
+        """The best query.top_k of the candidates, best first."""

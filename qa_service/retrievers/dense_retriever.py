@@ -1,7 +1,8 @@
 """Semantic retrieval: the query embedding against a keyed vector store (FAISS in process, or Milvus).
 
 Stores speak in row keys (document id and chunk id, see vector_backends.row_keys); this retriever maps
-them back to positions in the loaded chunk list, which is what the hybrid fusion works on.
+them back to positions in the loaded chunk list, which is what fusion works on. The question's vector is
+the Query's, encoded on its first use.
 """
 from __future__ import annotations
 
@@ -11,38 +12,36 @@ from typing import Sequence
 import numpy as np
 
 from documents.models import Chunk
-from embeddings.encoders.base import TextEncoder
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
-from qa_service.retrievers.base import Retriever
-from qa_service.types import Passage
+from qa_service.retrievers.base import QueryScores, ScoringRetriever
+from qa_service.understanding.query import Query
 
 log = logging.getLogger(__name__)
 
 
-class DenseRetriever(Retriever):
+class DenseRetriever(ScoringRetriever):
     name = "dense"
 
-    def __init__(self, chunks: list[Chunk], vectors: KeyedVectorStore, encoder: TextEncoder,
-                 keys: Sequence[str]) -> None:
+    def __init__(self, chunks: Sequence[Chunk], vectors: KeyedVectorStore, keys: Sequence[str]) -> None:
         if len(keys) != len(chunks):
             raise ValueError(f"{len(chunks)} chunks but {len(keys)} vector keys")
-        self._chunks = chunks
+        super().__init__(chunks)
         self._vectors = vectors
-        self._encoder = encoder
         self._keys = list(keys)
         self._row_of = {key: row for row, key in enumerate(self._keys)}
 
-    def encode(self, query: str) -> np.ndarray:
-        return self._encoder.encode_query(query)
+    def scores_for(self, query: Query) -> QueryScores:
+        return _DenseScores(self, query)
 
-    def search_vector(self, query_vector: np.ndarray, top_k: int) -> list[tuple[int, float]]:
-        """(row, cosine) of the top_k chunks; keys the loaded version does not hold (an external store already
-        holding the next version) are skipped."""
+    def search(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """(row, cosine) of the n nearest chunks; keys the loaded version does not hold (an external store
+        already holding the next version) are skipped."""
         row_of = self._row_of
-        return [(row_of[hit.chunk_id], hit.score) for hit in self._vectors.search(query_vector, top_k)
+        return [(row_of[hit.chunk_id], hit.score) for hit in self._vectors.search(query_vector, n)
                 if hit.chunk_id in row_of]
 
     def similarities(self, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the query vector and each row's vector."""
         keys = [self._keys[int(r)] for r in rows]
         try:
             return self._vectors.similarities(query_vector, keys)
@@ -56,5 +55,16 @@ class DenseRetriever(Retriever):
         except KeyError:
             return 0.0
 
-    def retrieve(self, query: str, top_k: int) -> list[Passage]:
-        return [Passage(self._chunks[r], s, {"dense": s}) for r, s in self.search_vector(self.encode(query), top_k)]
+
+class _DenseScores(QueryScores):
+    """Cosines with the Query's vector (encoded on its first use, once per request)."""
+
+    def __init__(self, retriever: DenseRetriever, query: Query) -> None:
+        self._retriever = retriever
+        self._query = query
+
+    def top(self, n: int) -> list[tuple[int, float]]:
+        return self._retriever.search(self._query.vector, n)
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        return self._retriever.similarities(self._query.vector, rows)

@@ -40,3 +40,10 @@ def engine_service(engine_settings, encoder):
     service = QAService.from_settings(engine_settings, encoder)
     yield service
     service.vector_backend.close()
+
+
+@pytest.fixture(scope="session")
+def analyse(service):
+    """The service's own question analysis (the index's tokenizer and IDF, the encoder, entity finding):
+    analyse(text, top_k=5) gives the Query every stage of the chain reads."""
+    return service._require().chain.analyser.analyse

@@ -15,9 +15,9 @@ import pytest
 
 from benchmarks.common import questions
 from benchmarks.long_questions import long_texts
-from qa_service.evidence import entity_grounding
-from qa_service.evidence.entity_grounding import (ENTITY_TAGS, HMM_CHARS, HMM_UNKNOWN_CHARS, MAX_ENTITIES,
-                                                  EntityGrounding, _compact)
+from qa_service.understanding import entity_grounding
+from qa_service.understanding.entity_grounding import (ENTITY_TAGS, HMM_CHARS, HMM_UNKNOWN_CHARS, MAX_ENTITIES,
+                                                       EntityGrounding, _compact)
 from qa_service.settings import PROJECT_ROOT
 
 URO = [chr(c) for c in range(0x4E00, 0x9FD6)]  # the Han characters jieba's HMM is given
@@ -98,22 +98,22 @@ class _CountingGrounding(EntityGrounding):
         return super()._is_generic(word)
 
 
-def test_entities_and_corpus_scans_per_question_are_capped():
+def test_entities_and_corpus_scans_per_question_are_capped(analyse):
     grounding = _CountingGrounding(["中国的政策文件"] * 40)
     question = "".join(f"“地名{i:03d}”" for i in range(300))
     entities = grounding.entities(question)
     assert len(entities) == MAX_ENTITIES and entities[0] == "地名000"
-    assert len(grounding.ungrounded(question, [])) == MAX_ENTITIES
+    assert len(grounding.ungrounded(analyse(question), [])) == MAX_ENTITIES
     assert grounding.scans == MAX_ENTITIES  # not 300 scans of the corpus
 
 
-def test_long_words_are_not_remembered():
+def test_long_words_are_not_remembered(analyse):
     grounding = EntityGrounding(["中国的政策文件"] * 40)
     long_word = "x" * 2000
     assert grounding.entities(long_word) == [long_word]  # one Latin "word" of 2,000 letters
-    assert grounding.ungrounded(long_word, []) == [long_word]
+    assert grounding.ungrounded(analyse(long_word), []) == [long_word]
     assert grounding._generic_memo.cache_info().currsize == 0
-    grounding.ungrounded("深圳的示范基地", [])
+    grounding.ungrounded(analyse("深圳的示范基地"), [])
     assert grounding._generic_memo.cache_info().currsize == 1
 
 

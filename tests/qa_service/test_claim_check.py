@@ -7,7 +7,7 @@ import jieba.posseg
 import pytest
 
 from qa_service.answerers.claim_check import MAX_CHECKED_CHARS, ClaimChecker, _numbers
-from qa_service.evidence.entity_grounding import HMM_UNKNOWN_CHARS, EntityGrounding
+from qa_service.understanding.entity_grounding import HMM_UNKNOWN_CHARS, EntityGrounding
 from qa_service.types import Passage
 from tests.qa_service.test_bounded_questions import UNKNOWN_TO_HMM
 
@@ -44,47 +44,52 @@ def checker(service):
 QUESTION = "海淀区有多少所高等院校？"
 
 
-def test_each_sentence_is_checked_against_the_passage_it_cites(checker, passages):
+@pytest.fixture(scope="module")
+def query(analyse):
+    return analyse(QUESTION)
+
+
+def test_each_sentence_is_checked_against_the_passage_it_cites(checker, passages, query):
     ok = "海淀区有北大、清华等高等院校 33 所[1]。"
-    verdict = checker.check(QUESTION, ok + "高等院校 33 所[2]。", passages)  # passage 2 does not say it
+    verdict = checker.check(query, ok + "高等院校 33 所[2]。", passages)  # passage 2 does not say it
     assert verdict.text == ok and [(c.claim, c.refs) for c in verdict.unsupported] == [("33 所", (2,))]
-    assert checker.check(QUESTION, ok, passages).unsupported == ()
+    assert checker.check(query, ok, passages).unsupported == ()
 
 
-def test_uncited_sentence_is_checked_against_all_cited_passages(checker, passages):
-    verdict = checker.check(QUESTION, "海淀区共有高等院校 33 所。另有 999 家科研院所[1]。", passages)
+def test_uncited_sentence_is_checked_against_all_cited_passages(checker, passages, query):
+    verdict = checker.check(query, "海淀区共有高等院校 33 所。另有 999 家科研院所[1]。", passages)
     assert [c.claim for c in verdict.unsupported] == ["999 家"] and verdict.text == "海淀区共有高等院校 33 所。"
 
 
-def test_names_and_quoted_terms_must_be_in_the_cited_passage(checker, passages):
-    verdict = checker.check(QUESTION, "根据《苏州工业园区人才计划》，海淀区有高等院校 33 所[1]。", passages)
+def test_names_and_quoted_terms_must_be_in_the_cited_passage(checker, passages, query):
+    verdict = checker.check(query, "根据《苏州工业园区人才计划》，海淀区有高等院校 33 所[1]。", passages)
     assert ("苏州工业园区人才计划", "entity") in {(c.claim, c.kind) for c in verdict.unsupported}
     assert verdict.text == ""
 
 
-def test_item_numbers_of_a_list_are_layout_not_claims(checker, passages):
+def test_item_numbers_of_a_list_are_layout_not_claims(checker, passages, query):
     text = "海淀区的情况：\n1. 高等院校 33 所[1]；\n(2) 科研院所 138 家[1]。\n3、共 1.5 万所[1]。"
-    assert [c.claim for c in checker.check(QUESTION, text, passages).unsupported] == ["1.5 万所"]
+    assert [c.claim for c in checker.check(query, text, passages).unsupported] == ["1.5 万所"]
 
 
-def test_the_questions_own_entities_are_not_new_claims(checker, passages):
+def test_the_questions_own_entities_are_not_new_claims(checker, passages, analyse):
     question = "北京市海淀区和中关村有多少所高等院校？"
-    assert checker.check(question, "北京市海淀区有高等院校 33 所[1]。", passages).unsupported == ()
+    assert checker.check(analyse(question), "北京市海淀区有高等院校 33 所[1]。", passages).unsupported == ()
 
 
-def test_remainder_must_still_answer(checker, passages):
-    verdict = checker.check(QUESTION, "海淀区教育资源丰富[1]。高等院校共 45 所[1]。", passages)
-    assert verdict.text == "海淀区教育资源丰富[1]。" and not verdict.answers(QUESTION)
-    assert checker.check(QUESTION, "海淀区有高等院校 33 所[1]。", passages).answers(QUESTION)
+def test_remainder_must_still_answer(checker, passages, query):
+    verdict = checker.check(query, "海淀区教育资源丰富[1]。高等院校共 45 所[1]。", passages)
+    assert verdict.text == "海淀区教育资源丰富[1]。" and not verdict.answers(query)
+    assert checker.check(query, "海淀区有高等院校 33 所[1]。", passages).answers(query)
 
 
-def test_a_very_long_answer_is_checked_within_bounds(checker, passages, monkeypatch):
+def test_a_very_long_answer_is_checked_within_bounds(checker, passages, monkeypatch, query):
     seen: list[str] = []
     viterbi = jieba.posseg.viterbi
     monkeypatch.setattr(jieba.posseg, "viterbi", lambda obs, *a: seen.append(obs) or viterbi(obs, *a))
     rare = "".join(UNKNOWN_TO_HMM[i * 37 % len(UNKNOWN_TO_HMM)] for i in range(40))
     answer = ("海淀区有高等院校 33 所" + rare + "[1]。") * 500  # 28,500 characters
-    verdict = checker.check(QUESTION, answer, passages)
+    verdict = checker.check(query, answer, passages)
     assert sum(1 for c in "".join(seen) if c in UNKNOWN_TO_HMM) <= HMM_UNKNOWN_CHARS  # one budget per answer
     assert len(verdict.text) <= MAX_CHECKED_CHARS and len(verdict.text) + verdict.unchecked_chars == len(answer)
     assert "not checked" in verdict.describe()

@@ -2,10 +2,10 @@
 import pytest
 
 from documents.models import Chunk
-from qa_service.evidence.entity_grounding import EntityGrounding
-from qa_service.evidence.sentence_evidence import SentenceEvidenceScorer
 from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceReranker
-from qa_service.types import Passage
+from qa_service.types import Passage, RetrievalScores
+from qa_service.understanding.entity_grounding import EntityGrounding
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 
 FIVE_PHASES = ("根据双创示范基地建设总体时间要求，中国电科双创示范基地建设分为启动阶段、深化阶段和推广阶段。"
                "2017 年 7 月至 2018 年 12 月，完成中国电科双创示范基地建设方案编制并通过专家评审。")
@@ -15,42 +15,46 @@ UNRELATED = "中国电科长期服务于我国国防信息化建设，积累了�
 def _passage(text, score=1.0, title="中国电科双创示范基地建设方案", section="七、实施路径 > （一）启动阶段", **scores):
     chunk = Chunk(id=str(abs(hash(text)))[:16], doc="中国电科双创示范基地建设方案.txt", title=title, section=section,
                   text=text, start=0, end=len(text), line_start=1, line_end=2)
-    return Passage(chunk, score, scores)
+    return Passage(chunk, score, RetrievalScores(**scores))
 
 
 @pytest.fixture(scope="module")
-def scorer(service):
-    return SentenceEvidenceScorer(service._require().index.bm25.idf)
+def scorer():
+    return SentenceEvidenceScorer()
 
 
-def test_quote_is_the_covering_sentence_with_the_one_after_it(scorer):
-    terms = scorer.terms("中国电科双创示范基地启动阶段的起止时间是什么？")
+def test_quote_is_the_covering_sentence_with_the_one_after_it(scorer, analyse):
+    query = analyse("中国电科双创示范基地启动阶段的起止时间是什么？")
     passage = _passage(FIVE_PHASES)
-    quote = scorer.best_quote(terms, passage)
+    quote = scorer.best_quote(query, passage)
     text = FIVE_PHASES[quote.start:quote.end]
     assert "2017 年 7 月至 2018 年 12 月" in text  # the date sits in the sentence after the covering one
-    assert scorer.coverage(terms, FIVE_PHASES) > scorer.coverage(terms, UNRELATED)
+    assert scorer.coverage(query, FIVE_PHASES) > scorer.coverage(query, UNRELATED)
 
 
-def test_terms_found_only_in_headings_count_half(scorer):
-    terms = scorer.terms("启动阶段")
-    assert scorer.coverage(terms, "启动阶段的安排") == pytest.approx(1.0)
-    assert scorer.coverage(terms, "无关的句子", context="（一）启动阶段") == pytest.approx(0.5)
+def test_terms_found_only_in_headings_count_half(scorer, analyse):
+    query = analyse("启动阶段")
+    assert scorer.coverage(query, "启动阶段的安排") == pytest.approx(1.0)
+    assert scorer.coverage(query, "无关的句子", context="（一）启动阶段") == pytest.approx(0.5)
 
 
-def test_reranker_promotes_the_passage_that_answers(scorer):
+def test_reranker_promotes_the_passage_that_answers(scorer, analyse):
     reranker = SentenceEvidenceReranker(scorer, evidence_weight=0.7)
     first = [_passage(UNRELATED, score=2.0), _passage(FIVE_PHASES, score=1.5)]
-    ranked = reranker.rerank("中国电科双创示范基地启动阶段的起止时间是什么？", first, top_k=2)
+    query = analyse("中国电科双创示范基地启动阶段的起止时间是什么？", top_k=2)
+    ranked = reranker.rerank(query, first)
     assert ranked[0].chunk.text == FIVE_PHASES
-    assert {"retrieval", "evidence"} <= set(ranked[0].component_scores)
+    evidence = ranked[0].evidence
+    assert evidence is not None and evidence.retrieval == 1.5
+    assert evidence.quote == scorer.best_quote(query, first[1]) and evidence.score == evidence.quote.score
+    assert {"retrieval", "evidence"} <= set(ranked[0].to_dict()["scores"])
     assert [p.score for p in ranked] == sorted((p.score for p in ranked), reverse=True)
-    assert reranker.rerank("任何问题", [], top_k=3) == []
+    assert reranker.rerank(analyse("任何问题", top_k=3), []) == []
 
 
-def test_weight_zero_keeps_first_stage_order(scorer):
+def test_weight_zero_keeps_first_stage_order(scorer, analyse):
     first = [_passage(UNRELATED, score=2.0), _passage(FIVE_PHASES, score=1.5)]
-    ranked = SentenceEvidenceReranker(scorer, evidence_weight=0.0).rerank("启动阶段起止时间", first, top_k=2)
+    ranked = SentenceEvidenceReranker(scorer, evidence_weight=0.0).rerank(analyse("启动阶段起止时间", top_k=2), first)
     assert [p.chunk.text for p in ranked] == [UNRELATED, FIVE_PHASES]
 
 
@@ -61,11 +65,11 @@ def test_weight_zero_keeps_first_stage_order(scorer):
     ("2016年工业强基工程实施方案指南中说的“一个中心、三个环节”各指什么？", []),
     ("河南省众创空间评价每年考核的是哪段时间的情况？", []),
 ])
-def test_ungrounded_entities(question, expected):
+def test_ungrounded_entities(question, expected, analyse):
     grounding = EntityGrounding()
     passage = _passage("工业强基工程围绕一个中心（完善政策）、三个环节（应用牵引、平台支撑、重点突破）。河南省众创空间评价周期为上一年度。"
                        "长三角地区的城市。", title="工业强基工程实施指南", section="")
-    assert grounding.ungrounded(question, [passage]) == expected
+    assert grounding.ungrounded(analyse(question), [passage]) == expected
 
 
 def test_unmentioned_entity_makes_the_service_abstain_and_say_which(service):
@@ -74,9 +78,9 @@ def test_unmentioned_entity_makes_the_service_abstain_and_say_which(service):
     assert "金鸡湖科技领军人才计划" in answer.answer
 
 
-def test_entities_common_in_the_corpus_are_not_required():
+def test_entities_common_in_the_corpus_are_not_required(analyse):
     corpus = ["中国的政策文件"] * 39 + ["深圳南山区的做法"]
     grounding = EntityGrounding(corpus)
     passage = _passage("我国推进双创示范基地建设。", title="示范基地", section="")
     assert grounding.is_generic("中国") and not grounding.is_generic("深圳")
-    assert grounding.ungrounded("中国和深圳的示范基地有多少个？", [passage]) == ["深圳"]
+    assert grounding.ungrounded(analyse("中国和深圳的示范基地有多少个？"), [passage]) == ["深圳"]

@@ -314,3 +314,22 @@ def test_rewrite_longer_than_a_question_is_not_used(built_index, encoder, llm):
     service = _service(built_index, encoder, llm, max_question_chars=50)
     llm.script(("reply", "海淀区" * 40))
     assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"
+
+
+def test_the_question_is_cut_once_although_gate_claims_and_citations_read_it(built_index, encoder, llm, monkeypatch):
+    from collections import Counter
+
+    from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+
+    cuts: Counter = Counter()
+    real = ChineseTokenizer.__call__
+    monkeypatch.setattr(ChineseTokenizer, "__call__", lambda self, text: cuts.update([text]) or real(self, text))
+    service = _service(built_index, encoder, llm)
+    for stream in (False, True):
+        llm.script(("reply", SUPPORTED + INVENTED))  # the claim check runs, and the citations are quoted
+        if stream:
+            answer = list(service.ask_stream(QUESTION, 5))[-1]
+        else:
+            answer = service.ask(QUESTION, 5)
+        assert answer.generator == "llm" and answer.unsupported_claims and answer.citations[0].quote
+    assert cuts[QUESTION] == 2  # once per ask

@@ -2,11 +2,11 @@
 
 Each test recomputes a result the plain way (as the code did before it was made fast) and requires the
 same answer: BM25 sums against bm25s itself, quotes against sentence-by-sentence scoring, entity grounding
-against compacting the joined passages, and per-thread memoisation against fresh calls in other threads.
+against compacting the joined passages, fusion against the two-retriever arithmetic it replaced, and the
+reranker's evidence against the answerer looking for the quote itself.
 """
 from __future__ import annotations
 
-import threading
 import unicodedata
 
 import numpy as np
@@ -14,12 +14,11 @@ import pytest
 
 from benchmarks.common import questions
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
-from embeddings.lexical.last_call import LastCallPerThread
-from qa_service.answerers.question_types import answer_type_match
-from qa_service.answerers.sentence_splitter import split_sentences
-from qa_service.evidence.entity_grounding import EntityGrounding, _compact
-from qa_service.evidence.sentence_evidence import Quote, SentenceEvidenceScorer
-from qa_service.types import Passage
+from qa_service.types import Passage, Quote
+from qa_service.understanding.entity_grounding import EntityGrounding, _compact
+from qa_service.understanding.question_types import answer_type_match
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
+from qa_service.understanding.sentence_splitter import split_sentences
 
 EXTRA = ["海淀区 海淀区 海淀区", "ＩＰｖ６ 规模部署", "中国电科“8+2+X”体系", "哪一年 多少 哪些 哪个部门", "", "。。。"]
 
@@ -34,9 +33,9 @@ def passages(index):
     return [Passage(c, 1.0) for c in index.chunks]
 
 
-def _plain_best_quote(scorer: SentenceEvidenceScorer, question: str, passage: Passage) -> Quote | None:
+def _plain_best_quote(scorer: SentenceEvidenceScorer, query, passage: Passage) -> Quote | None:
     """Sentence evidence as first written: every sentence split and normalised for every question."""
-    terms = scorer.terms(question)
+    question = query.text
     text = passage.chunk.text
     context = passage.chunk.title + passage.chunk.section
     sentences = split_sentences(text)
@@ -44,7 +43,7 @@ def _plain_best_quote(scorer: SentenceEvidenceScorer, question: str, passage: Pa
     for i, sentence in enumerate(sentences):
         last = sentences[i + 1] if i + 1 < len(sentences) else sentence
         end = last.start + len(last.text)
-        score = scorer.coverage(terms, sentence.text, context) + 0.25 * answer_type_match(question, text[sentence.start:end])
+        score = scorer.coverage(query, sentence.text, context) + 0.25 * answer_type_match(question, text[sentence.start:end])
         if best is None or score > best.score:
             best = Quote(sentence.start, end, score)
     return best
@@ -63,15 +62,15 @@ def test_bm25_scores_equal_those_of_bm25s_bit_for_bit(index):
         assert ours.dtype == np.float32 and np.array_equal(ours, theirs), question
 
 
-def test_best_quote_and_support_equal_plain_sentence_scoring(index, passages):
-    scorer = SentenceEvidenceScorer(index.bm25.idf, tokenize=index.bm25.tokenize, prepared_passages=64)
+def test_best_quote_and_support_equal_plain_sentence_scoring(passages, analyse):
+    scorer = SentenceEvidenceScorer(prepared_passages=64)
     sample = passages[:: max(1, len(passages) // 60)]
     for question in questions()[:12] + EXTRA[:4]:
-        terms = scorer.terms(question)
+        query = analyse(question)
         for passage in sample:
-            assert scorer.best_quote(terms, passage) == _plain_best_quote(scorer, question, passage)
+            assert scorer.best_quote(query, passage) == _plain_best_quote(scorer, query, passage)
             c = passage.chunk
-            assert scorer.support(terms, passage) == scorer.coverage(terms, f"{c.title}\n{c.section}\n{c.text}")
+            assert scorer.support(query, passage) == scorer.coverage(query, f"{c.title}\n{c.section}\n{c.text}")
 
 
 def test_grounding_compacts_passages_as_their_join_does(index, passages):
@@ -89,22 +88,6 @@ def test_compact_removes_every_space_and_punctuation_mark_and_nothing_else():
     assert _compact(text) == expected
 
 
-def test_last_call_memo_is_per_thread_and_per_argument():
-    calls: list[tuple[str, str]] = []
-
-    def record(arg: str) -> str:
-        calls.append((threading.current_thread().name, arg))
-        return arg.upper()
-
-    memo = LastCallPerThread(record)
-    assert memo("a") == "A" and memo("a") == "A" and memo("b") == "B" and memo("a") == "A"
-    assert [a for _, a in calls] == ["a", "b", "a"]  # repeats of the last call only
-    other = threading.Thread(target=memo, args=("a",), name="other")
-    other.start()
-    other.join()
-    assert calls[-1] == ("other", "a")  # another thread computes for itself
-
-
 def test_tokenizer_hands_out_copies():
     tokenizer = ChineseTokenizer()
     first = tokenizer("海淀区有多少所高等院校？")
@@ -112,7 +95,7 @@ def test_tokenizer_hands_out_copies():
     assert tokenizer("海淀区有多少所高等院校？") == ["海淀", "淀区", "海淀区", "高等", "院校", "高等院校"]
 
 
-def test_tokenizer_pickles_with_its_settings_and_a_fresh_memo():
+def test_tokenizer_pickles_with_its_settings():
     import copy
     import pickle
 
@@ -120,3 +103,64 @@ def test_tokenizer_pickles_with_its_settings_and_a_fresh_memo():
     tokenizer("海淀区的高等院校")
     for clone in (pickle.loads(pickle.dumps(tokenizer)), copy.deepcopy(tokenizer)):
         assert clone == tokenizer and clone("海淀区的高等院校") == tokenizer("海淀区的高等院校")
+
+
+def _plain_hybrid(service, question: str, top_k: int, weight: float = 0.6, candidates: int = 50):
+    """Hybrid retrieval as written before fusion had its own component: BM25 and dense side by side."""
+    from qa_service.retrievers.bm25_retriever import top_rows
+
+    components = service._require()
+    index, vectors = components.index, components.vectors
+    keys = components.chain.retriever._parts[1][0]._keys
+    row_of = {key: row for row, key in enumerate(keys)}
+
+    def scaled(values):
+        lo, hi = float(values.min()), float(values.max())
+        return np.zeros_like(values, dtype=np.float64) if hi - lo <= 1e-12 else (values - lo) / (hi - lo)
+
+    pool_size = max(candidates, top_k)
+    bm25_all = index.bm25.scores(question)
+    query_vector = service.encoder.encode_query(question)
+    pool = {int(r) for r in top_rows(bm25_all, pool_size) if bm25_all[r] > 0}
+    pool.update(row_of[hit.chunk_id] for hit in vectors.search(query_vector, pool_size))
+    if not pool:
+        return []
+    rows = np.array(sorted(pool), dtype=np.int64)
+    bm25 = bm25_all[rows].astype(np.float64)
+    dense = vectors.similarities(query_vector, [keys[r] for r in rows]).astype(np.float64)
+    fused = weight * scaled(bm25) + (1.0 - weight) * scaled(dense)
+    return [(index.chunks[rows[i]].id, float(fused[i]), float(bm25[i]), float(dense[i]))
+            for i in np.lexsort((rows, -fused))[:top_k]]
+
+
+def test_fusion_equals_the_two_retriever_arithmetic_it_replaced(built_index, encoder):
+    from qa_service.service import QAService
+
+    service = QAService.from_settings(built_index.with_overrides(reranker="none"), encoder)
+    for question in questions()[:20] + EXTRA:
+        for top_k in (3, 10):
+            ours = [(p.chunk.id, p.score, p.retrieval.bm25, p.retrieval.dense) for p in service.search(question, top_k)]
+            assert ours == _plain_hybrid(service, question, top_k), question  # exact floats, not approximately
+
+
+def test_answerer_quotes_what_it_would_have_found_itself(service, analyse):
+    """The extractive answerer reads the reranker's quote (Passage.evidence); looking for it again gives the
+    same quote, and an answer made from passages without evidence is the same answer."""
+    from dataclasses import replace
+
+    chain = service._require().chain
+    scorer = chain.answerer._scorer
+    for question in questions()[:20] + EXTRA[:4]:
+        query = chain.query(question, 5)
+        passages = chain.passages(query)
+        for p in passages:
+            assert p.evidence is not None and p.evidence.quote == scorer.best_quote(query, p)
+        with_evidence = chain.answerer.answer(query, passages)
+        without = chain.answerer.answer(query, [replace(p, evidence=None) for p in passages])
+        assert _answer_fields(without) == _answer_fields(with_evidence), question
+
+
+def _answer_fields(answer):
+    """The answer and its citations, not the passages' scores (with evidence they say more)."""
+    return (answer.answer, answer.answerable, answer.confidence,
+            [(c.ref, c.passage.chunk.id, c.passage.score, c.quote) for c in answer.citations])

@@ -3,7 +3,7 @@ import pytest
 
 from qa_service.answerers.base import NOT_FOUND_ANSWER
 from qa_service.service import QAService
-from qa_service.answerers.sentence_splitter import split_sentences
+from qa_service.understanding.sentence_splitter import split_sentences
 
 QUESTION = "海淀区有多少所高等院校？"
 
@@ -23,7 +23,8 @@ def test_passages_carry_citation_fields(engine_service):
     top = service.search(QUESTION, 3)[0]
     assert top.chunk.doc == "北京市海淀区双创经验总结.txt"
     assert top.chunk.line_start >= 1 and top.chunk.line_end >= top.chunk.line_start
-    assert {"bm25", "dense"} <= set(top.component_scores)
+    assert top.retrieval.bm25 is not None and top.retrieval.dense is not None
+    assert {"bm25", "dense"} <= set(top.to_dict()["scores"])
 
 
 def test_answer_quotes_the_sentence_and_cites_it(engine_service):
@@ -65,13 +66,13 @@ def test_short_table_lines_are_joined_into_one_unit():
     ("这说明了什么道理？", "组建由 40 余家国内外知名企业参加的联盟", 0),
 ])
 def test_answer_type_cues(question, sentence, expected):
-    from qa_service.answerers.question_types import answer_type_match
+    from qa_service.understanding.question_types import answer_type_match
 
     assert answer_type_match(question, sentence) == expected
 
 
 def test_question_needing_a_date_is_not_answered_with_a_dateless_quote():
-    from qa_service.answerers.question_types import holds_kind, required_kind
+    from qa_service.understanding.question_types import holds_kind, required_kind
 
     assert required_kind("二期拓展区域计划在哪一年建成投用？") == "time"
     assert required_kind("共有多少家企业申领？") == "number"

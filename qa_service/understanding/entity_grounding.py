@@ -23,7 +23,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import jieba
 import jieba.posseg as pseg
@@ -31,6 +31,9 @@ from jieba.posseg import char_state_tab_P
 
 from documents.models import Chunk
 from qa_service.types import Passage
+
+if TYPE_CHECKING:
+    from qa_service.understanding.query import Query
 
 log = logging.getLogger(__name__)
 
@@ -138,30 +141,34 @@ class EntityGrounding:
         return self._corpus.count(_compact(word)) >= self._generic_count
 
     def entities(self, text: str, budget: TaggingBudget | None = None) -> list[str]:
-        """Quoted terms, then places, organisations and Latin-script terms, in order, each once (at most
-        MAX_ENTITIES of them: tagging stops there). Texts analysed as parts of one (the sentences of an
-        answer) share one budget."""
-        unique: dict[str, None] = {}
-        for word in self._candidates(text, budget or TaggingBudget()):
-            if word not in unique and len(_compact(word)) >= self._min_chars:
-                unique[word] = None
-                if len(unique) == MAX_ENTITIES:
-                    log.info("only the first %d named entities of a %d-character text are checked",
-                             MAX_ENTITIES, len(text))
-                    break
-        return list(unique)
+        """named_entities of the text, at least min_chars long."""
+        return named_entities(text, budget, self._min_chars)
 
-    @staticmethod
-    def _candidates(text: str, budget: TaggingBudget) -> Iterator[str]:
-        for groups in _QUOTED.findall(text):
-            quoted = next(g for g in groups if g)
-            yield from (part.strip() for part in _ENUMERATION.split(quoted))
-        for word, tag in tagged_words(unicodedata.normalize("NFKC", text), budget):
-            if tag in ENTITY_TAGS:
-                yield word.strip()
-
-    def ungrounded(self, question: str, passages: list[Passage]) -> list[str]:
-        """The question's entities that none of the passages (text, title or headings) mention."""
+    def ungrounded(self, query: Query, passages: list[Passage]) -> list[str]:
+        """The question's entities (Query.entities) that none of the passages (text, title or headings) mention."""
         context = "".join(self._compact_passage(p.chunk) for p in passages)
-        return [word for word in self.entities(question)
-                if _compact(word) not in context and not self.is_generic(word)]
+        return [word for word in query.entities if _compact(word) not in context and not self.is_generic(word)]
+
+
+def named_entities(text: str, budget: TaggingBudget | None = None, min_chars: int = 2) -> list[str]:
+    """Quoted terms, then places, organisations and Latin-script terms, in order, each once (at most
+    MAX_ENTITIES of them: tagging stops there). Texts analysed as parts of one (the sentences of an
+    answer) share one budget."""
+    unique: dict[str, None] = {}
+    for word in _candidates(text, budget or TaggingBudget()):
+        if word not in unique and len(_compact(word)) >= min_chars:
+            unique[word] = None
+            if len(unique) == MAX_ENTITIES:
+                log.info("only the first %d named entities of a %d-character text are checked",
+                         MAX_ENTITIES, len(text))
+                break
+    return list(unique)
+
+
+def _candidates(text: str, budget: TaggingBudget) -> Iterator[str]:
+    for groups in _QUOTED.findall(text):
+        quoted = next(g for g in groups if g)
+        yield from (part.strip() for part in _ENUMERATION.split(quoted))
+    for word, tag in tagged_words(unicodedata.normalize("NFKC", text), budget):
+        if tag in ENTITY_TAGS:
+            yield word.strip()

@@ -1,0 +1,88 @@
+"""The query chain of one loaded index, built from the settings in one place.
+
+One request goes: QueryAnalyser.analyse (understanding/query.py: the question analysed once) -> retriever
+(retrievers/: BM25, dense, or WeightedFusion of both) -> reranker (rerankers/: sentence evidence, or none)
+-> answerer (answerers/: extractive, or an LLM gated and checked by it). Each stage reads the same Query.
+A new retriever, reranker or answerer is a new file implementing its base class and one entry here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import openai
+
+from documents.models import Chunk
+from embeddings.encoders.base import TextEncoder
+from embeddings.index_store import LoadedIndex
+from embeddings.vector_stores.keyed_base import KeyedVectorStore
+from qa_service.answerers.base import Answerer
+from qa_service.answerers.claim_check import ClaimChecker
+from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
+from qa_service.answerers.llm_answerer import LLMAnswerer
+from qa_service.rerankers.base import Reranker
+from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceReranker
+from qa_service.retrievers.base import Retriever, ScoringRetriever
+from qa_service.retrievers.bm25_retriever import BM25Retriever
+from qa_service.retrievers.dense_retriever import DenseRetriever
+from qa_service.retrievers.fusion import WeightedFusion
+from qa_service.settings import Settings
+from qa_service.types import Passage
+from qa_service.understanding.entity_grounding import EntityGrounding
+from qa_service.understanding.query import Query, QueryAnalyser
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
+
+# QA_RETRIEVER -> the first stage, from the scoring retrievers by name (settings.RETRIEVERS lists the same names).
+RETRIEVERS: dict[str, Callable[[Settings, Sequence[Chunk], dict[str, ScoringRetriever]], Retriever]] = {
+    "bm25": lambda s, chunks, scoring: scoring["bm25"],
+    "dense": lambda s, chunks, scoring: scoring["dense"],
+    "hybrid": lambda s, chunks, scoring: WeightedFusion(
+        chunks, [(scoring["bm25"], s.hybrid_lexical_weight), (scoring["dense"], 1.0 - s.hybrid_lexical_weight)],
+        s.hybrid_candidates),
+}
+# QA_RERANKER -> the second stage (settings.RERANKERS lists the same names).
+RERANKERS: dict[str, Callable[[Settings, SentenceEvidenceScorer], Reranker | None]] = {
+    "sentence-evidence": lambda s, scorer: SentenceEvidenceReranker(scorer, s.rerank_weight),
+    "none": lambda s, scorer: None,
+}
+
+
+@dataclass(frozen=True)
+class QueryChain:
+    analyser: QueryAnalyser
+    retriever: Retriever
+    reranker: Reranker | None
+    answerer: Answerer
+    rerank_candidates: int  # the first stage hands the reranker at least this many candidates
+
+    def query(self, text: str, top_k: int) -> Query:
+        """The request's question, analysed once, for every stage."""
+        retrieve_k = top_k if self.reranker is None else max(top_k, self.rerank_candidates)
+        return self.analyser.analyse(text, top_k, retrieve_k)
+
+    def passages(self, query: Query) -> list[Passage]:
+        """The query.top_k best passages: retrieved, then reranked."""
+        found = self.retriever.retrieve(query)
+        return found if self.reranker is None else self.reranker.rerank(query, found)
+
+
+def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, vectors: KeyedVectorStore,
+                keys: Sequence[str], llm: openai.OpenAI | None = None) -> QueryChain:
+    """The chain over a loaded index; `vectors` holds its dense vectors under `keys` (one per chunk row), `llm`
+    is the client of the configured LLM endpoint (None: extractive answers)."""
+    grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
+    analyser = QueryAnalyser(index.bm25.tokenize, index.bm25.idf, encoder.encode_query, grounding.entities)
+    scoring: dict[str, ScoringRetriever] = {
+        "bm25": BM25Retriever(index.chunks, index.bm25),
+        "dense": DenseRetriever(index.chunks, vectors, keys),
+    }
+    scorer = SentenceEvidenceScorer()
+    s = settings
+    answerer: Answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
+        min_support=s.answer_min_support, min_dense=s.answer_min_dense))
+    if llm is not None:
+        answerer = LLMAnswerer(llm, s.llm_model, answerer, scorer, ClaimChecker(grounding),
+                               fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
+                               timeout=s.llm_timeout, max_retries=s.llm_max_retries)
+    return QueryChain(analyser, RETRIEVERS[s.retriever](s, index.chunks, scoring), RERANKERS[s.reranker](s, scorer),
+                      answerer, s.rerank_candidates)

@@ -1,0 +1,96 @@
+"""The question of one request, analysed once and handed down the chain (retriever, fusion, reranker, answerer).
+
+Every stage reads what it needs from the Query instead of analysing the text itself: the BM25 tokens (the
+index's own tokenizer), the IDF-weighted terms sentence evidence measures, the kinds of content the question
+asks for, its named entities and its vector. What every ask needs is computed when the Query is made; the
+vector and the entities are computed on first use, so a BM25-only service never runs the encoder and
+/v1/search never runs the part-of-speech tagger. A richer analysis (the asked detail, the subject, the
+constraints) is one more field here and one more line in QueryAnalyser.analyse.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Generic, Mapping, TypeVar
+
+import numpy as np
+
+from qa_service.understanding.entity_grounding import named_entities
+from qa_service.understanding.question_types import AskedKinds, required_kind
+
+T = TypeVar("T")
+
+
+class _OnFirstUse(Generic[T]):
+    """A value computed when first asked for, once, even when two threads of one request ask together."""
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        self._compute: Callable[[], T] | None = compute
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            if self._compute is not None:
+                self._value = self._compute()
+                self._compute = None
+            return self._value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """The question's BM25 terms, each once, weighted by their IDF in the index (what sentence evidence counts)."""
+
+    weights: Mapping[str, float]
+    total: float
+
+
+def _no_encoder() -> np.ndarray:
+    raise RuntimeError("this query was made without an encoder: it has no vector")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One request's question and what every stage reads of it; made by QueryAnalyser.analyse, once."""
+
+    text: str
+    top_k: int  # passages the request asked for
+    retrieve_k: int  # passages the first stage hands on (more than top_k when a reranker chooses among them)
+    tokens: tuple[str, ...]  # BM25 tokens, by the index's tokenizer (repeats kept: BM25 counts them)
+    terms: QueryTerms
+    asked: AskedKinds  # kinds of content the question asks for (a number, a date, an organisation, a list)
+    required_kind: str | None  # "time" or "number" when only that kind of content can answer it
+    _vector: _OnFirstUse[np.ndarray] = field(repr=False, compare=False)
+    _entities: _OnFirstUse[tuple[str, ...]] = field(repr=False, compare=False)
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The question's embedding (normalised), encoded on first use."""
+        return self._vector.get()
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """Named things the passages must mention (qa_service.understanding.entity_grounding), tagged on first use."""
+        return self._entities.get()
+
+
+class QueryAnalyser:
+    """Makes the Query of a request from the index's tokenizer and IDF, the encoder and the entity finder."""
+
+    def __init__(self, tokenize: Callable[[str], list[str]], idf: Callable[[str], float],
+                 encode: Callable[[str], np.ndarray] | None = None,
+                 entities: Callable[[str], list[str]] = named_entities) -> None:
+        self._tokenize = tokenize
+        self._idf = idf
+        self._encode = encode
+        self._entities = entities
+
+    def analyse(self, text: str, top_k: int = 5, retrieve_k: int | None = None) -> Query:
+        tokens = tuple(self._tokenize(text))
+        weights = {t: self._idf(t) for t in tokens}
+        encode, entities = self._encode, self._entities
+        return Query(
+            text, top_k, top_k if retrieve_k is None else retrieve_k, tokens,
+            QueryTerms(weights, sum(weights.values())), AskedKinds.of(text), required_kind(text),
+            _OnFirstUse(lambda: encode(text)) if encode is not None else _OnFirstUse(_no_encoder),
+            _OnFirstUse(lambda: tuple(entities(text))))
