@@ -38,7 +38,8 @@ class Passage(ResponseModel):
         c = p.chunk
         return {"id": c.id, "doc": c.doc, "title": c.title, "section": c.section, "text": c.text,
                 "score": round(float(p.score), 6),
-                "scores": {k: round(float(v), 6) for k, v in p.component_scores.items()},
+                "scores": {k: round(float(v), 6) for k, v in
+                           {**p.retrieval.to_dict(), **(p.evidence.to_dict() if p.evidence else {})}.items()},
                 "line_start": c.line_start, "line_end": c.line_end, "start": c.start, "end": c.end,
                 "page": c.page, "page_end": None if c.page is None else (c.page_end or c.page)}
 
