@@ -29,6 +29,7 @@ import numpy as np
 from documents.models import Chunk
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+from embeddings.lexical.term_vectors import TermVectors
 from embeddings.vector_stores.base import VectorStore
 from embeddings.vector_stores.chooser import EXACT_SEARCH_MAX_ROWS, choose_vector_store, load_vector_store, store_kind
 from embeddings.vector_stores.faiss_store import FILE_NAME as VECTORS_FILE
@@ -102,6 +103,7 @@ class LoadedIndex:
     chunks: list[Chunk]
     vectors: VectorStore  # flat or HNSW by size; memory-mapped read-only when loaded with mmap=True
     bm25: BM25Index
+    terms: TermVectors | None = None  # a vector per BM25 term (None: a version written before they existed)
 
 
 def package_version() -> str:
@@ -165,7 +167,8 @@ def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
 
 
 def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25: BM25Index,
-                manifest_fields: dict[str, Any], exact_max_rows: int = EXACT_SEARCH_MAX_ROWS) -> Path:
+                manifest_fields: dict[str, Any], exact_max_rows: int = EXACT_SEARCH_MAX_ROWS,
+                terms: TermVectors | None = None) -> Path:
     """Write a complete new version and switch CURRENT to it; return the version directory.
 
     The vectors go into exact search up to `exact_max_rows` rows and an HNSW graph above
@@ -183,7 +186,8 @@ def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25:
                 fh.write(json.dumps(_chunk_fields(chunk), ensure_ascii=False) + "\n")
         store = choose_vector_store(len(chunks), int(vectors.shape[1]), exact_max_rows)
         store.add(vectors)
-        written = [CHUNKS_FILE, *store.save(staging), *bm25.save(staging)]
+        written = [CHUNKS_FILE, *store.save(staging), *bm25.save(staging),
+                   *(terms.save(staging) if terms is not None else [])]
         manifest = IndexManifest(
             chunk_count=len(chunks), dimension=int(vectors.shape[1]),
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -250,11 +254,12 @@ def load_index(index_dir: Path, verify_checksums: bool = True, mmap: bool = Fals
         chunks = _read_chunks(version)
         vectors = load_vector_store(version, manifest.dimension, mmap=mmap)
         bm25 = BM25Index.load(version, len(chunks))
+        terms = TermVectors.load(version)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be loaded ({exc}); rebuild with "
                              f"`qa ingest --index {index_dir}`") from exc
     _check_counts(version, index_dir, len(chunks), len(vectors), manifest)
-    return LoadedIndex(directory=version, manifest=manifest, chunks=chunks, vectors=vectors, bm25=bm25)
+    return LoadedIndex(directory=version, manifest=manifest, chunks=chunks, vectors=vectors, bm25=bm25, terms=terms)
 
 
 def read_version(index_dir: Path) -> StoredVersion:
@@ -299,7 +304,9 @@ def version_dirs(index_dir: Path) -> list[Path]:
 
 
 def lexical_manifest(tokenizer: ChineseTokenizer) -> dict[str, Any]:
-    return {"kind": "bm25s", "tokenizer": tokenizer.to_dict()}
+    """The lexical side of a version: BM25 with its tokenizer, and the term vectors (understanding/term_matching.py;
+    versions written before them have none and are rebuilt by the next ingest)."""
+    return {"kind": "bm25s", "tokenizer": tokenizer.to_dict(), "term_vectors": 1}
 
 
 def _fsync_dir(directory: Path) -> None:

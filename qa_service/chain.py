@@ -18,8 +18,11 @@ from embeddings.index_store import LoadedIndex
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.claim_check import ClaimChecker
-from qa_service.answerers.extractive_answerer import ExtractiveAnswerer, ExtractiveConfig
+from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
 from qa_service.answerers.llm_answerer import LLMAnswerer
+from qa_service.readers.base import Reader
+from qa_service.readers.detail_reader import DetailReader, ReaderConfig
+from qa_service.readers.quote_reader import QuoteReader, QuoteReaderConfig
 from qa_service.rerankers.base import Reranker
 from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceReranker
 from qa_service.retrievers.base import Retriever, ScoringRetriever
@@ -29,8 +32,10 @@ from qa_service.retrievers.fusion import WeightedFusion
 from qa_service.settings import Settings
 from qa_service.types import Passage
 from qa_service.understanding.entity_grounding import EntityGrounding
+from qa_service.understanding.premises import Premises
 from qa_service.understanding.query import Query, QueryAnalyser
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
+from qa_service.understanding.term_matching import TermMatcher
 
 # QA_RETRIEVER -> the first stage, from the scoring retrievers by name (settings.RETRIEVERS lists the same names).
 RETRIEVERS: dict[str, Callable[[Settings, Sequence[Chunk], dict[str, ScoringRetriever]], Retriever]] = {
@@ -44,6 +49,15 @@ RETRIEVERS: dict[str, Callable[[Settings, Sequence[Chunk], dict[str, ScoringRetr
 RERANKERS: dict[str, Callable[[Settings, SentenceEvidenceScorer], Reranker | None]] = {
     "sentence-evidence": lambda s, scorer: SentenceEvidenceReranker(scorer, s.rerank_weight),
     "none": lambda s, scorer: None,
+}
+
+# QA_READER -> which sentence answers, or why none does (settings.READERS lists the same names).
+READERS: dict[str, Callable[[Settings, LoadedIndex, SentenceEvidenceScorer, EntityGrounding], Reader]] = {
+    "detail": lambda s, index, scorer, grounding: DetailReader(
+        scorer, TermMatcher(index.terms), Premises(grounding.corpus), index.bm25.tokenize,
+        ReaderConfig(min_coverage=s.answer_min_coverage)),
+    "quote": lambda s, index, scorer, grounding: QuoteReader(
+        scorer, grounding, QuoteReaderConfig(min_support=s.answer_min_support, min_dense=s.answer_min_dense)),
 }
 
 
@@ -71,15 +85,15 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     """The chain over a loaded index; `vectors` holds its dense vectors under `keys` (one per chunk row), `llm`
     is the client of the configured LLM endpoint (None: extractive answers)."""
     grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
-    analyser = QueryAnalyser(index.bm25.tokenize, index.bm25.idf, encoder.encode_query, grounding.entities)
+    analyser = QueryAnalyser(index.bm25.tokenize, index.bm25.idf, encoder.encode_query, grounding.entities,
+                             grounding.is_generic, index.terms, encoder.encode_documents)
     scoring: dict[str, ScoringRetriever] = {
         "bm25": BM25Retriever(index.chunks, index.bm25),
         "dense": DenseRetriever(index.chunks, vectors, keys),
     }
     scorer = SentenceEvidenceScorer()
     s = settings
-    answerer: Answerer = ExtractiveAnswerer(scorer, grounding, ExtractiveConfig(
-        min_support=s.answer_min_support, min_dense=s.answer_min_dense))
+    answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, index, scorer, grounding), s.short_answers)
     if llm is not None:
         answerer = LLMAnswerer(llm, s.llm_model, answerer, scorer, ClaimChecker(grounding),
                                fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,

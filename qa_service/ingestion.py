@@ -42,6 +42,7 @@ from embeddings.index_store import (FORMAT_VERSION, IndexManifest, IndexStoreErr
                                     lexical_manifest, read_manifest, read_version, write_index)
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+from embeddings.lexical.term_vectors import TermVectors
 from embeddings.lexical.token_cache import CACHE_FILE as TOKEN_CACHE_FILE, TokenCache
 from qa_service.document_records import FOLDER, UPLOAD, DocumentRecord, document_id, utc_now
 from qa_service.settings import Settings
@@ -287,12 +288,16 @@ class IngestionService:
     # -- processing one document ----------------------------------------------------------------------
 
     def _embed(self, chunks: list[Chunk], show_progress: bool = False) -> np.ndarray:
+        texts = [indexable_text(c, self.settings.indexed_text) for c in chunks]
+        return self._encode_texts(texts, show_progress=show_progress)
+
+    def _encode_texts(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """Passage vectors by the ingest encoder, through the embedding cache when there is one."""
         if self._encoder is None:
             self._encoder = ingest_encoder(self.settings)
         cache_file = self.settings.embedding_cache_file
         if cache_file is not None and not isinstance(self._encoder, CachedEncoder):
             self._encoder = CachedEncoder(self._encoder, cache_file)
-        texts = [indexable_text(c, self.settings.indexed_text) for c in chunks]
         return self._encoder.encode_documents(texts, show_progress=show_progress)
 
     @property
@@ -399,6 +404,7 @@ class IngestionService:
         texts = [indexable_text(c, self.settings.indexed_text) for c in chunks]
         tokens = TokenCache(self.settings.index_dir / TOKEN_CACHE_FILE, self._tokenizer).tokenize_all(texts)
         bm25 = BM25Index.from_tokens(tokens, self._tokenizer)  # corpus-wide statistics: over every passage
+        terms = TermVectors.build(bm25.vocabulary, self._encode_texts)
         for d in documents:
             if d.raw is not None and d.record.source:
                 self.uploads.save(d.record.source, d.raw)
@@ -408,7 +414,7 @@ class IngestionService:
                   "documents": [r.to_dict() for r in records]}
         doc_ids = [d.record.id for d in documents for _ in d.chunks]
         self.vector_backend.sync(self.settings.index_dir, self._index_vectors(chunks, doc_ids, vectors, records))
-        version = write_index(self.settings.index_dir, chunks, vectors, bm25, fields)
+        version = write_index(self.settings.index_dir, chunks, vectors, bm25, fields, terms=terms)
         removed = self.uploads.collect_garbage()
         if removed:
             log.info("removed %d stored upload(s) no version refers to", removed)

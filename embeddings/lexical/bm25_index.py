@@ -79,6 +79,11 @@ class BM25Index:
     def __len__(self) -> int:
         return self._size
 
+    @property
+    def vocabulary(self) -> list[str]:
+        """Every token of the indexed passages."""
+        return list(self._retriever.vocab_dict)
+
     def save(self, directory: Path) -> list[str]:
         target = directory / DIR_NAME
         self._retriever.save(str(target))

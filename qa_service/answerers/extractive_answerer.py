@@ -1,75 +1,54 @@
-"""Extractive answers: the quote of the top passages that best answers the question, cited.
+"""Extractive answers: what the reader found, in the documents' own words, cited.
 
-Two decisions, each from evidence that generalises rather than from per-question rules:
-- whether to answer: every named entity of the question must be mentioned in the retrieved passages
-  (see qa_service.understanding.entity_grounding), and the top passage (with its title and heading path) must
-  hold enough of the question's information (IDF-weighted query terms) and, when a dense score is known,
-  be semantically close enough; otherwise the documents do not discuss the question and the service abstains;
-- what to quote: the best-scoring quote (see qa_service.understanding.sentence_evidence) among the top
-  passages, with a small prior for the passage's rank; a question that can only be answered with a date
-  or a number is not answered with a quote that holds none. The reranker has found each passage's best
-  quote already (Passage.evidence); without a reranker it is found here.
+The reader (qa_service/readers/) decides whether the passages answer and which sentence does; this answerer
+writes the reply from its reading:
+- answered: the short answer when the reader found the asked value (the clause stating it: 专职研发人员近 5000
+  名), else the quote (a sentence and the next), with [1]; the citation holds the whole quote and the passage;
+- the detail is not stated: "文档提到了…，但没有说明…", citing what was found (answerable false);
+- the question's premise is contradicted: the documents' words in its place, cited (answerable false);
+- a named thing the documents never mention, or nothing relevant: the not-found answer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from qa_service.answerers.base import NOT_FOUND_ANSWER, Answerer
-from qa_service.types import Answer, Citation, Deadline, Passage, Quote
-from qa_service.understanding.entity_grounding import EntityGrounding
+from qa_service.readers.base import ANSWERED, CONTRADICTED, NOT_MENTIONED, NOT_STATED, Reader, Reading
+from qa_service.types import Answer, Citation, Deadline, Passage
 from qa_service.understanding.query import Query
-from qa_service.understanding.question_types import holds_kind
-from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 
-
-@dataclass(frozen=True)
-class ExtractiveConfig:
-    min_support: float = 0.35  # share of the question's information the top passage must hold
-    min_dense: float = 0.70  # cosine of the top passage, when the retriever reports one
-    rank_prior: float = 0.3
-    max_passages: int = 3  # passages whose sentences are candidates
-    grounding_passages: int = 5  # passages in which the question's entities must be mentioned
+SNIPPET_CHARS = 60  # of what was found, when the asked detail is not stated
 
 
 class ExtractiveAnswerer(Answerer):
     name = "extractive"
 
-    def __init__(self, scorer: SentenceEvidenceScorer, grounding: EntityGrounding | None = None,
-                 config: ExtractiveConfig | None = None) -> None:
-        self._scorer = scorer
-        self._grounding = grounding
-        self.config = config or ExtractiveConfig()
+    def __init__(self, reader: Reader, short_answers: bool = True) -> None:
+        self.reader = reader
+        self._short_answers = short_answers
 
     def answer(self, query: Query, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
-        if not passages or query.terms.total <= 0:
-            return Answer(NOT_FOUND_ANSWER, False, [], 0.0, self.name)
-        if self._grounding is not None:
-            missing = self._grounding.ungrounded(query, passages[: self.config.grounding_passages])
-            if missing:
-                return Answer(not_mentioned_answer(missing), False, [], 0.0, self.name)
-        support = self._scorer.support(query, passages[0])
-        dense = passages[0].retrieval.dense
-        if support < self.config.min_support or (dense is not None and dense < self.config.min_dense):
-            return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
-        candidates = passages[: self.config.max_passages]
-        best: tuple[float, int, Quote] | None = None
-        for index, passage in enumerate(candidates):
-            quote = self._scorer.quote(query, passage)
-            if quote is None:
-                continue
-            score = quote.score + self.config.rank_prior * (len(candidates) - index) / len(candidates)
-            if best is None or score > best[0]:
-                best = (score, index, quote)
-        if best is None:
-            return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
-        _, index, quote = best
-        passage = candidates[index]
-        text = passage.chunk.text[quote.start:quote.end]
-        kind = query.required_kind
-        if kind is not None and not holds_kind(text, kind):
-            return Answer(NOT_FOUND_ANSWER, False, [], support, self.name)
-        answer_text = " ".join(text.split()) if "\n" in text else text
-        return Answer(f"{answer_text}[1]", True, [Citation(ref=1, passage=passage, quote=text)], support, self.name)
+        return self.compose(self.reader.read(query, passages))
+
+    def compose(self, reading: Reading) -> Answer:
+        quote = reading.quote_text
+        citations = [Citation(ref=1, passage=reading.passage, quote=quote)] if reading.passage is not None else []
+        if reading.verdict == ANSWERED:
+            text = reading.short if reading.short and self._short_answers else " ".join(quote.split())
+            return Answer(f"{text}[1]", True, citations, reading.coverage, self.name)
+        if reading.verdict == NOT_MENTIONED:
+            return Answer(not_mentioned_answer(list(reading.missing)), False, [], 0.0, self.name)
+        if reading.verdict == NOT_STATED:
+            return Answer(f"文档提到了“{_snippet(quote)}”[1]，但没有说明{reading.asked}。", False, citations,
+                          reading.coverage, self.name)
+        if reading.verdict == CONTRADICTED:
+            return Answer(f"文档中的说法与问题不同：问题说“{reading.asked}”，文档此处为“{reading.stated}”。原文："
+                          f"{' '.join(quote.split())}[1]", False, citations, reading.coverage, self.name)
+        return Answer(NOT_FOUND_ANSWER, False, [], reading.coverage, self.name)
+
+
+def _snippet(quote: str) -> str:
+    flat = " ".join(quote.split())
+    first = flat.split("。")[0]
+    return first if len(first) <= SNIPPET_CHARS else first[:SNIPPET_CHARS] + "……"
 
 
 def not_mentioned_answer(missing: list[str]) -> str:

@@ -133,6 +133,11 @@ class EntityGrounding:
         with _init_lock:
             jieba.initialize()
 
+    @property
+    def corpus(self) -> str:
+        """Every passage's title, headings and text, compacted and joined (for premises.py)."""
+        return self._corpus
+
     def is_generic(self, word: str) -> bool:
         return self._generic_memo(word) if len(word) <= MEMO_WORD_CHARS else self._is_generic(word)
 

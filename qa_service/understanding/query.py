@@ -15,6 +15,8 @@ from typing import Callable, Generic, Mapping, TypeVar
 
 import numpy as np
 
+from embeddings.lexical.term_vectors import TermVectors
+from qa_service.understanding.asked_detail import DetailQuestion, analyse_detail
 from qa_service.understanding.entity_grounding import named_entities
 from qa_service.understanding.question_types import AskedKinds, required_kind
 
@@ -62,6 +64,9 @@ class Query:
     required_kind: str | None  # "time" or "number" when only that kind of content can answer it
     _vector: _OnFirstUse[np.ndarray] = field(repr=False, compare=False)
     _entities: _OnFirstUse[tuple[str, ...]] = field(repr=False, compare=False)
+    _named: _OnFirstUse[tuple[str, ...]] = field(repr=False, compare=False)
+    _detail: _OnFirstUse[DetailQuestion] = field(repr=False, compare=False)
+    _term_vectors: _OnFirstUse[dict[str, np.ndarray]] = field(repr=False, compare=False)
 
     @property
     def vector(self) -> np.ndarray:
@@ -73,24 +78,60 @@ class Query:
         """Named things the passages must mention (qa_service.understanding.entity_grounding), tagged on first use."""
         return self._entities.get()
 
+    @property
+    def named(self) -> tuple[str, ...]:
+        """The entities that are not common in the corpus (中国, 5G are not): what the question is about."""
+        return self._named.get()
+
+    @property
+    def detail(self) -> DetailQuestion:
+        """The asked detail, its focus words and the constraints (understanding/asked_detail.py)."""
+        return self._detail.get()
+
+    @property
+    def term_vectors(self) -> dict[str, np.ndarray]:
+        """A vector per term (understanding/term_matching.py): from the index's term vectors, or encoded for terms
+        the corpus does not use; empty when the index has no term vectors."""
+        return self._term_vectors.get()
+
 
 class QueryAnalyser:
     """Makes the Query of a request from the index's tokenizer and IDF, the encoder and the entity finder."""
 
     def __init__(self, tokenize: Callable[[str], list[str]], idf: Callable[[str], float],
                  encode: Callable[[str], np.ndarray] | None = None,
-                 entities: Callable[[str], list[str]] = named_entities) -> None:
+                 entities: Callable[[str], list[str]] = named_entities,
+                 is_generic: Callable[[str], bool] = lambda word: False,
+                 term_vectors: TermVectors | None = None,
+                 encode_terms: Callable[[list[str]], np.ndarray] | None = None) -> None:
         self._tokenize = tokenize
         self._idf = idf
         self._encode = encode
         self._entities = entities
+        self._is_generic = is_generic
+        self._term_vectors = term_vectors
+        self._encode_terms = encode_terms
+
+    def _vectors_of(self, terms: tuple[str, ...]) -> dict[str, np.ndarray]:
+        known = self._term_vectors
+        if known is None or not len(known):
+            return {}
+        out = {t: v for t in terms if (v := known.vector(t)) is not None}
+        new = [t for t in terms if t not in out]
+        if new and self._encode_terms is not None:
+            out.update(zip(new, np.asarray(self._encode_terms(new), dtype=np.float32)))
+        return out
 
     def analyse(self, text: str, top_k: int = 5, retrieve_k: int | None = None) -> Query:
         tokens = tuple(self._tokenize(text))
         weights = {t: self._idf(t) for t in tokens}
         encode, entities = self._encode, self._entities
+        found = _OnFirstUse(lambda: tuple(entities(text)))
+        named = _OnFirstUse(lambda: tuple(e for e in found.get() if not self._is_generic(e)))
+        terms = tuple(weights)
         return Query(
             text, top_k, top_k if retrieve_k is None else retrieve_k, tokens,
             QueryTerms(weights, sum(weights.values())), AskedKinds.of(text), required_kind(text),
             _OnFirstUse(lambda: encode(text)) if encode is not None else _OnFirstUse(_no_encoder),
-            _OnFirstUse(lambda: tuple(entities(text))))
+            found, named, _OnFirstUse(lambda: analyse_detail(text, terms, named.get())),
+            _OnFirstUse(lambda: self._vectors_of(terms)))

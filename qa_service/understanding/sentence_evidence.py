@@ -55,13 +55,17 @@ class SentenceEvidenceScorer:
         """Share of the question's information present anywhere in the passage, title and headings included."""
         return _covered(query, self._prepared(passage.chunk).whole, "")
 
-    def best_quote(self, query: Query, passage: Passage) -> Quote | None:
+    def quote_scores(self, query: Query, passage: Passage) -> list[float]:
+        """The score of each of the passage's quotes (a sentence and the next), in text order."""
         prepared = self._prepared(passage.chunk)
         asked = query.asked
+        return [_covered(query, candidate.sentence, prepared.context)
+                + self._answer_type_weight * asked.match(candidate.held) for candidate in prepared.candidates]
+
+    def best_quote(self, query: Query, passage: Passage) -> Quote | None:
+        prepared = self._prepared(passage.chunk)
         best: Quote | None = None
-        for candidate in prepared.candidates:
-            score = (_covered(query, candidate.sentence, prepared.context)
-                     + self._answer_type_weight * asked.match(candidate.held))
+        for candidate, score in zip(prepared.candidates, self.quote_scores(query, passage)):
             if best is None or score > best.score:
                 best = Quote(candidate.start, candidate.end, score)
         return best

@@ -1,0 +1,266 @@
+"""A reader that answers only from a sentence stating the asked detail about what the question asks about.
+
+Questions worded unlike the documents share few words with the answering sentence, and questions about a
+detail the documents never state share many: counting shared words cannot tell them apart. This reader goes
+through the quotes of the top passages (a sentence and the next, best sentence-evidence score first, with a
+prior for the passage's rank) and answers with the first that
+- says enough of the question (coverage of its terms, close words counting: understanding/term_matching.py);
+- holds every quoted term and named place or organisation of the question, in the sentence, its passage,
+  title or headings (a sentence about 两江新区 does not answer for 湘江新区);
+- for a question asking a recognisable value (a number of the asked kind, a date, a list, an organisation:
+  understanding/asked_detail.py), states such a value in a clause that names the asked detail (专职研发人员近
+  5000 名 for 全职搞研发的人员有多少; not 职工 15 万人 for 有博士学位的有多少人), said of the asked year.
+Before that, a question naming something the corpus never mentions, or taking for granted what the best
+passages state otherwise, is not answered (understanding/premises.py). When no sentence qualifies but the
+passages discuss the question, the reading says the detail is not stated, with what was found.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from documents.models import Chunk
+from qa_service.readers.base import (ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader,
+                                     Reading)
+from qa_service.types import Passage, Quote
+from qa_service.understanding.asked_detail import DetailQuestion, clause_around, normalise, wh_clause
+from qa_service.understanding.premises import Premises, contradiction, fuzzy_contains, parts, premise_terms
+from qa_service.understanding.entity_grounding import _compact
+from qa_service.understanding.query import Query
+from qa_service.understanding.quantities import DATE, YEAR, find_quantities
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
+from qa_service.understanding.sentence_splitter import split_sentences
+from qa_service.understanding.term_matching import TermMatcher
+
+PREPARED_PASSAGES = 16384
+_LATIN = re.compile(r"[A-Za-z0-9+.\-]+")
+_ORG = re.compile(r"[\u4e00-\u9fa5]{2,20}?(?:部|委员会|委|局|办公室|院|署|厅|公司|中心|银行|集团|大学|学院|机构|政府)")
+_ENUMERATION = re.compile(r"[^，,；;。：:\n]*、[^，,；;。：:\n]*")
+_LIST_ITEM = re.compile(r"、|和|及|与")
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    min_coverage: float = 0.30  # coverage a sentence needs to answer (QA_ANSWER_MIN_SUPPORT)
+    passages: int = 3  # passages whose sentences are read
+    rank_prior: float = 0.3  # weight of the passage's rank in the order sentences are read
+    contradiction_quotes: int = 3  # best quotes in which a contradicted premise is looked for
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    first: str  # the first sentence, normalised: where exact coverage is counted
+    rows: np.ndarray  # term-vector rows of the quote's words
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    context: str  # title and headings, normalised
+    compact: str  # title, headings and text, compact
+    units: tuple[_Unit, ...]
+
+
+class DetailReader(Reader):
+    name = "detail"
+
+    def __init__(self, scorer: SentenceEvidenceScorer, matcher: TermMatcher, premises: Premises,
+                 tokenize, config: ReaderConfig | None = None, prepared_passages: int = PREPARED_PASSAGES) -> None:
+        self._scorer = scorer
+        self._matcher = matcher
+        self._premises = premises
+        self._tokenize = tokenize
+        self.config = config or ReaderConfig()
+        self._prepared = functools.lru_cache(maxsize=prepared_passages)(self._prepare)
+
+    def _prepare(self, chunk: Chunk) -> _Prepared:
+        sentences = split_sentences(chunk.text)
+        units = []
+        for i, sentence in enumerate(sentences):
+            last = sentences[i + 1] if i + 1 < len(sentences) else sentence
+            end = last.start + len(last.text)
+            units.append(_Unit(sentence.start, end, normalise(sentence.text),
+                               self._matcher.rows(self._tokenize(chunk.text[sentence.start:end]))))
+        return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
+                         tuple(units))
+
+    def read(self, query: Query, passages: list[Passage]) -> Reading:
+        detail = query.detail
+        if not passages or query.terms.total <= 0:
+            return Reading(NOT_FOUND)
+        missing = self._premises.absent(detail.quoted, query.named)
+        if missing:
+            return Reading(NOT_MENTIONED, missing=tuple(missing))
+        quotes = self._ordered_quotes(query, passages[: self.config.passages])
+        coverage_of = self._coverages(query, passages[: self.config.passages])
+        found: Reading | None = None
+        premises = premise_terms(query.text, detail.quoted, query.named)
+        for _, passage, unit in quotes[: self.config.contradiction_quotes]:
+            coverage = coverage_of[id(unit)]
+            if coverage < self.config.min_coverage:
+                continue
+            text = passage.chunk.text
+            clash = contradiction(premises, detail.quoted, text[unit.start:unit.end],
+                                  passage.chunk.title + passage.chunk.section + text)
+            if clash is not None:
+                return Reading(CONTRADICTED, passage, Quote(unit.start, unit.end, coverage), coverage=coverage,
+                               asked=clash.asked, stated=clash.stated)
+        for _, passage, unit in quotes:
+            coverage = coverage_of[id(unit)]
+            if coverage < self.config.min_coverage:
+                continue
+            if found is None:
+                found = Reading(NOT_STATED, passage, Quote(unit.start, unit.end, coverage), coverage=coverage,
+                                asked=wh_clause(query.text).strip(" ？?"))
+            if not self._constraints_hold(query, passage, unit):
+                continue
+            value = self._value(query, passage, unit) if detail.detail.typed else None
+            if detail.detail.typed and value is None:
+                continue
+            short = ""
+            if value is not None and detail.detail.kind in ("number", "duration"):
+                short = " ".join(clause_around(passage.chunk.text, *value).split())
+            return Reading(ANSWERED, passage, Quote(unit.start, unit.end, coverage), value, short, coverage)
+        return found or Reading(NOT_FOUND)
+
+    # -- the sentences, in the order they are read ---------------------------------------------------------
+
+    def _ordered_quotes(self, query: Query, passages: list[Passage]) -> list[tuple[float, Passage, _Unit]]:
+        out = []
+        n = len(passages)
+        for rank, passage in enumerate(passages):
+            prepared = self._prepared(passage.chunk)
+            scores = self._scorer.quote_scores(query, passage)
+            for unit, score in zip(prepared.units, scores):
+                out.append((score + self.config.rank_prior * (n - rank) / n, passage, unit))
+        out.sort(key=lambda item: -item[0])  # stable: equal scores keep passage and sentence order
+        return out
+
+    def _coverages(self, query: Query, passages: list[Passage]) -> dict[int, float]:
+        """Each quote's coverage of the question (by id of its prepared unit)."""
+        out = {}
+        weights = query.terms.weights
+        for passage in passages:
+            prepared = self._prepared(passage.chunk)
+            missing = {t: v for t, v in query.term_vectors.items()}
+            nearest = self._matcher.nearest_per_group(missing, [u.rows for u in prepared.units])
+            for unit, near in zip(prepared.units, nearest):
+                out[id(unit)] = self._matcher.coverage(weights, unit.first, near, prepared.context)
+        return out
+
+    # -- checks --------------------------------------------------------------------------------------------
+
+    def _constraints_hold(self, query: Query, passage: Passage, unit: _Unit) -> bool:
+        """Every quoted term and named place or organisation stands in the sentence, its passage, title or
+        headings (Latin-script terms are often spelled out there instead: PUE as 电能使用效率)."""
+        prepared = self._prepared(passage.chunk)
+        for term in query.detail.quoted:
+            if not all(fuzzy_contains(prepared.compact, part) for part in parts(term)):
+                return False
+        for entity in query.named:
+            if entity in query.detail.quoted or _LATIN.fullmatch(entity):
+                continue
+            if _compact(entity) not in prepared.compact:
+                return False
+        return True
+
+    def _value(self, query: Query, passage: Passage, unit: _Unit) -> tuple[int, int] | None:
+        """The span (in the passage text) of a value of the asked kind in a clause naming the asked detail."""
+        detail = query.detail
+        text = passage.chunk.text
+        quote = text[unit.start:unit.end]
+        candidates = list(self._values(detail, quote))
+        per_sentence: dict[int, int] = {}
+        for start, _, _ in candidates:
+            per_sentence[_sentence_start(quote, start)] = per_sentence.get(_sentence_start(quote, start), 0) + 1
+        best: tuple[int, int, float] | None = None
+        for start, end, weight in candidates:
+            sentence_at = _sentence_start(quote, start)
+            sentence = _sentence_at(quote, start)
+            kind = detail.detail.kind
+            if kind == "list":
+                clause = quote[start:end]
+                ok = self._names_detail(query, clause) or self._names_detail(query, quote)
+            elif kind == "date":
+                ok = self._half_focus(query, sentence + passage.chunk.section)
+            else:
+                clause = clause_around(quote, start, end)
+                ok = self._names_detail(query, clause, quote[start:end]) or (
+                    per_sentence[sentence_at] == 1 and self._half_focus(query, sentence))
+            if ok and detail.years and kind not in ("date", "list"):
+                before = [m.group(1) for m in YEAR.finditer(quote[sentence_at:start])]
+                ok = not before or before[-1] in detail.years  # said of the asked year (2015 年…5.8% for 2016)
+            if ok and (best is None or weight > best[2]):
+                best = (start, end, weight)
+        return None if best is None else (unit.start + best[0], unit.start + best[1])
+
+    @staticmethod
+    def _values(detail: DetailQuestion, text: str):
+        """(start, end, weight) of the values of the asked kind in `text`."""
+        asked = detail.detail
+        if asked.kind == "date":
+            yield from ((m.start(), m.end(), 1.0) for m in DATE.finditer(text))
+            return
+        if asked.kind == "list":
+            for m in _ENUMERATION.finditer(text):
+                if len(_LIST_ITEM.split(m.group(0))) >= max(2, asked.items):
+                    yield m.start(), m.end(), 1.0
+            return
+        if asked.kind == "org":
+            yield from ((m.start(), m.end(), 1.0) for m in _ORG.finditer(text))
+            return
+        for q in find_quantities(text):
+            if q.kind == "date" or q.digits in detail.numbers:
+                continue
+            if not asked.unit_class and not asked.measure:
+                yield q.start, q.end, (0.8 if q.kind else 0.6)
+            elif asked.measure and q.unit == asked.measure:
+                yield q.start, q.end, 1.0
+            elif asked.unit_class == "count" and q.kind == "count":
+                yield q.start, q.end, 0.5
+            elif asked.unit_class and asked.unit_class != "count" and q.kind == asked.unit_class:
+                yield q.start, q.end, 0.9
+            elif q.kind == "magnitude" and asked.unit_class == "money":
+                yield q.start, q.end, 0.7
+
+    def _names_detail(self, query: Query, clause: str, value: str = "") -> bool:
+        """The clause names the asked detail: one of its specific words or a close word, or a number of the
+        question other than the value (从156项…到11项 for 从156项砍到了几项)."""
+        focus = query.detail.specific_focus
+        if not focus:
+            return True  # the question names nothing more specific than the kind of value
+        text = normalise(clause)
+        digits = re.sub(r"\D", "", value)
+        flat = re.sub(r"\s", "", clause)
+        if any(n and n != digits and n in flat for n in query.detail.numbers):
+            return True
+        rows = self._matcher.rows(self._tokenize(clause))
+        return self._matcher.names_any(focus, query.term_vectors, text, rows)
+
+    @staticmethod
+    def _half_focus(query: Query, text: str) -> bool:
+        focus = query.detail.specific_focus
+        if not focus:
+            return True
+        weights = query.terms.weights
+        norm = normalise(text)
+        total = sum(weights.get(t, 1.0) for t in focus)
+        return sum(weights.get(t, 1.0) for t in focus if t in norm) >= 0.5 * total
+
+
+def _sentence_start(text: str, at: int) -> int:
+    for sentence in split_sentences(text):
+        if sentence.start <= at < sentence.start + len(sentence.text):
+            return sentence.start
+    return 0
+
+
+def _sentence_at(text: str, at: int) -> str:
+    for sentence in split_sentences(text):
+        if sentence.start <= at < sentence.start + len(sentence.text):
+            return sentence.text
+    return text

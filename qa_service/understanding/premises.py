@@ -1,0 +1,147 @@
+"""What the question takes for granted, checked against the documents.
+
+Two ways a question cannot be answered however well its other words match:
+- it names something the documents never mention (鸿蒙, 墨子号, “黄金二十条”): `absent` finds its named things
+  and quoted terms nowhere in the corpus. A quoted term is the user's wording, so it may be a paraphrase of the
+  documents' (“巴菲特饭局” for “巴菲特午餐”, “两艘航母” for “双航母”): it counts as present when half its
+  character pairs stand together in one place, or it is the same once numerals are read as numbers;
+- it states something the documents contradict (“一体两环” where they say 一体三环; 第一个国家级新区 where they
+  say 第八个; 苏州国家传感网创新示范区 where they say 无锡): `contradiction` finds, in a passage that answers
+  the rest of the question, the words around the question's term followed or preceded by another term of the
+  same kind (a number for a number, a name for a name). The answer then corrects the premise.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa_service.understanding.entity_grounding import _compact
+from qa_service.understanding.quantities import find_quantities
+
+FUZZY_SHARE = 0.5  # share of a quoted term's character pairs that must stand together in the text
+NEIGHBOUR_CHARS = 4  # words around a question term used to find where the passage puts its own term
+MIN_NEIGHBOUR_CHARS = 3
+_NUMERAL = re.compile(r"\d|[一二两三四五六七八九十百千]")
+_NUMERAL_VALUE = {"两": "2", "双": "2", "二": "2", "一": "1", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+                  "八": "8", "九": "9", "十": "10"}
+_MEASURE_AFTER_DIGIT = re.compile(r"(?<=\d)[个艘项条家所座种类]")
+_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[个家批次]")
+_JOINERS = "的和与及在是"
+_ENUMERATION = re.compile(r"[、，,；;]")
+
+
+def numeral_form(text: str) -> str:
+    """Compact text with Chinese numerals as digits and no measure word after them (两艘航母 -> 2航母)."""
+    digits = re.sub("[一二两双三四五六七八九十]", lambda m: _NUMERAL_VALUE[m.group(0)], _compact(text))
+    return _MEASURE_AFTER_DIGIT.sub("", digits)
+
+
+def parts(quoted: str) -> list[str]:
+    """The compact enumerated parts of a quoted term."""
+    return [p for p in (_compact(x) for x in _ENUMERATION.split(quoted)) if p] or [_compact(quoted)]
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} or {text}
+
+
+MAX_ANCHORS = 200  # places of a quoted term's rarest character pair looked at (bounded work per term)
+
+
+def fuzzy_contains(haystack: str, term: str, haystack_numerals: str | None = None) -> bool:
+    """`term` (compact) stands in `haystack` (compact), exactly, by numeral form, or with FUZZY_SHARE of its
+    character pairs within one window of its length. `haystack_numerals`: numeral_form(haystack), when known."""
+    if term in haystack:
+        return True
+    if len(term) < 3:
+        return False
+    numerals = numeral_form(haystack) if haystack_numerals is None else haystack_numerals
+    if numeral_form(term) in numerals:
+        return True
+    pairs = _pairs(term)
+    present = [p for p in pairs if p in haystack]
+    if not present or len(present) < FUZZY_SHARE * len(pairs):
+        return False
+    anchor = min(present, key=haystack.count)
+    start = haystack.find(anchor)
+    for _ in range(MAX_ANCHORS):
+        if start < 0:
+            break
+        window = haystack[max(0, start - len(term)):start + len(term) + 2]
+        if sum(1 for p in pairs if p in window) >= FUZZY_SHARE * len(pairs):
+            return True
+        start = haystack.find(anchor, start + 1)
+    return False
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    asked: str  # the question's term (compact)
+    stated: str  # what the passage says in its place (compact)
+
+
+class Premises:
+    def __init__(self, corpus_compact: str) -> None:
+        self._corpus = corpus_compact
+        self._numerals = numeral_form(corpus_compact)  # made once: 0.6 s for the bundled corpus
+
+    def absent(self, quoted: tuple[str, ...], entities: tuple[str, ...]) -> list[str]:
+        """The question's quoted terms and named things the corpus never mentions (quoted ones fuzzily, each
+        enumerated part on its own: “一个中心、三个环节” is written with explanations between its parts)."""
+        out = [q for q in quoted if not all(fuzzy_contains(self._corpus, part, self._numerals) for part in parts(q))]
+        for entity in entities:
+            if entity in quoted or any(entity in q for q in quoted):
+                continue
+            if _compact(entity) not in self._corpus:
+                out.append(entity)
+        return out
+
+
+def premise_terms(question: str, quoted: tuple[str, ...], entities: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(term, words before it, words after it) for the question's quoted terms, named things, numbers and
+    ordinals, compacted; numbers asked about (哪三个) and document numbers are not premises."""
+    compact = _compact(question)
+    plain = re.sub(r"〔\d{4}〕\s*\d+\s*号", "", question)
+    terms = [_compact(t) for t in (*quoted, *entities)]
+    terms += [_compact(q.text) for q in find_quantities(plain)
+              if q.kind != "date" and not re.search(r"[哪几多]\s*$", plain[:q.start])]
+    terms += [_compact(m.group(0)) for m in _ORDINAL.finditer(question)]
+    out = []
+    for term in dict.fromkeys(t for t in terms if t):
+        at = compact.find(term)
+        if at >= 0:
+            out.append((term, compact[max(0, at - NEIGHBOUR_CHARS):at],
+                        compact[at + len(term):at + len(term) + NEIGHBOUR_CHARS]))
+    return out
+
+
+def contradiction(premises: list[tuple[str, str, str]], quoted: tuple[str, ...], sentence: str,
+                  passage: str) -> Contradiction | None:
+    """The first premise the passage states otherwise: the question's term is nowhere in the passage, and the
+    sentence has the words around it next to another term of the same kind."""
+    hay = _compact(sentence)
+    whole = _compact(passage) + hay
+    quoted_compact = {_compact(q) for q in quoted}
+    for term, before, after in premises:
+        if term in whole or numeral_form(term) in numeral_form(whole):
+            continue
+        is_number = bool(_NUMERAL.search(term))
+        for neighbour, side in ((after, "after"), (before, "before")):
+            if len(neighbour) < MIN_NEIGHBOUR_CHARS:
+                continue
+            at = hay.find(neighbour)
+            if at < 0:
+                continue
+            other = (hay[max(0, at - len(term) - 1):at] if side == "after"
+                     else hay[at + len(neighbour):at + len(neighbour) + len(term) + 1])
+            if not other:
+                continue
+            if is_number:
+                if _NUMERAL.search(other) and numeral_form(other) != numeral_form(term):
+                    return Contradiction(term, other)
+            elif term in quoted_compact:
+                if not set(other) & set(term):
+                    return Contradiction(term, other)
+            elif not set(other) & set(term) and other[:1] not in _JOINERS:
+                return Contradiction(term, other)
+    return None
