@@ -121,10 +121,12 @@ class DetailReader(Reader):
             value = self._value(query, passage, unit) if detail.detail.typed else None
             if detail.detail.typed and value is None:
                 continue
-            short = ""
-            if value is not None and detail.detail.kind in ("number", "duration"):
-                short = " ".join(clause_around(passage.chunk.text, *value).split())
-            return Reading(ANSWERED, passage, Quote(unit.start, unit.end, coverage), value, short, coverage)
+            short, span = "", None
+            if value is not None:
+                span = value[:2]
+                if value[2] and detail.detail.kind in ("number", "duration"):
+                    short = " ".join(clause_around(passage.chunk.text, *span).split())
+            return Reading(ANSWERED, passage, Quote(unit.start, unit.end, coverage), span, short, coverage)
         return found or Reading(NOT_FOUND)
 
     # -- the sentences, in the order they are read ---------------------------------------------------------
@@ -168,8 +170,9 @@ class DetailReader(Reader):
                 return False
         return True
 
-    def _value(self, query: Query, passage: Passage, unit: _Unit) -> tuple[int, int] | None:
-        """The span (in the passage text) of a value of the asked kind in a clause naming the asked detail."""
+    def _value(self, query: Query, passage: Passage, unit: _Unit) -> tuple[int, int, bool] | None:
+        """The span (in the passage text) of a value of the asked kind in a clause naming the asked detail, and
+        whether it is the only such value of the quote (a short answer is given only then)."""
         detail = query.detail
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
@@ -178,6 +181,7 @@ class DetailReader(Reader):
         for start, _, _ in candidates:
             per_sentence[_sentence_start(quote, start)] = per_sentence.get(_sentence_start(quote, start), 0) + 1
         best: tuple[int, int, float] | None = None
+        accepted = 0
         for start, end, weight in candidates:
             sentence_at = _sentence_start(quote, start)
             sentence = _sentence_at(quote, start)
@@ -194,9 +198,13 @@ class DetailReader(Reader):
             if ok and detail.years and kind not in ("date", "list"):
                 before = [m.group(1) for m in YEAR.finditer(quote[sentence_at:start])]
                 ok = not before or before[-1] in detail.years  # said of the asked year (2015 年…5.8% for 2016)
-            if ok and (best is None or weight > best[2]):
-                best = (start, end, weight)
-        return None if best is None else (unit.start + best[0], unit.start + best[1])
+            if ok:
+                accepted += 1
+                if best is None or weight > best[2]:
+                    best = (start, end, weight)
+        if best is None:
+            return None
+        return unit.start + best[0], unit.start + best[1], accepted == 1
 
     @staticmethod
     def _values(detail: DetailQuestion, text: str):

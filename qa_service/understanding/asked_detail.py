@@ -46,7 +46,7 @@ _DOCUMENT_NUMBER = re.compile(r"〔\d{4}〕\s*\d+\s*号")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 FOCUS_WINDOW = 8  # characters before the question word whose words name the asked detail (团队规模要扩到多少人)
 # Words that say only what kind of value is asked (钱, 数量, 时间) or how (大概, 一共): they name no detail.
-GENERIC_FOCUS = frozenset("""一天 哪天 出台 发布 印发 实施 成立 时间 日期 钱 花 花了 人 数量 规模 多 大 多大 年 目标 要求 成 话
+GENERIC_FOCUS = frozenset("""起止 为止 截止 一天 哪天 出台 发布 印发 实施 成立 时间 日期 钱 花 花了 人 数量 规模 多 大 多大 年 目标 要求 成 话
 一起 达到 预期 大概 一共 总共 共 至少 最多 现在 目前 达 有 是""".split())
 TYPED_KINDS = frozenset({"number", "duration", "date", "list", "org"})
 

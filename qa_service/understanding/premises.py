@@ -110,9 +110,20 @@ def premise_terms(question: str, quoted: tuple[str, ...], entities: tuple[str, .
     for term in dict.fromkeys(t for t in terms if t):
         at = compact.find(term)
         if at >= 0:
-            out.append((term, compact[max(0, at - NEIGHBOUR_CHARS):at],
-                        compact[at + len(term):at + len(term) + NEIGHBOUR_CHARS]))
+            out.append((term, _han_neighbour(compact[max(0, at - NEIGHBOUR_CHARS):at], at_end=True),
+                        _han_neighbour(compact[at + len(term):at + len(term) + NEIGHBOUR_CHARS], at_end=False)))
     return out
+
+
+def _han_neighbour(words: str, at_end: bool) -> str:
+    """The Han characters next to the term (a year or a number beside it, 2017年, says nothing of where the
+    passage puts its own term)."""
+    run = re.findall(r"[\u4e00-\u9fff]+", words)
+    if not run:
+        return ""
+    piece = run[-1] if at_end else run[0]
+    touching = words.endswith(piece) if at_end else words.startswith(piece)
+    return piece if touching else ""
 
 
 def contradiction(premises: list[tuple[str, str, str]], quoted: tuple[str, ...], sentence: str,
