@@ -46,17 +46,17 @@ RETRIEVERS: dict[str, Callable[[Settings, Sequence[Chunk], dict[str, ScoringRetr
         s.hybrid_candidates),
 }
 # QA_RERANKER -> the second stage (settings.RERANKERS lists the same names).
-RERANKERS: dict[str, Callable[[Settings, SentenceEvidenceScorer], Reranker | None]] = {
-    "sentence-evidence": lambda s, scorer: SentenceEvidenceReranker(scorer, s.rerank_weight),
-    "none": lambda s, scorer: None,
+RERANKERS: dict[str, Callable[[Settings, SentenceEvidenceScorer, DetailReader], Reranker | None]] = {
+    "reading-evidence": lambda s, scorer, reader: SentenceEvidenceReranker(scorer, s.rerank_weight,
+                                                                           reader.quote_bonuses),
+    "sentence-evidence": lambda s, scorer, reader: SentenceEvidenceReranker(scorer, s.rerank_weight),
+    "none": lambda s, scorer, reader: None,
 }
 
 # QA_READER -> which sentence answers, or why none does (settings.READERS lists the same names).
-READERS: dict[str, Callable[[Settings, LoadedIndex, SentenceEvidenceScorer, EntityGrounding], Reader]] = {
-    "detail": lambda s, index, scorer, grounding: DetailReader(
-        scorer, TermMatcher(index.terms), Premises(grounding.corpus), index.bm25.tokenize,
-        ReaderConfig(min_coverage=s.answer_min_coverage)),
-    "quote": lambda s, index, scorer, grounding: QuoteReader(
+READERS: dict[str, Callable[[Settings, DetailReader, SentenceEvidenceScorer, EntityGrounding], Reader]] = {
+    "detail": lambda s, detail, scorer, grounding: detail,
+    "quote": lambda s, detail, scorer, grounding: QuoteReader(
         scorer, grounding, QuoteReaderConfig(min_support=s.answer_min_support, min_dense=s.answer_min_dense)),
 }
 
@@ -93,10 +93,12 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     }
     scorer = SentenceEvidenceScorer()
     s = settings
-    answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, index, scorer, grounding), s.short_answers)
+    detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus), index.bm25.tokenize,
+                          ReaderConfig(min_coverage=s.answer_min_coverage))
+    answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers)
     if llm is not None:
         answerer = LLMAnswerer(llm, s.llm_model, answerer, scorer, ClaimChecker(grounding),
                                fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
                                timeout=s.llm_timeout, max_retries=s.llm_max_retries)
-    return QueryChain(analyser, RETRIEVERS[s.retriever](s, index.chunks, scoring), RERANKERS[s.reranker](s, scorer),
+    return QueryChain(analyser, RETRIEVERS[s.retriever](s, index.chunks, scoring), RERANKERS[s.reranker](s, scorer, detail),
                       answerer, s.rerank_candidates)

@@ -22,7 +22,7 @@ DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 CACHE_ROOT = Path(os.path.expanduser("~")) / ".cache" / "qa-service"
 RETRIEVERS = ("bm25", "dense", "hybrid")
-RERANKERS = ("sentence-evidence", "none")
+RERANKERS = ("reading-evidence", "sentence-evidence", "none")
 READERS = ("detail", "quote")
 INDEXED_TEXTS = ("title-section-text", "text")
 EMBEDDING_BACKENDS = BACKENDS
@@ -86,8 +86,9 @@ class Settings:
     hybrid_lexical_weight: float = _retrieval(0.6, "BM25 share of the fused score (tuned on dev)",
                                               between=(0.0, 1.0))
     hybrid_candidates: int = _retrieval(50, "candidates from each retriever before fusion", between=(1, 1000))
-    reranker: str = _retrieval("sentence-evidence", "second stage over the candidates, or `none`",
-                               choices=RERANKERS)
+    reranker: str = _retrieval("reading-evidence", "second stage over the candidates: sentence evidence with what "
+                               "the reader finds in each sentence (`reading-evidence`), without it "
+                               "(`sentence-evidence`), or `none`", choices=RERANKERS)
     rerank_candidates: int = _retrieval(20, "candidates reranked", between=(1, 200))
     rerank_weight: float = _retrieval(0.7, "share of sentence evidence in the final score (tuned on dev)",
                                       between=(0.0, 1.0))

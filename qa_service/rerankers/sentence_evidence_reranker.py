@@ -6,10 +6,16 @@ for 哪一年, ...). The final score mixes the min-max scaled first-stage score 
 quote and both scores go with the passage (Passage.evidence), for the answerer to quote from.
 On dev (hybrid top 20) this raised hit@1 from 0.825 to about 0.9 at weights 0.6-0.8; weight 1.0 (evidence
 alone) was worse than none, so both signals are kept.
+
+With a reader (QA_RERANKER=reading-evidence, the default) a quote is also worth what the reader finds in it
+(readers/detail_reader.py quote_bonuses: a value of the asked kind naming the asked detail, the question's named
+things in its passage): among passages of one document that share the question's words, it is what tells the
+sentence that answers from its neighbours (dev: hit@1 0.905 -> 0.921, paraphrases 0.646 -> 0.708).
 """
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -23,15 +29,20 @@ from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 class SentenceEvidenceReranker(Reranker):
     name = "sentence-evidence"
 
-    def __init__(self, scorer: SentenceEvidenceScorer, evidence_weight: float = 0.7) -> None:
+    def __init__(self, scorer: SentenceEvidenceScorer, evidence_weight: float = 0.7,
+                 bonuses: Callable[[Query, Passage], list[float]] | None = None) -> None:
         self._scorer = scorer
         self._weight = evidence_weight
+        self._bonuses = bonuses
+        if bonuses is not None:
+            self.name = "reading-evidence"
 
     def rerank(self, query: Query, passages: list[Passage]) -> list[Passage]:
         if not passages:
             return []
         first = min_max_scaled(np.array([p.score for p in passages], dtype=np.float64))
-        quotes = [self._scorer.best_quote(query, p) for p in passages]
+        quotes = [self._scorer.best_quote(query, p, self._bonuses(query, p) if self._bonuses else None)
+                  for p in passages]
         evidence = np.array([q.score if q else 0.0 for q in quotes])
         fused = (1.0 - self._weight) * first + self._weight * evidence
         order = np.lexsort((np.arange(len(passages)), -fused))[:query.top_k]

@@ -12,6 +12,7 @@ Two ways a question cannot be answered however well its other words match:
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -83,7 +84,10 @@ class Contradiction:
 class Premises:
     def __init__(self, corpus_compact: str) -> None:
         self._corpus = corpus_compact
-        self._numerals = numeral_form(corpus_compact)  # made once: 0.6 s for the bundled corpus
+
+    @functools.cached_property
+    def _numerals(self) -> str:
+        return numeral_form(self._corpus)  # made on first use, once: 0.6 s for the bundled corpus
 
     def absent(self, quoted: tuple[str, ...], entities: tuple[str, ...]) -> list[str]:
         """The question's quoted terms and named things the corpus never mentions (quoted ones fuzzily, each

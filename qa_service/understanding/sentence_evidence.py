@@ -62,10 +62,14 @@ class SentenceEvidenceScorer:
         return [_covered(query, candidate.sentence, prepared.context)
                 + self._answer_type_weight * asked.match(candidate.held) for candidate in prepared.candidates]
 
-    def best_quote(self, query: Query, passage: Passage) -> Quote | None:
+    def best_quote(self, query: Query, passage: Passage, bonuses: list[float] | None = None) -> Quote | None:
+        """The passage's best quote; `bonuses`: what each quote is worth beyond its score (a reader's checks)."""
         prepared = self._prepared(passage.chunk)
+        scores = self.quote_scores(query, passage)
+        if bonuses is not None:
+            scores = [s + b for s, b in zip(scores, bonuses)]
         best: Quote | None = None
-        for candidate, score in zip(prepared.candidates, self.quote_scores(query, passage)):
+        for candidate, score in zip(prepared.candidates, scores):
             if best is None or score > best.score:
                 best = Quote(candidate.start, candidate.end, score)
         return best
