@@ -50,8 +50,8 @@ MAX_ANCHORS = 200  # places of a quoted term's rarest character pair looked at (
 
 
 def fuzzy_contains(haystack: str, term: str, haystack_numerals: str | None = None) -> bool:
-    """`term` (compact) stands in `haystack` (compact), exactly, by numeral form, or with FUZZY_SHARE of its
-    character pairs within one window of its length. `haystack_numerals`: numeral_form(haystack), when known."""
+    """`term` (compact) stands in `haystack` (compact), exactly, by numeral form, or with its first two characters
+    and FUZZY_SHARE of its character pairs within one window of its length. `haystack_numerals`: numeral_form(haystack), when known."""
     if term in haystack:
         return True
     if len(term) < 3:
@@ -63,13 +63,16 @@ def fuzzy_contains(haystack: str, term: str, haystack_numerals: str | None = Non
     present = [p for p in pairs if p in haystack]
     if not present or len(present) < FUZZY_SHARE * len(pairs):
         return False
+    head = term[:2]  # a name is told by its beginning: 金鸡湖科技领军人才计划 is not 领军人才计划
+    if head not in haystack:
+        return False
     anchor = min(present, key=haystack.count)
     start = haystack.find(anchor)
     for _ in range(MAX_ANCHORS):
         if start < 0:
             break
         window = haystack[max(0, start - len(term)):start + len(term) + 2]
-        if sum(1 for p in pairs if p in window) >= FUZZY_SHARE * len(pairs):
+        if head in window and sum(1 for p in pairs if p in window) >= FUZZY_SHARE * len(pairs):
             return True
         start = haystack.find(anchor, start + 1)
     return False

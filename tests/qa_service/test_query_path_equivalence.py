@@ -143,13 +143,17 @@ def test_fusion_equals_the_two_retriever_arithmetic_it_replaced(built_index, enc
             assert ours == _plain_hybrid(service, question, top_k), question  # exact floats, not approximately
 
 
-def test_answerer_quotes_what_it_would_have_found_itself(service, analyse):
-    """The extractive answerer reads the reranker's quote (Passage.evidence); looking for it again gives the
-    same quote, and an answer made from passages without evidence is the same answer."""
+def test_answerer_quotes_what_it_would_have_found_itself(built_index, encoder, analyse):
+    """The quote reader reads the sentence-evidence reranker's quote (Passage.evidence); looking for it again gives
+    the same quote, and an answer made from passages without evidence is the same answer."""
     from dataclasses import replace
 
+    from qa_service.service import QAService
+
+    service = QAService.from_settings(built_index.with_overrides(reader="quote", reranker="sentence-evidence"),
+                                      encoder)
     chain = service._require().chain
-    scorer = chain.answerer._scorer
+    scorer = chain.answerer.reader._scorer
     for question in questions()[:20] + EXTRA[:4]:
         query = chain.query(question, 5)
         passages = chain.passages(query)
