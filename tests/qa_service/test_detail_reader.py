@@ -1,0 +1,58 @@
+"""The detail reader on a real index: it answers from the sentence stating the asked detail, and otherwise says
+why not (readers/detail_reader.py, answerers/extractive_answerer.py)."""
+import pytest
+
+from qa_service.readers.base import ANSWERED, CONTRADICTED, NOT_MENTIONED, NOT_STATED
+from qa_service.service import QAService
+
+
+def _read(service, question):
+    chain = service._require().chain
+    query = chain.query(question, 5)
+    return chain.answerer.reader.read(query, chain.passages(query))
+
+
+def test_an_asked_number_is_answered_with_the_clause_stating_it(service):
+    answer = service.ask("海淀区有多少所高等院校？", 5)
+    assert answer.answerable and answer.answer == "海淀区目前有北大、清华等高等院校 33 所[1]"
+    assert "高等院校 33 所" in answer.citations[0].quote  # the citation keeps the whole quote
+    assert len(answer.citations[0].quote) > len(answer.answer)
+
+
+def test_without_short_answers_the_quote_is_the_answer(built_index, encoder):
+    service = QAService.from_settings(built_index.with_overrides(short_answers=False), encoder)
+    answer = service.ask("海淀区有多少所高等院校？", 5)
+    assert answer.answerable and answer.answer == " ".join(answer.citations[0].quote.split()) + "[1]"
+
+
+def test_a_detail_the_documents_do_not_state_is_not_answered_but_what_was_found_is_cited(service):
+    reading = _read(service, "中关村创业大街累计吸引了多少名创业导师？")
+    assert reading.verdict == NOT_STATED
+    answer = service.ask("中关村创业大街累计吸引了多少名创业导师？", 5)
+    assert not answer.answerable and answer.answer.startswith("文档提到了") and "但没有说明" in answer.answer
+    assert answer.citations and "创业大街" in answer.citations[0].passage.chunk.text
+
+
+def test_a_value_said_of_another_year_does_not_answer(service):
+    assert _read(service, "2015年海淀区把中关村创业大街延展至多少公里的中关村大街？").verdict == ANSWERED
+    assert _read(service, "2016年海淀区把中关村创业大街延展至多少公里的中关村大街？").verdict != ANSWERED
+
+
+def test_a_false_premise_is_corrected_from_the_documents(service):
+    reading = _read(service, "海淀区为什么关停了 50 家商品交易市场？")
+    assert reading.verdict == CONTRADICTED and "36" in reading.stated
+    answer = service.ask("海淀区为什么关停了 50 家商品交易市场？", 5)
+    assert not answer.answerable and "36 家商品交易市场" in answer.answer and answer.citations
+
+
+def test_something_the_documents_never_mention_is_named(service):
+    answer = service.ask("“智慧海淀2030”计划总投资多少？", 5)
+    assert not answer.answerable and "智慧海淀2030" in answer.answer and answer.citations == []
+    assert _read(service, "“智慧海淀2030”计划总投资多少？").verdict == NOT_MENTIONED
+
+
+@pytest.mark.parametrize("reader", ["detail", "quote"])
+def test_both_readers_answer_a_question_worded_like_the_text(built_index, encoder, reader):
+    service = QAService.from_settings(built_index.with_overrides(reader=reader), encoder)
+    answer = service.ask("海淀区以中科院为代表的科研院所有多少家？", 5)
+    assert answer.answerable and "138" in answer.answer
