@@ -253,8 +253,9 @@ class DetailReader(Reader):
                 yield q.start, q.end, 0.7
 
     def _names_detail(self, query: Query, clause: str, value: str = "") -> bool:
-        """The clause names the asked detail: one of its specific words or a close word, or a number of the
-        question other than the value (从156项…到11项 for 从156项砍到了几项)."""
+        """The clause names the asked detail: a number of the question other than the value (从156项…到11项 for
+        从156项砍到了几项), or, when the question says what is counted after its question word, half of those words
+        by weight, else one of its specific words; close words count."""
         focus = query.detail.specific_focus
         if not focus:
             return True  # the question names nothing more specific than the kind of value
@@ -263,13 +264,21 @@ class DetailReader(Reader):
         flat = re.sub(r"\s", "", clause)
         if any(n and n != digits and n in flat for n in query.detail.numbers):
             return True
+        counted = query.detail.counted
+        if counted:  # 多少名创业导师: the clause must name most of what is counted, not only 创业
+            weights = query.terms.weights
+            rows = self._clause_rows(clause) if self._matcher.has_vectors else np.zeros(0, dtype=np.int64)
+            named = sum(weights.get(t, 1.0) for t in counted
+                        if self._matcher.names_any((t,), query.term_vectors, text, rows))
+            return named >= 0.5 * sum(weights.get(t, 1.0) for t in counted)
         if not self._matcher.has_vectors:
             return False
         return self._matcher.names_any(focus, query.term_vectors, text, self._clause_rows(clause))
 
     @staticmethod
     def _half_focus(query: Query, text: str) -> bool:
-        focus = query.detail.specific_focus
+        """The text holds half the asked detail's specific words by weight (what is counted, when said)."""
+        focus = query.detail.counted or query.detail.specific_focus
         if not focus:
             return True
         weights = query.terms.weights

@@ -73,6 +73,9 @@ class DetailQuestion:
     quoted: tuple[str, ...]  # “…” 《…》 terms, as written
     numbers: tuple[str, ...]  # digits of the question's own quantities (not years, not document numbers)
     years: tuple[str, ...] = field(default=())
+    # What is counted: the specific words after the question word and its measure (多少名创业导师: 创业, 导师);
+    # empty when the question names it before (有博士学位的有多少人) or only by kind (多少钱).
+    counted: tuple[str, ...] = field(default=())
 
     @property
     def specific_focus(self) -> tuple[str, ...]:
@@ -172,9 +175,13 @@ def analyse_detail(question: str, tokens: tuple[str, ...], entities: tuple[str, 
         and not re.fullmatch(r"[\d一二两三四五六七八九十百千万]+\D?", t)))
     if not focus:  # "规模多大？" alone: the last words before it
         focus = tuple(t for t in dict.fromkeys(tokens) if not any(t in e for e in named))[-3:]
+    counted: tuple[str, ...] = ()
+    if word and detail.kind == "number":
+        after = normalise(clause[word.end():])
+        counted = tuple(t for t in focus if t in after and t not in GENERIC_FOCUS and not MONEY_CUES.fullmatch(t))
     without_document_numbers = _DOCUMENT_NUMBER.sub("", question)
     numbers = tuple(dict.fromkeys(
         q.digits for q in find_quantities(without_document_numbers)
         if q.kind != "date" and q.digits and not re.search(r"[哪几多]\s*$", without_document_numbers[:q.start])))
     years = tuple(dict.fromkeys(m.group(1) for m in YEAR.finditer(question)))
-    return DetailQuestion(detail, focus, quoted_terms(question), numbers, years)
+    return DetailQuestion(detail, focus, quoted_terms(question), numbers, years, counted)
