@@ -254,8 +254,8 @@ class DetailReader(Reader):
 
     def _names_detail(self, query: Query, clause: str, value: str = "") -> bool:
         """The clause names the asked detail: a number of the question other than the value (从156项…到11项 for
-        从156项砍到了几项), or, when the question says what is counted after its question word, half of those words
-        by weight, else one of its specific words; close words count."""
+        从156项砍到了几项), or, when the question says what is counted after its question word, one of those words,
+        else one of its specific words; close words count."""
         focus = query.detail.specific_focus
         if not focus:
             return True  # the question names nothing more specific than the kind of value
@@ -265,12 +265,9 @@ class DetailReader(Reader):
         if any(n and n != digits and n in flat for n in query.detail.numbers):
             return True
         counted = query.detail.counted
-        if counted:  # 多少名创业导师: the clause must name most of what is counted, not only 创业
-            weights = query.terms.weights
+        if counted:  # 多少名创业导师: the clause must name what is counted, not another word of the question
             rows = self._clause_rows(clause) if self._matcher.has_vectors else np.zeros(0, dtype=np.int64)
-            named = sum(weights.get(t, 1.0) for t in counted
-                        if self._matcher.names_any((t,), query.term_vectors, text, rows))
-            return named >= 0.5 * sum(weights.get(t, 1.0) for t in counted)
+            return self._matcher.names_any(counted, query.term_vectors, text, rows)
         if not self._matcher.has_vectors:
             return False
         return self._matcher.names_any(focus, query.term_vectors, text, self._clause_rows(clause))

@@ -44,6 +44,7 @@ _CLAUSE_END = re.compile(r"[，,；;。！？?!：:]")
 _QUOTED = re.compile(r"“([^“”]{2,60})”|《([^《》]{2,80})》|「([^「」]{2,60})」|\"([^\"]{2,60})\"|‘([^‘’]{2,60})’")
 _DOCUMENT_NUMBER = re.compile(r"〔\d{4}〕\s*\d+\s*号")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+COUNTED_CHARS = 4  # characters after a question word and its measure naming what is counted (多少名创业导师)
 FOCUS_WINDOW = 8  # characters before the question word whose words name the asked detail (团队规模要扩到多少人)
 # Words that say only what kind of value is asked (钱, 数量, 时间) or how (大概, 一共): they name no detail.
 GENERIC_FOCUS = frozenset("""起止 为止 截止 一天 哪天 出台 发布 印发 实施 成立 时间 日期 钱 花 花了 人 数量 规模 多 大 多大 年 目标 要求 成 话
@@ -147,6 +148,12 @@ def _class_from_cues(text: str, unit: str) -> str:
     return ""
 
 
+def _names_a_class(word: str) -> bool:
+    """A word that only names the kind of value (资金, 人员, 比重, 面积, 里程)."""
+    return any(p.fullmatch(word) or p.search(word) and len(word) <= 2
+               for p in (MONEY_CUES, _PEOPLE_CUES, _AREA_CUES, _LENGTH_CUES, _PERCENT_CUES))
+
+
 def _small_number(written: str) -> int:
     if written.isdigit():
         return int(written)
@@ -178,7 +185,12 @@ def analyse_detail(question: str, tokens: tuple[str, ...], entities: tuple[str, 
     counted: tuple[str, ...] = ()
     if word and detail.kind == "number":
         after = normalise(clause[word.end():])
-        counted = tuple(t for t in focus if t in after and t not in GENERIC_FOCUS and not MONEY_CUES.fullmatch(t))
+        after = after[len(detail.measure):] if after.startswith(detail.measure) else after
+        # the noun the measure word counts: its first words (几家企业做到…) or, said last, its head (多少个…试验区)
+        first, last = after[:COUNTED_CHARS], after[-COUNTED_CHARS:]
+        counted = tuple(t for t in dict.fromkeys(tokens) if (t in first or last.endswith(t)) and t in after
+                        and t not in GENERIC_FOCUS and not _names_a_class(t) and not QUESTION_WORD.fullmatch(t)
+                        and not any(t in e for e in named))
     without_document_numbers = _DOCUMENT_NUMBER.sub("", question)
     numbers = tuple(dict.fromkeys(
         q.digits for q in find_quantities(without_document_numbers)

@@ -22,18 +22,18 @@ from qa_service.understanding.quantities import find_quantities
 FUZZY_SHARE = 0.5  # share of a quoted term's character pairs that must stand together in the text
 NEIGHBOUR_CHARS = 4  # words around a question term used to find where the passage puts its own term
 MIN_NEIGHBOUR_CHARS = 3
-_NUMERAL = re.compile(r"\d|[一二两三四五六七八九十百千]")
-_NUMERAL_VALUE = {"两": "2", "双": "2", "二": "2", "一": "1", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+_NUMERAL = re.compile(r"\d|[一二两三四五六七八九十百千首]")
+_NUMERAL_VALUE = {"首": "1", "两": "2", "双": "2", "二": "2", "一": "1", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
                   "八": "8", "九": "9", "十": "10"}
 _MEASURE_AFTER_DIGIT = re.compile(r"(?<=\d)[个艘项条家所座种类]")
-_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[个家批次]")
+_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[个家批次期轮届]")
 _JOINERS = "的和与及在是"
 _ENUMERATION = re.compile(r"[、，,；;]")
 
 
 def numeral_form(text: str) -> str:
     """Compact text with Chinese numerals as digits and no measure word after them (两艘航母 -> 2航母)."""
-    digits = re.sub("[一二两双三四五六七八九十]", lambda m: _NUMERAL_VALUE[m.group(0)], _compact(text))
+    digits = re.sub("[一二两双三四五六七八九十首]", lambda m: _NUMERAL_VALUE[m.group(0)], _compact(text))
     return _MEASURE_AFTER_DIGIT.sub("", digits)
 
 
