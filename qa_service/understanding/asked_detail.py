@@ -30,6 +30,7 @@ _ORG = re.compile(r"哪个部门|哪个单位|哪个机构|哪家|由谁|谁来|
 _PLACE = re.compile(r"在哪里|在哪儿|哪个城市|哪个地方|什么地方|哪个省|设在哪|位于哪|落户哪|在哪")
 _NAME = re.compile(r"叫什么|名称是|什么名字|哪个项目|哪个平台|哪一份|哪份|哪个文件|哪个计划")
 _REASON = re.compile(r"为什么|为何|什么原因|原因是")
+_DEMONSTRATIVE = re.compile(r"[这那]几[个项类种家所条位名]?")
 _OPEN = re.compile(r"什么|怎样|怎么|如何|为什么|为何")
 MONEY_CUES = re.compile(r"钱|资金|经费|金额|投资|投入|资费|价格|收费|补贴|奖金|奖励|资助|融资|基金|费用|收入|营收|产值|总额|"
                         r"票价|售价|多少亿元|多少万元")
@@ -114,6 +115,7 @@ def asked_detail(question: str) -> AskedDetail:
 
 
 def _detail_of(text: str) -> AskedDetail:
+    text = _DEMONSTRATIVE.sub("", text)  # 这几类企业 points at something, it does not ask how many
     if _DURATION.search(text):
         return AskedDetail("duration")
     if _TIME.search(text):

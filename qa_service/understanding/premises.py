@@ -144,9 +144,10 @@ def contradiction(premises: list[tuple[str, str, str]], quoted: tuple[str, ...],
         if term in whole or numeral_form(term) in numeral_form(whole):
             continue
         is_number = bool(_NUMERAL.search(term))
-        for neighbour, side in ((after, "after"), (before, "before")):
-            if len(neighbour) < MIN_NEIGHBOUR_CHARS:
-                continue
+        # the nearest words first, then fewer of them (把智慧和 may read 以智慧和 in the passage)
+        sides = [(after[:n], "after") for n in range(len(after), MIN_NEIGHBOUR_CHARS - 1, -1)]
+        sides += [(before[-n:], "before") for n in range(len(before), MIN_NEIGHBOUR_CHARS - 1, -1)]
+        for neighbour, side in sides:
             at = hay.find(neighbour)
             if at < 0:
                 continue

@@ -23,7 +23,7 @@ UNIT_CLASSES: dict[str, tuple[str, ...]] = {
     "times": ("倍",),
     "duration": ("小时", "分钟", "个月", "天", "周"),
 }
-MEASURE_WORDS = "家个项所款座条台套件批场次支只种类部本篇户张颗层届轮期处艘辆栋分"
+MEASURE_WORDS = "家个项所款座条台套件批场次支只种类部本篇户张颗层届轮期处艘辆栋"
 UNITS = tuple(sorted({u for units in UNIT_CLASSES.values() for u in units}, key=len, reverse=True))
 _UNIT = "|".join(map(re.escape, UNITS)) + f"|[{MEASURE_WORDS}]"
 _ARABIC = r"\d+(?:[.,]\d+)*"
