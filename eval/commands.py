@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from eval.backends.base import Backend, BackendUnavailable
-from eval.dataset import DatasetError, load_questions
-from eval.metrics import METRIC_NAMES
-from eval.report import ReportError, compare_reports, format_value, load_report, render_comparison, write_json, write_markdown
+from eval.dataset import DatasetError, load_question_sets
+from eval.report import (ReportError, compare_reports, load_report, render_comparison, render_summary, write_json,
+                         write_markdown)
 from eval.runner import DEFAULT_ASK_TOP_K, DEFAULT_TOP_K, RunOptions, run_eval
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score the service on a JSONL question set through /v1/search and /v1/ask, "
         "in process (default, or --index DIR) or against a running deployment (--url).",
     )
-    p.add_argument("questions", metavar="QUESTIONS.jsonl", help="question set (format: shared/eval/FORMAT.md)")
+    p.add_argument("questions", metavar="QUESTIONS.jsonl", nargs="+",
+                   help="question set(s) (format: shared/eval/FORMAT.md); several are scored in one run and "
+                   "reported each and as a whole")
     target = p.add_mutually_exclusive_group()
     target.add_argument("--index", metavar="DIR", help="index directory for the in-process service (default: settings)")
     target.add_argument("--url", metavar="URL", help="base URL of a running service, e.g. http://127.0.0.1:8000")
@@ -123,11 +125,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.url and args.retriever:
         return _fail("--retriever only applies in process; a deployment given by --url uses its own retriever")
     try:
-        question_set = load_questions(args.questions)
+        question_set = load_question_sets(args.questions)
     except DatasetError as exc:
         return _fail(str(exc))
     if not question_set.questions:
-        return _fail(f"no usable question in {args.questions} ({len(question_set.skipped)} malformed line(s))")
+        return _fail(f"no usable question in {question_set.path} ({len(question_set.skipped)} malformed line(s))")
     if args.limit:
         question_set = replace(question_set, questions=question_set.questions[: args.limit])
     for out in (args.out, args.md):
@@ -153,7 +155,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     summary = [
         f"{counts['questions']} questions ({counts['answerable']} answerable, {counts['unanswerable']} unanswerable), "
         f"{counts['skipped_lines']} skipped line(s), {counts['errors']} with errors",
-        *(f"{name:<20} {format_value(name, report.metrics[name])}" for name in METRIC_NAMES),
+        render_summary(report).rstrip("\n"),
         f"report: {args.out}" + (f", {args.md}" if args.md else ""),
     ]
     sys.stdout.write("\n".join(summary) + "\n")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ class Question:
     section: str = ""
     subtype: str | None = None
     line: int = 0
+    set: str = ""  # the question file it came from (its stem), so one run over several files reports each
 
     @property
     def doc_group(self) -> str:
@@ -53,6 +55,7 @@ class SkippedLine:
 
     line: int
     reason: str
+    file: str = ""  # which question file, when several are scored together
 
 
 @dataclass
@@ -63,6 +66,7 @@ class QuestionSet:
     questions: list[Question] = field(default_factory=list)
     skipped: list[SkippedLine] = field(default_factory=list)
     sha256: str = ""
+    files: list[dict] = field(default_factory=list)  # per file: path, set, sha256, loaded, skipped_lines
 
 
 _REQUIRED_STR = ("id", "question", "answer", "evidence", "doc", "type")
@@ -135,7 +139,7 @@ def load_questions(path: str | Path) -> QuestionSet:
             continue
         try:
             text = line_bytes.decode("utf-8")
-            question = parse_question(json.loads(text), line=number)
+            question = replace(parse_question(json.loads(text), line=number), set=path.stem)
             if question.id in seen:
                 raise QuestionFormatError(f"duplicate id {question.id!r}")
         except UnicodeDecodeError:
@@ -149,5 +153,27 @@ def load_questions(path: str | Path) -> QuestionSet:
             result.questions.append(question)
             continue
         logger.warning("%s:%d: skipped malformed question line: %s", path, number, reason)
-        result.skipped.append(SkippedLine(line=number, reason=reason))
+        result.skipped.append(SkippedLine(line=number, reason=reason, file=str(path)))
+    result.files = [{"path": str(path), "set": path.stem, "sha256": result.sha256, "loaded": len(result.questions),
+                     "skipped_lines": len(result.skipped)}]
     return result
+
+
+def load_question_sets(paths: Sequence[str | Path]) -> QuestionSet:
+    """Several question files scored as one run: each question keeps its file as `set`, so the report
+    gives every file and the whole (paraphrased and unanswerable questions are seen with the plain ones).
+
+    Ids need only be unique within their file. Two files with the same stem are told apart by their path.
+    """
+    sets = [load_questions(p) for p in paths]
+    if len(sets) == 1:
+        return sets[0]
+    stems = [Path(s.path).stem for s in sets]
+    combined = QuestionSet(path=", ".join(s.path for s in sets),
+                           sha256=hashlib.sha256("".join(s.sha256 for s in sets).encode()).hexdigest())
+    for question_set, stem in zip(sets, stems):
+        name = stem if stems.count(stem) == 1 else question_set.path
+        combined.questions += [replace(q, set=name) for q in question_set.questions]
+        combined.skipped += question_set.skipped
+        combined.files += [{**question_set.files[0], "set": name}]
+    return combined

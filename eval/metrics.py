@@ -77,6 +77,9 @@ DEFINITIONS: dict[str, str] = {
     "abstain_recall": "abstained on unanswerable / unanswerable questions",
     "p50_ask_ms": "nearest-rank 50th percentile of client-side wall-clock ms per /v1/ask call",
     "p95_ask_ms": "nearest-rank 95th percentile of client-side wall-clock ms per /v1/ask call",
+    "calibration": "answered questions (answerable true, whatever the gold) by the confidence the service reported: "
+    "per bin [t, t+0.1) and at or above t, how many, their mean confidence, and the share that is right "
+    "(the question is answerable and the answer contains the gold answer); a calibrated confidence is close to that share",
     "null": "a metric is null when its population is empty (e.g. ranking metrics of a group with no answerable question)",
 }
 
@@ -246,3 +249,46 @@ def aggregate(rows: Sequence[QuestionRow]) -> MetricSummary:
         metrics={name: metrics[name] for name in METRIC_NAMES},
         notes=notes,
     )
+
+
+CALIBRATION_STEP = 0.1
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """Answered questions whose confidence is in [low, low + step), and those at or above `low`."""
+
+    low: float
+    answered: int  # in the bin
+    mean_confidence: float | None
+    right: float | None  # share of the bin that is right
+    answered_at_or_above: int
+    right_at_or_above: float | None
+
+
+def _is_right(row: QuestionRow) -> bool:
+    return row.gold_answerable and bool(row.answer_contains)
+
+
+def calibration(rows: Sequence[QuestionRow], step: float = CALIBRATION_STEP) -> list[CalibrationRow]:
+    """How often answers of each confidence are right: the check that `confidence` means what it says.
+
+    Only answered questions count (an abstention makes no claim); rows without a confidence are left out.
+    """
+    answered = [r for r in rows if not r.abstained and r.confidence is not None and not r.errors]
+    out = []
+    bins = int(round(1 / step))
+    for i in range(bins):
+        low = round(i * step, 6)
+        last = i == bins - 1  # the top bin holds 1.0 too
+        inside = [r for r in answered if low <= r.confidence < low + step or (last and r.confidence >= low)]
+        above = [r for r in answered if r.confidence >= low]
+        out.append(CalibrationRow(
+            low=low,
+            answered=len(inside),
+            mean_confidence=_mean([r.confidence for r in inside]),
+            right=_mean([1.0 if _is_right(r) else 0.0 for r in inside]),
+            answered_at_or_above=len(above),
+            right_at_or_above=_mean([1.0 if _is_right(r) else 0.0 for r in above]),
+        ))
+    return out

@@ -80,6 +80,36 @@ def _group_table(title: str, label: str, groups: Mapping[str, Any]) -> list[str]
     return lines
 
 
+def _calibration_table(calibration: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not any(row.get("answered") for row in calibration):
+        return []
+    lines = ["## Confidence calibration (answered questions)", "",
+             "| confidence | answered | mean confidence | right | answered at or above | right at or above |",
+             "|---|---|---|---|---|---|"]
+    for row in calibration:
+        lines.append(f"| {row['low']:.1f} | {row['answered']} | {format_value('', row['mean_confidence'])} | "
+                     f"{format_value('', row['right'])} | {row['answered_at_or_above']} | "
+                     f"{format_value('', row['right_at_or_above'])} |")
+    lines.append("")
+    return lines
+
+
+def render_summary(report: EvalReport | Mapping[str, Any]) -> str:
+    """The console summary: every metric for each question file and for the whole run."""
+    data = _as_dict(report)
+    sets = data.get("by_set", {})
+    columns = [(name, group["metrics"], group["count"]) for name, group in sets.items()] if len(sets) > 1 else []
+    columns.append(("all" if columns else "value", data["metrics"], data.get("counts", {}).get("questions")))
+    width = max(len(name) for name in METRIC_NAMES)
+    cells = [max(9, len(name)) for name, _, _ in columns]
+    lines = [f"{'metric':<{width}}  " + "  ".join(f"{name:>{w}}" for (name, _, _), w in zip(columns, cells)),
+             f"{'questions':<{width}}  " + "  ".join(f"{str(n):>{w}}" for (_, _, n), w in zip(columns, cells))]
+    for metric in METRIC_NAMES:
+        lines.append(f"{metric:<{width}}  " + "  ".join(
+            f"{format_value(metric, values.get(metric)):>{w}}" for (_, values, _), w in zip(columns, cells)))
+    return "\n".join(lines) + "\n"
+
+
 def render_markdown(report: EvalReport | Mapping[str, Any]) -> str:
     """A readable summary: configuration, overall metrics, per-type and per-doc tables, caveats."""
     data = _as_dict(report)
@@ -109,6 +139,9 @@ def render_markdown(report: EvalReport | Mapping[str, Any]) -> str:
     for metric in METRIC_NAMES:
         lines.append(f"| {metric} | {format_value(metric, data['metrics'].get(metric))} |")
     lines.append("")
+    sets = data.get("by_set", {})
+    if len(sets) > 1:
+        lines += _group_table("By question file", "file", sets)
     lines += _group_table("By type", "type", data.get("by_type", {}))
     lines += _group_table("By document", "doc", data.get("by_doc", {}))
     subtypes = data.get("by_subtype", {})
@@ -118,6 +151,7 @@ def render_markdown(report: EvalReport | Mapping[str, Any]) -> str:
             recall = format_value("abstain_recall", group["metrics"].get("abstain_recall"))
             lines.append(f"| {_md_escape(name)} | {group['count']} | {group['abstained']} | {recall} |")
         lines.append("")
+    lines += _calibration_table(data.get("calibration", []))
     rows = data.get("rows", [])
     misses = [r["id"] for r in rows if r.get("gold_answerable") and r.get("first_relevant_rank") is None]
     wrong_abstain = [r["id"] for r in rows if r.get("gold_answerable") and r.get("abstained")]
@@ -172,10 +206,16 @@ def _deltas(scope: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Metr
 
 
 def compare_reports(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[MetricDelta]:
-    """Deltas (b - a) of every metric, overall and per type (types in either report)."""
+    """Deltas (b - a) of every metric, overall, per question file and per type (those in either report)."""
     if a.get("questions", {}).get("sha256") != b.get("questions", {}).get("sha256"):
         logger.warning("the two reports were made on different question files; deltas may not be comparable")
     deltas = _deltas("overall", a["metrics"], b["metrics"])
+    sets_a, sets_b = a.get("by_set", {}), b.get("by_set", {})
+    if len(sets_a) > 1 or len(sets_b) > 1:
+        for name in sorted(set(sets_a) | set(sets_b)):
+            deltas += _deltas(
+                f"set:{name}", sets_a.get(name, {}).get("metrics", {}), sets_b.get(name, {}).get("metrics", {})
+            )
     types_a, types_b = a.get("by_type", {}), b.get("by_type", {})
     for name in sorted(set(types_a) | set(types_b)):
         deltas += _deltas(

@@ -31,6 +31,7 @@ class QuestionRow:
     subtype: str | None
     gold_answerable: bool
     gold_answer: str
+    set: str = ""  # the question file (its stem)
     # /v1/search
     retrieved_ids: list[str] = field(default_factory=list)
     retrieved_docs: list[str] = field(default_factory=list)
@@ -41,6 +42,7 @@ class QuestionRow:
     # /v1/ask
     answer: str | None = None
     abstained: bool = False
+    confidence: float | None = None  # as the service reported it, for the calibration table
     answer_contains: bool | None = None
     answer_char_f1: float | None = None
     citations: list[CitationOutcome] = field(default_factory=list)

@@ -50,6 +50,8 @@ class EvalReport:
     by_type: dict[str, GroupSummary]
     by_doc: dict[str, GroupSummary]
     by_subtype: dict[str, GroupSummary]
+    by_set: dict[str, GroupSummary]  # one group per question file; the overall metrics are the whole
+    calibration: list[m.CalibrationRow]
     definitions: dict[str, str]
     rows: list[QuestionRow]
 
@@ -74,6 +76,7 @@ def evaluate_question(question: Question, backend: Backend, options: RunOptions)
         subtype=question.subtype,
         gold_answerable=question.answerable,
         gold_answer=question.answer,
+        set=question.set,
     )
     gold = question.answerable
 
@@ -112,6 +115,9 @@ def evaluate_question(question: Question, backend: Backend, options: RunOptions)
         if not isinstance(answerable_flag, bool):
             row.errors.append("ask: response has no boolean 'answerable'")
         row.abstained = answerable_flag is False
+        confidence = body.get("confidence")
+        if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
+            row.confidence = float(confidence)
         citations = body.get("citations")
         if citations is None:
             citations = []
@@ -159,13 +165,15 @@ def run_questions(
     return rows
 
 
-def _group(rows: Sequence[QuestionRow], key: Callable[[QuestionRow], str | None]) -> dict[str, GroupSummary]:
+def _group(rows: Sequence[QuestionRow], key: Callable[[QuestionRow], str | None],
+           in_order: bool = False) -> dict[str, GroupSummary]:
+    """Rows grouped by key, groups sorted by name (in_order: in the order first seen, e.g. the files given)."""
     groups: dict[str, list[QuestionRow]] = {}
     for row in rows:
         name = key(row)
         if name is not None:
             groups.setdefault(name, []).append(row)
-    return {name: m.aggregate(groups[name]) for name in sorted(groups)}
+    return {name: m.aggregate(groups[name]) for name in (groups if in_order else sorted(groups))}
 
 
 def _chunking(info: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -245,6 +253,7 @@ def build_report(
             "loaded": len(question_set.questions),
             "skipped_lines": len(question_set.skipped),
             "skipped": [asdict(s) for s in question_set.skipped],
+            "files": question_set.files,
         },
         config=config,
         counts=counts,
@@ -253,6 +262,8 @@ def build_report(
         by_type=_group(rows, lambda r: r.type),
         by_doc=_group(rows, lambda r: r.doc or UNANSWERABLE_DOC_GROUP),
         by_subtype=_group(rows, lambda r: r.subtype),
+        by_set=_group(rows, lambda r: r.set or None, in_order=True),
+        calibration=m.calibration(rows),
         definitions=dict(m.DEFINITIONS),
         rows=rows,
     )

@@ -10,6 +10,7 @@ writes the reply from its reading:
 """
 from __future__ import annotations
 
+from qa_service.answerers.answer_confidence import AnswerConfidence
 from qa_service.answerers.base import NOT_FOUND_ANSWER, Answerer
 from qa_service.readers.base import ANSWERED, CONTRADICTED, NOT_MENTIONED, NOT_STATED, Reader, Reading
 from qa_service.types import Answer, Citation, Deadline, Passage
@@ -21,19 +22,24 @@ SNIPPET_CHARS = 60  # of what was found, when the asked detail is not stated
 class ExtractiveAnswerer(Answerer):
     name = "extractive"
 
-    def __init__(self, reader: Reader, short_answers: bool = True) -> None:
+    def __init__(self, reader: Reader, short_answers: bool = True,
+                 confidence: AnswerConfidence = AnswerConfidence()) -> None:
         self.reader = reader
         self._short_answers = short_answers
+        self._confidence = confidence
 
     def answer(self, query: Query, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
-        return self.compose(self.reader.read(query, passages))
+        reading = self.reader.read(query, passages)
+        return self.compose(reading, self._confidence.of(reading, passages))
 
-    def compose(self, reading: Reading) -> Answer:
+    def compose(self, reading: Reading, confidence: float | None = None) -> Answer:
+        """The reply to a reading; `confidence` of an answered one (default: the reading's coverage)."""
         quote = reading.quote_text
         citations = [Citation(ref=1, passage=reading.passage, quote=quote)] if reading.passage is not None else []
         if reading.verdict == ANSWERED:
             text = reading.short if reading.short and self._short_answers else " ".join(quote.split())
-            return Answer(f"{text}[1]", True, citations, reading.coverage, self.name)
+            return Answer(f"{text}[1]", True, citations, reading.coverage if confidence is None else confidence,
+                          self.name)
         if reading.verdict == NOT_MENTIONED:
             return Answer(not_mentioned_answer(list(reading.missing)), False, [], 0.0, self.name)
         if reading.verdict == NOT_STATED:

@@ -14,6 +14,7 @@ import pytest
 from eval_fakes import EXPECTED_OVERALL, INFO, QUESTIONS, LiveServer, make_app, write_jsonl
 
 from eval.commands import register
+from eval.metrics import LATENCY_METRICS, METRIC_NAMES
 
 
 def qa(*argv: str) -> int:
@@ -247,3 +248,36 @@ def test_http_timeout_and_server_errors_are_per_question(tmp_path: Path):
     errors = report["rows"][0]["errors"]
     assert errors[0].startswith("search: timeout") and errors[1] == "ask: http_error: request failed (HTTP 500)"
     assert report["metrics"]["hit@10"] == 0.0 and report["metrics"]["answer_contains"] == 0.0
+
+
+@pytest.mark.integration
+def test_eval_of_several_files_reports_each_and_the_whole(live_server: LiveServer, tmp_path: Path, capsys):
+    """Two question files in one run: the overall metrics are those of all questions together (the same as one
+    file holding them all), each file has its own group, and the console shows a column per file."""
+    first = write_jsonl(tmp_path / "plain.jsonl", QUESTIONS[:3])
+    second = write_jsonl(tmp_path / "other.jsonl", [dict(q, id="o" + q["id"]) for q in QUESTIONS[3:]])
+    out, md = tmp_path / "all.json", tmp_path / "all.md"
+    assert qa("eval", str(first), str(second), "--url", live_server.url, "--out", str(out), "--md", str(md),
+              "--no-progress") == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    for name, value in EXPECTED_OVERALL.items():
+        assert report["metrics"][name] == pytest.approx(value), name
+    assert {name: group["count"] for name, group in report["by_set"].items()} == {"plain": 3, "other": 2}
+    assert [row["set"] for row in report["rows"]] == ["plain"] * 3 + ["other"] * 2
+    assert [f["set"] for f in report["questions"]["files"]] == ["plain", "other"]
+    alone = tmp_path / "plain.json"
+    assert qa("eval", str(first), "--url", live_server.url, "--out", str(alone), "--no-progress") == 0
+    by_itself = json.loads(alone.read_text(encoding="utf-8"))["metrics"]
+    for name in METRIC_NAMES:
+        if name not in LATENCY_METRICS:
+            assert report["by_set"]["plain"]["metrics"][name] == by_itself[name], name
+    header = capsys.readouterr().out.splitlines()[1]
+    assert header.split() == ["metric", "plain", "other", "all"]
+    assert "## By question file" in md.read_text(encoding="utf-8")
+
+
+def test_eval_refuses_a_missing_second_file(questions_file: Path, tmp_path: Path, caplog):
+    with caplog.at_level(logging.ERROR):
+        code = qa("eval", str(questions_file), str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r.json"))
+    assert code == 2 and "question file not found" in caplog.text
+    assert not (tmp_path / "r.json").exists()

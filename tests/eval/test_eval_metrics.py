@@ -191,3 +191,24 @@ def test_aggregate_empty_populations_are_null():
     assert no_latency.metrics["p50_ask_ms"] is None
     empty = m.aggregate([])
     assert all(v is None for v in empty.metrics.values())
+
+
+def _answered(confidence, right, answerable=True, abstained=False):
+    return QuestionRow(id="q", line=1, question="?", type="factoid", doc="d", subtype=None,
+                       gold_answerable=answerable, gold_answer="34个", abstained=abstained,
+                       answer_contains=right if answerable else None, confidence=confidence)
+
+
+def test_calibration_bins_answered_questions_by_confidence():
+    rows = [_answered(0.95, True), _answered(0.91, False), _answered(1.0, True),  # 1.0 falls in the top bin
+            _answered(0.72, True), _answered(0.75, False, answerable=False),  # answering an unanswerable is wrong
+            _answered(0.30, False, abstained=True),  # an abstention makes no claim
+            _answered(None, True)]  # no confidence reported
+    table = {round(row.low, 1): row for row in m.calibration(rows)}
+    assert len(table) == 10
+    assert table[0.9].answered == 3 and table[0.9].right == pytest.approx(2 / 3)
+    assert table[0.9].mean_confidence == pytest.approx((0.95 + 0.91 + 1.0) / 3)
+    assert table[0.7].answered == 2 and table[0.7].right == 0.5
+    assert table[0.3].answered == 0 and table[0.3].right is None
+    assert table[0.0].answered_at_or_above == 5 and table[0.0].right_at_or_above == pytest.approx(3 / 5)
+    assert table[0.8].answered_at_or_above == 3
