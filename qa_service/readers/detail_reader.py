@@ -32,7 +32,7 @@ from qa_service.understanding.entity_grounding import _compact
 from qa_service.understanding.query import Query
 from qa_service.understanding.quantities import DATE, YEAR, find_quantities
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
-from qa_service.understanding.sentence_splitter import split_sentences
+from qa_service.understanding.sentence_splitter import Sentence, split_sentences
 from qa_service.understanding.term_matching import TermMatcher
 
 PREPARED_PASSAGES = 16384
@@ -194,14 +194,16 @@ class DetailReader(Reader):
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
         candidates = list(self._values(detail, quote))
+        sentences = split_sentences(quote) if candidates else []
         per_sentence: dict[int, int] = {}
         for start, _, _ in candidates:
-            per_sentence[_sentence_start(quote, start)] = per_sentence.get(_sentence_start(quote, start), 0) + 1
+            at = _sentence_of(sentences, start, quote)
+            per_sentence[at.start] = per_sentence.get(at.start, 0) + 1
         best: tuple[int, int, float] | None = None
         accepted = 0
         for start, end, weight in candidates:
-            sentence_at = _sentence_start(quote, start)
-            sentence = _sentence_at(quote, start)
+            at = _sentence_of(sentences, start, quote)
+            sentence_at, sentence = at.start, at.text
             kind = detail.detail.kind
             if kind == "list":
                 clause = quote[start:end]
@@ -238,7 +240,7 @@ class DetailReader(Reader):
         if asked.kind == "org":
             yield from ((m.start(), m.end(), 1.0) for m in _ORG.finditer(text))
             return
-        for q in find_quantities(text):
+        for q in _quantities(text):
             if q.kind == "date" or q.digits in detail.numbers:
                 continue
             if not asked.unit_class and not asked.measure:
@@ -284,15 +286,15 @@ class DetailReader(Reader):
         return sum(weights.get(t, 1.0) for t in focus if t in norm) >= 0.5 * total
 
 
-def _sentence_start(text: str, at: int) -> int:
-    for sentence in split_sentences(text):
-        if sentence.start <= at < sentence.start + len(sentence.text):
-            return sentence.start
-    return 0
+@functools.lru_cache(maxsize=CLAUSE_ROWS)
+def _quantities(text: str) -> tuple:
+    """find_quantities of a quote, remembered: the reranker and the reader look at the same quotes."""
+    return tuple(find_quantities(text))
 
 
-def _sentence_at(text: str, at: int) -> str:
-    for sentence in split_sentences(text):
+def _sentence_of(sentences: list[Sentence], at: int, text: str) -> Sentence:
+    """The sentence of `text` holding offset `at` (all of `text` when none does)."""
+    for sentence in sentences:
         if sentence.start <= at < sentence.start + len(sentence.text):
-            return sentence.text
-    return text
+            return sentence
+    return Sentence(text, 0)
