@@ -158,7 +158,8 @@ def rss_mib(server: Server) -> float | None:
 
 def own_rss_mib(server: Server) -> float | None:
     """The serving process alone, without its children: since issue 16 each upload is parsed in one of
-    QA_PARSE_WORKERS long-lived children (~90 MiB each, started on the first upload), which rss_mib counts."""
+    QA_PARSE_WORKERS long-lived children (about 110 MiB each; `qa serve` starts one at once), which rss_mib
+    counts."""
     try:
         return round(smaps_rollup(server.process.pid)["Rss"], 1)
     except (OSError, KeyError):
