@@ -168,3 +168,37 @@ def test_the_chain_registries_offer_what_the_settings_accept():
     from qa_service import chain, settings
 
     assert set(chain.RETRIEVERS) == set(settings.RETRIEVERS) and set(chain.RERANKERS) == set(settings.RERANKERS)
+
+
+def test_a_long_question_encodes_a_bounded_number_of_new_terms(service, encoder):
+    """Terms the corpus does not use are encoded per question (~5 ms each): a 2,000-character question of rare
+    Han characters holds ~1,900 of them and took 10 s before the cap (issue 16). A normal question's new terms
+    are all encoded, as before."""
+    from benchmarks.hostile_inputs import rare_han_question
+    from qa_service.understanding.query import MAX_ENCODED_TERMS, QueryAnalyser
+
+    index = service._require().index
+    assert index.terms is not None and len(index.terms) > 0
+    encoded: list[list[str]] = []
+
+    def encode_terms(terms: list[str]) -> np.ndarray:
+        encoded.append(list(terms))
+        return encoder.encode_documents(terms)
+
+    analyser = QueryAnalyser(index.bm25.tokenize, index.bm25.idf, encoder.encode_query, term_vectors=index.terms,
+                             encode_terms=encode_terms)
+    long_query = analyser.analyse(rare_han_question(2000))
+    new = [t for t in long_query.terms.weights if t not in index.terms]
+    assert len(new) > 10 * MAX_ENCODED_TERMS  # the question is the hostile one
+    vectors = long_query.term_vectors
+    assert len(encoded) == 1 and len(encoded[0]) == MAX_ENCODED_TERMS
+    heaviest = sorted(long_query.terms.weights[t] for t in new)[-MAX_ENCODED_TERMS]
+    assert all(long_query.terms.weights[t] >= heaviest for t in encoded[0])
+    assert set(vectors) == {t for t in long_query.terms.weights if t in index.terms} | set(encoded[0])
+
+    encoded.clear()
+    question = "海淀区的猫咪咖啡馆有多少家？"  # words the test corpus does not use
+    query = analyser.analyse(question)
+    new = [t for t in query.terms.weights if t not in index.terms]
+    assert new and encoded == [] and set(query.term_vectors) == set(query.terms.weights)
+    assert encoded == [new]
