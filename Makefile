@@ -33,7 +33,7 @@ run: index
 test: model
 	$(BIN)/python -m pytest
 
-QUESTIONS ?= ../shared/eval/dev.jsonl
+QUESTIONS ?= ../shared/eval/dev.jsonl ../shared/eval/dev_paraphrase.jsonl ../shared/eval/dev_unanswerable.jsonl
 
 eval: index
 	$(BIN)/qa eval $(QUESTIONS) --index $(INDEX) --out var/reports/dev.json --md var/reports/dev.md

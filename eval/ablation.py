@@ -34,13 +34,16 @@ class Variant:
 
 def plan(chunk_sizes: list[int], default_chunk: int, retrievers: list[str], ask_top_ks: list[int],
          rerankers: list[str] = (), default_retriever: str = "hybrid", default_ask_top_k: int = 5,
-         default_reranker: str = "sentence-evidence") -> list[Variant]:
+         default_reranker: str = "sentence-evidence", readers: list[str] = (),
+         default_reader: str = "detail") -> list[Variant]:
     """One axis at a time around the default configuration (which appears once, first)."""
     variants = [Variant("default", default_chunk, default_retriever, default_ask_top_k)]
     variants += [Variant(f"retriever={r}", default_chunk, r, default_ask_top_k) for r in retrievers
                  if r != default_retriever]
     variants += [Variant(f"reranker={r}", default_chunk, default_retriever, default_ask_top_k, {"QA_RERANKER": r})
                  for r in rerankers if r != default_reranker]
+    variants += [Variant(f"reader={r}", default_chunk, default_retriever, default_ask_top_k, {"QA_READER": r})
+                 for r in readers if r != default_reader]
     variants += [Variant(f"ask top_k={k}", default_chunk, default_retriever, k) for k in ask_top_ks
                  if k != default_ask_top_k]
     variants += [Variant(f"chunk={c} tokens", c, default_retriever, default_ask_top_k) for c in chunk_sizes
@@ -54,7 +57,7 @@ def _qa(*args: str, env: dict[str, str]) -> None:
     subprocess.run(command, env=env, check=True)
 
 
-def run_ablation(questions: Path, corpus: Path, out_dir: Path, variants: list[Variant], overlap_ratio: float) -> list[
+def run_ablation(questions: list[Path], corpus: Path, out_dir: Path, variants: list[Variant], overlap_ratio: float) -> list[
         tuple[Variant, dict]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
@@ -66,7 +69,7 @@ def run_ablation(questions: Path, corpus: Path, out_dir: Path, variants: list[Va
         _qa("ingest", str(corpus), "--if-stale", "--quiet", env=env)
         slug = variant.name.replace(" ", "_").replace("=", "-")
         report_path = out_dir / f"{slug}.json"
-        _qa("eval", str(questions), "--retriever", variant.retriever, "--ask-top-k", str(variant.ask_top_k),
+        _qa("eval", *map(str, questions), "--retriever", variant.retriever, "--ask-top-k", str(variant.ask_top_k),
             "--out", str(report_path), "--no-progress", env=env)
         results.append((variant, load_report(report_path)))
     return results
@@ -92,8 +95,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     retrievers = setting_choices("retriever") or ()  # ablation runs `qa`: without the service it cannot run
     rerankers = setting_choices("reranker") or ()
+    readers = setting_choices("reader") or ()
     p = subparsers.add_parser("eval-ablate", help="run the ablation table (retriever, ask top_k, chunk size)")
-    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    p.add_argument("questions", metavar="QUESTIONS.jsonl", nargs="+", help="question set(s), scored together")
     p.add_argument("--corpus", default=None, help="corpus folder (default: the bundled corpus)")
     p.add_argument("--out-dir", default="var/ablation", help="indexes and reports of each variant")
     p.add_argument("--chunk-sizes", type=_int_list, default=[200, 320, 450])
@@ -102,6 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--retrievers", default=",".join(retrievers))
     p.add_argument("--ask-top-ks", type=_int_list, default=[3, 5, 10])
     p.add_argument("--rerankers", default=",".join(rerankers))
+    p.add_argument("--readers", default=",".join(readers))
     p.add_argument("--md", help="write the table to this Markdown file")
     p.set_defaults(func=cmd_eval_ablate)
 
@@ -112,10 +117,11 @@ def cmd_eval_ablate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     default_chunk = args.default_chunk or settings.chunk_tokens
     variants = plan(args.chunk_sizes, default_chunk, args.retrievers.split(","), args.ask_top_ks,
-                    args.rerankers.split(","), default_reranker=settings.reranker)
+                    args.rerankers.split(","), default_reranker=settings.reranker,
+                    readers=args.readers.split(","), default_reader=settings.reader)
     corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
     try:
-        results = run_ablation(Path(args.questions), corpus, Path(args.out_dir), variants, args.overlap_ratio)
+        results = run_ablation([Path(q) for q in args.questions], corpus, Path(args.out_dir), variants, args.overlap_ratio)
     except subprocess.CalledProcessError as exc:
         logger.error("a step failed (exit %s): %s", exc.returncode, " ".join(map(str, exc.cmd[2:])))
         return 2
