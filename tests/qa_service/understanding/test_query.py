@@ -73,7 +73,7 @@ def analyses(monkeypatch) -> Counter:
     return seen
 
 
-@pytest.mark.parametrize("reranker", ["sentence-evidence", "none"])
+@pytest.mark.parametrize("reranker", ["reading-evidence", "sentence-evidence", "none"])
 def test_each_ask_cuts_and_analyses_its_question_once(built_index, encoder, cuts, analyses, reranker):
     counting = CountingEncoder(encoder)
     service = QAService.from_settings(built_index.with_overrides(reranker=reranker), counting)
@@ -88,9 +88,15 @@ def test_each_ask_cuts_and_analyses_its_question_once(built_index, encoder, cuts
     assert cuts[QUESTION] == 3 and counting.queries == [QUESTION] * 3
 
 
-def test_search_does_not_tag_named_entities(service, analyses):
-    assert service.search(QUESTION, 5)
+def test_search_tags_named_entities_only_for_a_reranker_that_reads_them(built_index, encoder, analyses):
+    """Tagging named things (jieba's part-of-speech HMM, the costly step) runs for a search only when the reranker
+    uses them (reading-evidence: the bonus for a passage holding the question's named things), and then once."""
+    plain = QAService.from_settings(built_index.with_overrides(reranker="sentence-evidence"), encoder)
+    assert plain.search(QUESTION, 5)
     assert analyses["entities", QUESTION] == 0 and analyses["asked", QUESTION] == 1
+    reading = QAService.from_settings(built_index.with_overrides(reranker="reading-evidence"), encoder)
+    assert reading.search(QUESTION, 5)
+    assert analyses["entities", QUESTION] == 1 and analyses["asked", QUESTION] == 2
 
 
 def test_bm25_only_service_never_encodes_the_question(built_index, encoder, cuts):
