@@ -9,6 +9,7 @@ looked up, and only words the corpus never uses are encoded at query time.
 """
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Callable, Sequence
@@ -55,7 +56,9 @@ class TermVectors:
     def save(self, directory: Path) -> list[str]:
         target = directory / DIR_NAME
         target.mkdir(parents=True, exist_ok=True)
-        np.save(target / VECTORS_FILE, self._vectors)
+        buffer = io.BytesIO()  # np.save to a file reports a full disk without errno; a plain write says ENOSPC
+        np.save(buffer, self._vectors)
+        (target / VECTORS_FILE).write_bytes(buffer.getvalue())
         (target / VOCABULARY_FILE).write_text(json.dumps(self.vocabulary, ensure_ascii=False))
         return [f"{DIR_NAME}/{VECTORS_FILE}", f"{DIR_NAME}/{VOCABULARY_FILE}"]
 

@@ -120,7 +120,7 @@ def _plain_hybrid(service, question: str, top_k: int, weight: float = 0.6, candi
 
     pool_size = max(candidates, top_k)
     bm25_all = index.bm25.scores(question)
-    query_vector = service.encoder.encode_query(question)
+    query_vector = service._encoder.encode_query(question)
     pool = {int(r) for r in top_rows(bm25_all, pool_size) if bm25_all[r] > 0}
     pool.update(row_of[hit.chunk_id] for hit in vectors.search(query_vector, pool_size))
     if not pool:
