@@ -11,11 +11,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.conftest import free_port
-from tests.integration.misbehaving_clients import (HEADER_TIMEOUT, PER_CLIENT, ask, get, needs_second_loopback,
+from tests.integration.misbehaving_clients import (ATTACKER, HEADER_TIMEOUT, PER_CLIENT, ask, get, needs_second_loopback,
                                                    qa_serve, slowloris)
 
 pytestmark = pytest.mark.integration
@@ -73,3 +74,43 @@ def test_milvus_lite_with_several_workers_is_refused_at_start(built_index, tmp_p
     assert done.returncode == 2
     assert "Milvus Lite" in done.stderr and "--workers 1" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "lite.db").exists()  # refused before anything was opened
+
+
+@needs_second_loopback
+def test_a_connection_turned_away_gets_its_429_even_when_its_request_comes_late(guarded):
+    """Measured before: with the per-client limits on, 1 of 2,000 load-test requests got no response at all. A
+    connection beyond the cap was answered 429 and closed at once; a request arriving after that close drew a
+    reset from the kernel, so a client still sending its request failed on the send and never read the 429. Now
+    the server shuts its side and reads what still comes, so the late client sends all and reads the 429 whole."""
+    base, _ = guarded
+    port = int(base.rsplit(":", 1)[1])
+    held = []
+    try:
+        for _ in range(PER_CLIENT):  # the client's whole allowance, idle
+            s = socket.socket()
+            s.bind((ATTACKER, 0))
+            s.connect(("127.0.0.1", port))
+            held.append(s)
+        late = []
+        for _ in range(5):
+            s = socket.socket()
+            s.bind((ATTACKER, 0))
+            s.connect(("127.0.0.1", port))
+            late.append(s)
+        time.sleep(1.0)  # the server has answered 429 on each of them by now
+        for s in late:
+            s.sendall(b"POST /v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000000\r\n\r\n")
+            for _ in range(100):  # as a client does that writes its whole body before reading
+                s.sendall(b" " * 10_000)  # before: BrokenPipeError or ConnectionResetError
+        for s in late:
+            s.settimeout(10)
+            received = b""
+            while chunk := s.recv(4096):  # a reset here raises ConnectionResetError: the 429 lost
+                received += chunk
+            assert received.startswith(b"HTTP/1.1 429") and b"too_many_connections" in received, received[:200]
+            s.close()
+    finally:
+        for s in held:
+            s.close()
+    assert get(base + "/healthz") == 200
