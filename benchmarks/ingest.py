@@ -36,7 +36,8 @@ def _child(args: argparse.Namespace) -> dict[str, Any]:
     """One ingest in this process; prints its figures as JSON."""
     from embeddings.encoders.cached_encoder import CachedEncoder
     from embeddings.index_store import load_index
-    from qa_service.ingestion import IngestionService, indexable_text
+    from embeddings.index_spec import indexable_text
+    from qa_service.ingestion import IngestionService
     from embeddings.encoders.factory import build_encoder
 
     started = time.perf_counter()
