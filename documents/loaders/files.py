@@ -2,10 +2,10 @@
 
 `load_bytes` serves uploads (no filesystem access); `load_file` reads one file; `load_paths` loads
 what `discover_files` (discovery.py) finds under files and folders. A batch can go on past bad files:
-`on_error="skip"` logs and skips them, a callable receives each `LoadFailure`. The default, "raise", keeps the old behaviour: a named file
-that fails raises, and inside a folder only files we cannot read as their type at all
-(`UnsupportedFileType`, which includes `CorruptDocument` and `EncryptedDocument`) are skipped with
-a warning, as files of unknown type always were; undecodable, empty and scanned files raise.
+`on_error="skip"` logs and skips them, a callable receives each `LoadFailure`. The default, "raise", keeps
+the old behaviour: a named file that fails raises, and inside a folder only files we cannot read as their
+type at all (`UnsupportedFileType`, which includes `CorruptDocument` and `EncryptedDocument`) are skipped
+with a warning, as files of unknown type always were; undecodable, empty and scanned files raise.
 """
 from __future__ import annotations
 
