@@ -74,9 +74,9 @@ class SyncRun:
     def process(self, plan: SyncPlan) -> None:
         """Load and chunk the files the plan processes, then embed them all in one call (outside the lock)."""
         files = {f.key: f for f in self.found.files}
-        pending = [key for key in plan.to_process if self._prepare_file(files[key], embed=False) is not None]
-        unembedded = [(key, self.raws[key][1]) for key in pending if self.prepared[(key, self.raws[key][1])].vectors
-                      is None]
+        pending = [(key, self.raws[key][1]) for key in plan.to_process
+                   if self._prepare_file(files[key], embed=False) is not None]
+        unembedded = [k for k in pending if self.prepared[k].vectors is None]
         if unembedded:
             embedded = self.preparer.embedder.embed_documents([self.prepared[k] for k in unembedded],
                                                              self.show_progress, self.timer)
