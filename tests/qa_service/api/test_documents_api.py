@@ -283,7 +283,7 @@ def test_hostile_uploads_are_refused_at_their_cap_and_cost_the_server_nothing(kb
 ])
 def test_the_sandbox_limits_refuse_what_passes_the_caps(built_index, encoder, tmp_path, limits, name, build, code):
     settings = copy_index(built_index, tmp_path / "idx", **limits)
-    client = _page_client(create_app(QAService.from_settings(settings, encoder)))
+    client = _page_client(app_for(QAService.from_settings(settings, encoder)))
     raw = build()
     rss = psutil.Process().memory_info().rss
     assert name in _error(_upload(client, name, raw), 422, code)
@@ -340,7 +340,7 @@ def _fill(disk, leave: int) -> None:
 def test_a_full_disk_gives_507_and_leaves_nothing_behind(built_index, encoder, small_disk, leave, size, where):
     settings = copy_index(built_index, small_disk / "idx")
     service = QAService.from_settings(settings, encoder)
-    client = _page_client(create_app(service))
+    client = _page_client(app_for(service))
     _fill(small_disk, leave)
     before = sorted(p.name for p in settings.index_dir.iterdir())
     text = ("满盘测试文件：推进科技成果转化，加快建设科技强国。" * (size // 75 + 1)).encode()[:size]
