@@ -9,7 +9,7 @@ random run of 10% of them replaced by another random chunk's; its text, title an
 original ones (so the answerer has real sentences to quote). Copy 0 is the real corpus.
 
 Per factor, in a child process (its peak RSS is the build memory):
-- measured: BM25 build from the synthetic token lists, writing the index (index_store.write_index),
+- measured: BM25 build from the synthetic token lists, writing the index (index_writer.write_index),
   and for each vector store (exact flat, HNSW, IVF) its build time, file size, search latency for the
   hybrid candidate pool (k=50) and recall@10 against exact search, over the benchmark questions
   encoded by the real model;
@@ -137,9 +137,10 @@ def compare_stores(vectors: np.ndarray, queries: np.ndarray, work: Path) -> dict
 def _child(args: argparse.Namespace) -> dict[str, Any]:
     import faiss
 
-    from embeddings.index_store import current_version_dir, load_index, write_index
+    from embeddings.index_store import current_version_dir, load_index
+    from embeddings.index_writer import write_index
     from embeddings.lexical.bm25_index import BM25Index
-    from qa_service.ingestion import indexable_text
+    from embeddings.index_spec import indexable_text
     from embeddings.encoders.factory import build_encoder
 
     settings = Settings.from_env(index_dir=Path(args.source))

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from embeddings.encoders.factory import build_encoder
+from embeddings.index_spec import indexable_text
 from embeddings.index_store import load_index
-from qa_service.ingestion import indexable_text
 from qa_service.settings import Settings
 
 BATCH = 64

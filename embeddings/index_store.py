@@ -1,4 +1,4 @@
-"""The on-disk index: chunk store, FAISS vectors, BM25 and a manifest, written atomically.
+"""The on-disk index: chunk store, FAISS vectors, BM25 and a manifest; reading it (writing: index_writer.py).
 
 Layout of an index directory:
 
@@ -16,10 +16,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +25,9 @@ import numpy as np
 
 from documents.models import Chunk
 from embeddings.lexical.bm25_index import BM25Index
-from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
 from embeddings.lexical.term_vectors import TermVectors
 from embeddings.vector_stores.base import VectorStore
-from embeddings.vector_stores.chooser import EXACT_SEARCH_MAX_ROWS, choose_vector_store, load_vector_store, store_kind
+from embeddings.vector_stores.chooser import load_vector_store
 from embeddings.vector_stores.faiss_store import FILE_NAME as VECTORS_FILE
 
 log = logging.getLogger(__name__)
@@ -40,7 +36,6 @@ FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
-KEEP_PREVIOUS_VERSIONS = 1
 
 
 class IndexStoreError(RuntimeError):
@@ -106,33 +101,12 @@ class LoadedIndex:
     terms: TermVectors | None = None  # a vector per BM25 term (None: a version written before they existed)
 
 
-def package_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("qa-service")
-    except Exception:  # not installed (running from a source tree)
-        return "0+unknown"
-
-
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
-    for directory in [root, *[p for p in root.rglob("*") if p.is_dir()]]:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def current_version_dir(index_dir: Path) -> Path | None:
@@ -158,63 +132,6 @@ def read_manifest(index_dir: Path) -> IndexManifest | None:
                              f"`qa ingest --index {index_dir}`") from exc
 
 
-_CHUNK_FIELDS = tuple(Chunk.__dataclass_fields__)
-
-
-def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
-    """Chunk.to_dict without asdict's deep copies (every field is a plain value): 6x faster on 5,000 chunks."""
-    return {name: getattr(chunk, name) for name in _CHUNK_FIELDS}
-
-
-def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25: BM25Index,
-                manifest_fields: dict[str, Any], exact_max_rows: int = EXACT_SEARCH_MAX_ROWS,
-                terms: TermVectors | None = None) -> Path:
-    """Write a complete new version and switch CURRENT to it; return the version directory.
-
-    The vectors go into exact search up to `exact_max_rows` rows and an HNSW graph above
-    (vector_stores/chooser.py has the measurements); the manifest records which."""
-    if len(chunks) != vectors.shape[0] or len(chunks) != len(bm25):
-        raise ValueError("chunks, vectors and BM25 rows must line up")
-    index_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(index_dir)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    staging = index_dir / f".tmp-v-{stamp}"
-    staging.mkdir()
-    try:
-        with open(staging / CHUNKS_FILE, "w", encoding="utf-8") as fh:
-            for chunk in chunks:
-                fh.write(json.dumps(_chunk_fields(chunk), ensure_ascii=False) + "\n")
-        store = choose_vector_store(len(chunks), int(vectors.shape[1]), exact_max_rows)
-        store.add(vectors)
-        written = [CHUNKS_FILE, *store.save(staging), *bm25.save(staging),
-                   *(terms.save(staging) if terms is not None else [])]
-        manifest = IndexManifest(
-            chunk_count=len(chunks), dimension=int(vectors.shape[1]),
-            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            package_version=package_version(),
-            files={name: _sha256(staging / name) for name in written},
-            vector_index=store_kind(store),
-            **manifest_fields,
-        )
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2))
-        _fsync_tree(staging)
-        final = index_dir / f"v-{stamp}"
-        os.replace(staging, final)
-        pointer_tmp = index_dir / f".{CURRENT_FILE}.tmp-{os.getpid()}"
-        with open(pointer_tmp, "w") as fh:
-            fh.write(final.name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(pointer_tmp, index_dir / CURRENT_FILE)
-        _fsync_dir(index_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _prune_old_versions(index_dir, keep=final.name)
-    log.info("index version %s written (%d chunks)", final.name, len(chunks))
-    return final
-
-
 def _verified_version(index_dir: Path, verify_checksums: bool = True) -> tuple[Path, IndexManifest]:
     version = current_version_dir(index_dir)
     if version is None or not version.is_dir():
@@ -227,7 +144,7 @@ def _verified_version(index_dir: Path, verify_checksums: bool = True) -> tuple[P
     if verify_checksums:
         for name, expected in manifest.files.items():
             path = version / name
-            if not path.exists() or _sha256(path) != expected:
+            if not path.exists() or file_sha256(path) != expected:
                 raise IndexCorrupted(f"{path} is missing or damaged (checksum mismatch); rebuild with "
                                      f"`qa ingest --index {index_dir}`")
     return version, manifest
@@ -301,32 +218,3 @@ def pointer_stamp(index_dir: Path) -> tuple[int, int, int] | None:
 def version_dirs(index_dir: Path) -> list[Path]:
     """Every complete version directory present (the current one and those kept for readers)."""
     return sorted(p for p in index_dir.glob("v-*") if p.is_dir())
-
-
-def lexical_manifest(tokenizer: ChineseTokenizer) -> dict[str, Any]:
-    """The lexical side of a version: BM25 with its tokenizer, and the term vectors (understanding/term_matching.py;
-    versions written before them have none and are rebuilt by the next ingest)."""
-    return {"kind": "bm25s", "tokenizer": tokenizer.to_dict(), "term_vectors": 1}
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_stale_temporaries(index_dir: Path) -> None:
-    for path in index_dir.glob(".tmp-v-*"):
-        shutil.rmtree(path, ignore_errors=True)
-    for path in index_dir.glob(f".{CURRENT_FILE}.tmp-*"):
-        path.unlink(missing_ok=True)
-
-
-def _prune_old_versions(index_dir: Path, keep: str) -> None:
-    """Keep the new version and the one before it (a server may still be reading it)."""
-    versions = sorted((p for p in index_dir.glob("v-*") if p.is_dir() and p.name != keep),
-                      key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in versions[KEEP_PREVIOUS_VERSIONS:]:
-        shutil.rmtree(old, ignore_errors=True)

@@ -5,10 +5,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.factory import build_encoder
+from embeddings.index_spec import Difference
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from qa_service.chain import QueryChain, build_chain
 from qa_service.conversation.question_rewriter import HistoryLimits, LLMQuestionRewriter, Turn
@@ -31,28 +33,38 @@ class ServiceNotReady(RuntimeError):
 
 
 def check_compatible(index: LoadedIndex, settings: Settings) -> None:
-    """Refuse an index whose vectors or chunks were made differently from what this deployment expects."""
+    """Refuse an index whose vectors or passages were made differently from what this deployment expects; the
+    comparison is the writer's (embeddings/index_spec.py); differences a server can serve as built are logged."""
     manifest = index.manifest
     where = index.directory.parent
-    if manifest.model != settings.embedding_model:
-        raise IndexMismatch(
-            f"index at {where} was built with embedding model {manifest.model!r} but QA_EMBEDDING_MODEL is "
-            f"{settings.embedding_model!r}: rebuild it with `qa ingest --index {where}` or set "
-            f"QA_EMBEDDING_MODEL={manifest.model}")
-    if manifest.embedding_variant != settings.embedding_variant:
-        backend, _, precision = manifest.embedding_variant.partition("-")
-        raise IndexMismatch(
-            f"index at {where} was built with embedding backend {manifest.embedding_variant!r} but "
-            f"QA_EMBEDDING_BACKEND / QA_EMBEDDING_PRECISION give {settings.embedding_variant!r} (their vectors "
-            f"differ slightly and must not be mixed): rebuild it with `qa ingest --index {where}` or set "
-            f"QA_EMBEDDING_BACKEND={backend} QA_EMBEDDING_PRECISION={precision}")
-    expected = {"chunk_tokens": settings.chunk_tokens, "overlap_tokens": settings.chunk_overlap_tokens}
-    built = {k: manifest.chunking.get(k) for k in expected}
-    if built != expected:
-        raise IndexMismatch(
-            f"index at {where} was built with chunking {built} but the settings ask for {expected}: rebuild it "
-            f"with `qa ingest --index {where}` or set QA_CHUNK_TOKENS={built['chunk_tokens']} "
-            f"QA_CHUNK_OVERLAP_TOKENS={built['overlap_tokens']}")
+    for difference in settings.index_spec.differences(manifest):
+        if difference.served:
+            log.warning("index at %s was built with other %s settings than these (%s, not %s); it is served as "
+                        "built, and the next `qa ingest` rebuilds it", where, difference.name, difference.built,
+                        difference.expected)
+            continue
+        raise IndexMismatch(_mismatch(difference, where, settings))
+
+
+def _mismatch(difference: Difference, where: Path, settings: Settings) -> str:
+    """What differs and the two ways out: rebuild the index, or set the settings it was built with."""
+    built = difference.built
+    if difference.name == "model":
+        return (f"index at {where} was built with embedding model {built!r} but QA_EMBEDDING_MODEL is "
+                f"{settings.embedding_model!r}: rebuild it with `qa ingest --index {where}` or set "
+                f"QA_EMBEDDING_MODEL={built}")
+    if difference.name == "embedding_variant":
+        backend, _, precision = built.partition("-")
+        return (f"index at {where} was built with embedding backend {built!r} but "
+                f"QA_EMBEDDING_BACKEND / QA_EMBEDDING_PRECISION give {settings.embedding_variant!r} (their vectors "
+                f"differ slightly and must not be mixed): rebuild it with `qa ingest --index {where}` or set "
+                f"QA_EMBEDDING_BACKEND={backend} QA_EMBEDDING_PRECISION={precision}")
+    if difference.name == "chunk_size":
+        return (f"index at {where} was built with chunking {built} but the settings ask for {difference.expected}: "
+                f"rebuild it with `qa ingest --index {where}` or set QA_CHUNK_TOKENS={built['chunk_tokens']} "
+                f"QA_CHUNK_OVERLAP_TOKENS={built['overlap_tokens']}")
+    return (f"index at {where} has {difference.name} {built}, this version expects {difference.expected}; rebuild "
+            f"with `qa ingest --index {where}`")
 
 
 @dataclass

@@ -11,11 +11,14 @@ import ipaddress
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from embeddings.encoders.factory import BACKENDS, PRECISIONS, EncoderSpec
 from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN
 from qa_service.settings_loading import SettingsError, load, section, validate
+
+if TYPE_CHECKING:
+    from embeddings.index_spec import IndexSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
@@ -226,6 +229,19 @@ class Settings:
                            self.embedding_precision, self.embedding_batch_size, self.torch_threads,
                            calibration_dir=self.corpus_dir,
                            model_wheel=Path(os.path.expanduser(self.model_wheel)) if self.model_wheel else None)
+
+    @property
+    def index_spec(self) -> "IndexSpec":
+        """What an index version built with these settings is made of; the writer records it in the manifest and
+        both the writer and the server compare versions with it (embeddings/index_spec.py)."""
+        from documents.chunking.config import ChunkingConfig  # here: `qa --help` does not import the chunker
+        from embeddings.index_spec import IndexSpec
+        from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+
+        return IndexSpec.build(self.embedding_model, self.embedding_variant,
+                               ChunkingConfig(self.chunk_tokens, self.chunk_overlap_tokens).to_dict(),
+                               self.indexed_text, self.cleaning,
+                               ChineseTokenizer(mode=self.bm25_tokenizer, stop_words=self.bm25_stop_words))
 
     @property
     def trusted_proxy_addresses(self) -> frozenset[str]:

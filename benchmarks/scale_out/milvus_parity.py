@@ -17,7 +17,7 @@ import numpy as np
 
 from embeddings.index_store import load_index, read_version
 from embeddings.vector_stores.faiss_keyed import FaissKeyedStore
-from qa_service.ingestion import indexable_text
+from embeddings.index_spec import indexable_text
 from embeddings.encoders.factory import build_encoder
 from qa_service.settings import PROJECT_ROOT, Settings
 

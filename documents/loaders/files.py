@@ -1,22 +1,22 @@
 """Files and folders -> `SourceDocument`s through the default loader registry.
 
-`load_bytes` serves uploads (no filesystem access); `load_file` reads one file; `load_paths`
-walks folders. A batch can go on past bad files: `on_error="skip"` logs and skips them, a
-callable receives each `LoadFailure`. The default, "raise", keeps the old behaviour: a named file
-that fails raises, and inside a folder only files we cannot read as their type at all
-(`UnsupportedFileType`, which includes `CorruptDocument` and `EncryptedDocument`) are skipped with
-a warning, as files of unknown type always were; undecodable, empty and scanned files raise.
+`load_bytes` serves uploads (no filesystem access); `load_file` reads one file; `load_paths` loads
+what `discover_files` (discovery.py) finds under files and folders. A batch can go on past bad files:
+`on_error="skip"` logs and skips them, a callable receives each `LoadFailure`. The default, "raise", keeps
+the old behaviour: a named file that fails raises, and inside a folder only files we cannot read as their
+type at all (`UnsupportedFileType`, which includes `CorruptDocument` and `EncryptedDocument`) are skipped
+with a warning, as files of unknown type always were; undecodable, empty and scanned files raise.
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Sequence, Union
 
 from documents.errors import DocumentError, UnsupportedFileType
+from documents.loaders.discovery import Discovery, discover
 from documents.loaders.registry import LoaderRegistry, default_registry
 from documents.models import SourceDocument
 
@@ -64,24 +64,9 @@ def load_file(path: str | Path) -> SourceDocument:
     return dataclasses.replace(doc, path=str(path)) if doc.path != str(path) else doc
 
 
-def _is_hidden(name: str) -> bool:
-    return name.startswith(".")
-
-
-def _walk(folder: Path) -> list[Path]:
-    """Supported, non-hidden files under `folder`, recursively, sorted by relative path."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not _is_hidden(d)]
-        for name in files:
-            if _is_hidden(name):
-                continue
-            path = Path(root) / name
-            if REGISTRY.supports(name):
-                found.append(path)
-            else:
-                logger.debug("skipping unsupported file %s", path)
-    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+def discover_files(paths: Sequence[str | Path]) -> Discovery:
+    """The supported files under the given files and folders (discovery.py), by this registry's file types."""
+    return discover(paths, REGISTRY)
 
 
 def _report(failure: LoadFailure, on_error: OnError, in_folder: bool) -> None:
@@ -98,34 +83,23 @@ def _report(failure: LoadFailure, on_error: OnError, in_folder: bool) -> None:
 
 
 def load_paths(paths: Sequence[str | Path], on_error: OnError = "raise") -> list[SourceDocument]:
-    """Load files and folders (walked recursively); see the module docstring for `on_error`."""
+    """Load files and folders (walked by discovery.py); see the module docstring for `on_error`."""
     out: list[SourceDocument] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     names: dict[str, str] = {}
-    for given in paths:
-        p = Path(given)
-        if p.is_dir():
-            files, in_folder = _walk(p), True
-            if not files:
-                logger.warning("%s: folder holds no supported files", p)
-        elif p.exists():
-            files, in_folder = [p], False
-        else:
-            _report(LoadFailure(str(p), DocumentError(f"{p}: no such file or directory")), on_error, False)
-            continue
-        for f in files:
-            key = f.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
+    for given in paths:  # one given path at a time: failures are reported in the order of the paths
+        found = discover([given], REGISTRY, seen)
+        for failure in found.failures:
+            _report(LoadFailure(failure.path, failure.error), on_error, False)
+        for f in found.files:
             try:
-                doc = load_file(f)
+                doc = load_file(f.path)
             except DocumentError as exc:
-                _report(LoadFailure(str(f), exc), on_error, in_folder)
+                _report(LoadFailure(str(f.path), exc), on_error, f.in_folder)
                 continue
             if doc.name in names:
-                logger.warning("%s: same file name as %s; chunks will share the doc name", f, names[doc.name])
-            names[doc.name] = str(f)
+                logger.warning("%s: same file name as %s; chunks will share the doc name", f.path, names[doc.name])
+            names[doc.name] = str(f.path)
             out.append(doc)
     logger.info("loaded %d documents", len(out))
     return out

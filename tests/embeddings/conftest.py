@@ -16,7 +16,7 @@ def excerpt_chunks(small_corpus) -> list[Chunk]:
 
 @pytest.fixture(scope="session")
 def excerpt_texts(excerpt_chunks) -> list[str]:
-    from qa_service.ingestion import indexable_text
+    from embeddings.index_spec import indexable_text
 
     return [indexable_text(c) for c in excerpt_chunks]
 

@@ -41,6 +41,16 @@ def test_index_from_another_model_is_refused(built_index):
         check_compatible(index, built_index.with_overrides(chunk_tokens=built_index.chunk_tokens + 64))
 
 
+def test_an_index_of_other_lexical_or_indexed_text_settings_is_served_as_built_with_a_warning(built_index, caplog):
+    """The server compares with the writer's specification (embeddings/index_spec.py): BM25 queries use the
+    tokenizer saved with the version, so another tokenizer or indexed text is served, and said."""
+    index = load_index(built_index.index_dir)
+    with caplog.at_level("WARNING", logger="qa_service.service"):
+        check_compatible(index, built_index.with_overrides(bm25_tokenizer="precise", indexed_text="text"))
+    assert "served as built" in caplog.text and "lexical" in caplog.text and "chunking" in caplog.text
+    assert built_index.index_spec.matches(index.manifest)  # and the index is what the settings ask for
+
+
 def _copy_index(src, dst):
     import shutil
     shutil.copytree(src, dst)
@@ -132,7 +142,8 @@ def test_large_indexes_get_hnsw_and_load_mapped(tmp_path):
     """Above the exact-search threshold the version holds an HNSW graph; it loads (mapped or not), searches,
     and gives its vectors back row for row for the next incremental write."""
     from documents.models import Chunk
-    from embeddings.index_store import read_version, write_index
+    from embeddings.index_store import read_version
+    from embeddings.index_writer import write_index
     from embeddings.lexical.bm25_index import BM25Index
     from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
     from embeddings.vector_stores.faiss_hnsw_store import FaissHNSWStore

@@ -1,0 +1,108 @@
+"""The write step: a version of the given documents through the index writer (embeddings/index_writer.py), with
+the stored copies of uploads it refers to and an external vector store brought to its vectors before the switch.
+
+Order: the lexical side (BM25 over every passage; no model), the term vectors (the model, mostly the embedding
+cache), the upload copies, the external vector store (QA_VECTOR_STORE=milvus), then the version's files and
+the switch. A full disk (ENOSPC, EDQUOT, SQLite's "disk is full") leaves nothing behind: the writer removes its
+unfinished version, the copies saved for it are removed here, and StorageFull is raised.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from documents import DocumentPipeline
+from documents.models import Chunk
+from embeddings.index_lock import writer_lock
+from embeddings.index_store import read_manifest, read_version
+from embeddings.index_writer import IndexWriter
+from qa_service.document_records import DocumentRecord
+from qa_service.ingestion.contents import manifest_records
+from qa_service.ingestion.embedding import PassageEmbedder
+from qa_service.ingestion.records import EmptyIndex, IndexedDocument
+from qa_service.settings import Settings
+from qa_service.upload_store import StorageFull, UploadStore, is_storage_full
+from qa_service.vector_backends import IndexVectors, VectorBackend, row_document_ids, row_keys
+
+log = logging.getLogger(__name__)
+
+
+class VersionWriter:
+    def __init__(self, settings: Settings, embedder: PassageEmbedder, uploads: UploadStore,
+                 vector_backend: VectorBackend) -> None:
+        self.settings = settings
+        self.spec = settings.index_spec
+        self.index = IndexWriter(settings.index_dir, self.spec)
+        self.embedder = embedder
+        self.uploads = uploads
+        self.vector_backend = vector_backend
+
+    def write(self, documents: list[IndexedDocument]) -> Path:
+        """Write a new version of these documents (under the writer lock, which the caller holds)."""
+        try:
+            return self._write(documents)
+        except StorageFull:
+            self._storage_full()
+            raise
+        except Exception as exc:
+            if not is_storage_full(exc):
+                raise
+            self._storage_full()
+            raise StorageFull(f"the index could not be written: {exc}") from exc
+
+    def _write(self, documents: list[IndexedDocument]) -> Path:
+        chunks = [c for d in documents for c in d.chunks]
+        if not chunks:
+            raise EmptyIndex("no text to index: the index would hold no documents")
+        vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
+        bm25 = self.index.bm25(chunks)
+        terms = self.index.term_vectors(bm25, self.embedder.encode_texts)
+        for d in documents:
+            if d.raw is not None and d.record.source:
+                self.uploads.save(d.record.source, d.raw)
+        records = [dataclasses.replace(d.record, chunks=len(d.chunks)) for d in documents]
+        fingerprint = DocumentPipeline.fingerprint(records)  # type: ignore[arg-type]  (records have name, sha256)
+        doc_ids = [d.record.id for d in documents for _ in d.chunks]
+        self.vector_backend.sync(self.settings.index_dir, self.index_vectors(chunks, doc_ids, vectors, records))
+        version = self.index.write(chunks, vectors, bm25, terms, [r.to_dict() for r in records], fingerprint)
+        removed = self.uploads.collect_garbage()
+        if removed:
+            log.info("removed %d stored upload(s) no version refers to", removed)
+        return version
+
+    def _storage_full(self) -> None:
+        removed = self.uploads.collect_garbage()
+        try:
+            self.uploads.root.rmdir()  # only when it is empty: a folder this write created
+        except OSError:
+            pass
+        log.warning("the disk is full: nothing written (%d stored copies removed)", removed)
+
+    def index_vectors(self, chunks: list[Chunk], doc_ids: list[str], vectors: np.ndarray,
+                      records: Sequence[DocumentRecord]) -> IndexVectors:
+        """A version's dense side as vector backends mirror it."""
+        return IndexVectors(row_keys(chunks, doc_ids), doc_ids, vectors, {r.id: r.sha256 for r in records},
+                            self.spec.manifest_fields())
+
+    def mirror_current(self, lock_timeout: float | None = None) -> bool:
+        """Fill an external vector store that lags behind the current version (QA_VECTOR_STORE switched on an
+        existing index, or an ingest stopped between the store and the index); True when it was filled."""
+        index_dir = self.settings.index_dir
+        manifest = read_manifest(index_dir)
+        if manifest is None or not self.spec.matches(manifest):
+            return False
+        records = manifest_records(manifest)
+        if not self.vector_backend.needs_sync(index_dir, {r.id: r.sha256 for r in records},
+                                              self.spec.manifest_fields()):
+            return False
+        with writer_lock(index_dir, lock_timeout):
+            stored = read_version(index_dir)
+            records = manifest_records(stored.manifest)
+            doc_ids = row_document_ids(stored.manifest, stored.chunks)
+            self.vector_backend.sync(index_dir, self.index_vectors(stored.chunks, doc_ids, stored.vectors, records))
+        log.info("vector store %s filled from index version %s", self.vector_backend.name, stored.directory.name)
+        return True
