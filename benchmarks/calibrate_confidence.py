@@ -18,16 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import DEV_SETS
 from eval import metrics
 from eval.dataset import load_question_sets
 from qa_service.answerers.answer_confidence import AnswerConfidence
 from qa_service.composition import ServiceRoot
-from qa_service.settings import PROJECT_ROOT, Settings
+from qa_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEV_SETS = [PROJECT_ROOT.parent / "shared" / "eval" / f"{name}.jsonl"
-            for name in ("dev", "dev_paraphrase", "dev_unanswerable")]
 L2 = 1.0  # the usual default; with ~120 answered questions the weights barely move between 0.1 and 10
 
 

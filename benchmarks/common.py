@@ -27,6 +27,8 @@ BENCH_DIR = PROJECT_ROOT / "benchmarks"
 RESULTS_DIR = BENCH_DIR / "results"
 WORK_DIR = PROJECT_ROOT / "var" / "bench"  # everything but latest.json: ignored by git
 QUESTIONS_FILE = BENCH_DIR / "questions.txt"
+# The three development sets beside the project (../shared/eval/), for the benchmarks of answering (issue 18).
+DEV_SETS = [PROJECT_ROOT.parent / "shared" / "eval" / f"{name}.jsonl" for name in ("dev", "dev_paraphrase", "dev_unanswerable")]
 LIBRARIES = ("torch", "sentence-transformers", "transformers", "openvino", "faiss-cpu", "bm25s", "jieba", "numpy",
              "flask", "waitress", "gunicorn")
 

@@ -14,12 +14,9 @@ import json
 import time
 from urllib.parse import urlsplit
 
-from benchmarks.common import latency_summary
+from benchmarks.common import DEV_SETS, latency_summary
 from eval.dataset import load_question_sets
-from qa_service.settings import PROJECT_ROOT
 
-DEV_SETS = [PROJECT_ROOT.parent / "shared" / "eval" / f"{name}.jsonl"
-            for name in ("dev", "dev_paraphrase", "dev_unanswerable")]
 
 
 def _ask(conn: http.client.HTTPConnection, question: str) -> float:

@@ -14,13 +14,11 @@ import logging
 import time
 from pathlib import Path
 
-from benchmarks.common import latency_summary
+from benchmarks.common import DEV_SETS, latency_summary
 from eval.dataset import load_question_sets
 from qa_service.composition import ServiceRoot
-from qa_service.settings import PROJECT_ROOT, Settings
+from qa_service.settings import Settings
 
-DEV_SETS = [PROJECT_ROOT.parent / "shared" / "eval" / f"{name}.jsonl"
-            for name in ("dev", "dev_paraphrase", "dev_unanswerable")]
 CHAINS = {
     "default (detail reader, reading-evidence reranker)": {},
     "before issue 18 (quote reader, sentence-evidence reranker)": {"reader": "quote", "reranker": "sentence-evidence"},
