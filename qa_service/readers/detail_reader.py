@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from qa_service.understanding.asked_detail import DetailQuestion, clause_around,
 from qa_service.understanding.premises import Premises, contradiction, fuzzy_contains, parts, premise_terms
 from qa_service.understanding.entity_grounding import _compact
 from qa_service.understanding.query import Query
-from qa_service.understanding.quantities import DATE, YEAR, find_quantities
+from qa_service.understanding.quantities import DATE, YEAR, Quantity, find_quantities
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 from qa_service.understanding.sentence_splitter import Sentence, split_sentences
 from qa_service.understanding.term_matching import TermMatcher
@@ -69,6 +69,12 @@ class _Prepared:
     context: str  # title and headings, normalised
     compact: str  # title, headings and text, compact
     units: tuple[_Unit, ...]
+    # the quantities of each unit's quote (by start), made on first need: the reranker and the reader read the same
+    quantities: dict[int, tuple[Quantity, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def quantities_of(self, unit: _Unit, quote: str) -> tuple[Quantity, ...]:
+        found = self.quantities.get(unit.start)
+        return found if found is not None else self.quantities.setdefault(unit.start, tuple(find_quantities(quote)))
 
 
 class DetailReader(Reader):
@@ -193,7 +199,7 @@ class DetailReader(Reader):
         detail = query.detail
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
-        candidates = list(self._values(detail, quote))
+        candidates = list(self._values(detail, quote, self._prepared(passage.chunk).quantities_of(unit, quote)))
         sentences = split_sentences(quote) if candidates else []
         per_sentence: dict[int, int] = {}
         for start, _, _ in candidates:
@@ -226,8 +232,8 @@ class DetailReader(Reader):
         return unit.start + best[0], unit.start + best[1], accepted == 1
 
     @staticmethod
-    def _values(detail: DetailQuestion, text: str):
-        """(start, end, weight) of the values of the asked kind in `text`."""
+    def _values(detail: DetailQuestion, text: str, quantities: tuple[Quantity, ...]):
+        """(start, end, weight) of the values of the asked kind in `text` (`quantities`: find_quantities(text))."""
         asked = detail.detail
         if asked.kind == "date":
             yield from ((m.start(), m.end(), 1.0) for m in DATE.finditer(text))
@@ -240,7 +246,7 @@ class DetailReader(Reader):
         if asked.kind == "org":
             yield from ((m.start(), m.end(), 1.0) for m in _ORG.finditer(text))
             return
-        for q in _quantities(text):
+        for q in quantities:
             if q.kind == "date" or q.digits in detail.numbers:
                 continue
             if not asked.unit_class and not asked.measure:
@@ -284,12 +290,6 @@ class DetailReader(Reader):
         norm = normalise(text)
         total = sum(weights.get(t, 1.0) for t in focus)
         return sum(weights.get(t, 1.0) for t in focus if t in norm) >= 0.5 * total
-
-
-@functools.lru_cache(maxsize=CLAUSE_ROWS)
-def _quantities(text: str) -> tuple:
-    """find_quantities of a quote, remembered: the reranker and the reader look at the same quotes."""
-    return tuple(find_quantities(text))
 
 
 def _sentence_of(sentences: list[Sentence], at: int, text: str) -> Sentence:
