@@ -32,14 +32,13 @@ class ExtractiveAnswerer(Answerer):
         reading = self.reader.read(query, passages)
         return self.compose(reading, self._confidence.of(reading, passages))
 
-    def compose(self, reading: Reading, confidence: float | None = None) -> Answer:
-        """The reply to a reading; `confidence` of an answered one (default: the reading's coverage)."""
+    def compose(self, reading: Reading, confidence: float) -> Answer:
+        """The reply to a reading; `confidence` is that of an answered one (answer_confidence.py)."""
         quote = reading.quote_text
         citations = [Citation(ref=1, passage=reading.passage, quote=quote)] if reading.passage is not None else []
         if reading.verdict == ANSWERED:
             text = reading.short if reading.short and self._short_answers else " ".join(quote.split())
-            return Answer(f"{text}[1]", True, citations, reading.coverage if confidence is None else confidence,
-                          self.name)
+            return Answer(f"{text}[1]", True, citations, confidence, self.name)
         if reading.verdict == NOT_MENTIONED:
             return Answer(not_mentioned_answer(list(reading.missing)), False, [], 0.0, self.name)
         if reading.verdict == NOT_STATED:
