@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 ENTITY_TAGS = frozenset({"ns", "nt", "eng"})
 _QUOTED = re.compile(r"“([^“”]{2,60})”|《([^《》]{2,80})》|「([^「」]{2,60})」|\"([^\"]{2,60})\"")
-_ENUMERATION = re.compile(r"[、，,；;]")
+QUOTED_PART_SEPARATORS = re.compile(r"[、，,；;]")  # between the enumerated parts of a quoted term
 _init_lock = threading.Lock()
 
 # Entities checked per question. Each one missing from the passages costs a scan of the corpus (about
@@ -173,7 +173,7 @@ def named_entities(text: str, budget: TaggingBudget | None = None, min_chars: in
 def _candidates(text: str, budget: TaggingBudget) -> Iterator[str]:
     for groups in _QUOTED.findall(text):
         quoted = next(g for g in groups if g)
-        yield from (part.strip() for part in _ENUMERATION.split(quoted))
+        yield from (part.strip() for part in QUOTED_PART_SEPARATORS.split(quoted))
     for word, tag in tagged_words(unicodedata.normalize("NFKC", text), budget):
         if tag in ENTITY_TAGS:
             yield word.strip()

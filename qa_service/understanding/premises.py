@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from qa_service.understanding.entity_grounding import _compact
+from qa_service.understanding.entity_grounding import QUOTED_PART_SEPARATORS, _compact
 from qa_service.understanding.quantities import find_quantities
 
 FUZZY_SHARE = 0.5  # share of a quoted term's character pairs that must stand together in the text
@@ -28,7 +28,6 @@ _NUMERAL_VALUE = {"首": "1", "两": "2", "双": "2", "二": "2", "一": "1", "�
 _MEASURE_AFTER_DIGIT = re.compile(r"(?<=\d)[个艘项条家所座种类]")
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[个家批次期轮届]")
 _JOINERS = "的和与及在是"
-_ENUMERATION = re.compile(r"[、，,；;]")
 
 
 def numeral_form(text: str) -> str:
@@ -39,7 +38,7 @@ def numeral_form(text: str) -> str:
 
 def parts(quoted: str) -> list[str]:
     """The compact enumerated parts of a quoted term."""
-    return [p for p in (_compact(x) for x in _ENUMERATION.split(quoted)) if p] or [_compact(quoted)]
+    return [p for p in (_compact(x) for x in QUOTED_PART_SEPARATORS.split(quoted)) if p] or [_compact(quoted)]
 
 
 def _pairs(text: str) -> set[str]:
