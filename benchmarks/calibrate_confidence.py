@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from benchmarks.common import DEV_SETS
 from eval import metrics
 from eval.dataset import load_question_sets
+from eval.report import calibration_table
 from qa_service.answerers.answer_confidence import AnswerConfidence
 from qa_service.composition import ServiceRoot
 from qa_service.settings import Settings
@@ -84,19 +85,9 @@ def calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
 
 
 def table(p: np.ndarray, y: np.ndarray, title: str) -> str:
-    lines = [f"{title}", "| confidence | answered | mean confidence | right | at or above | right at or above |",
-             "|---|---|---|---|---|---|"]
-    for b in range(10):
-        low = b / 10
-        inside = (p >= low) & ((p < low + 0.1) if b < 9 else True)
-        above = p >= low
-        if not above.any():
-            continue
-        mean = f"{p[inside].mean():.3f}" if inside.any() else "—"
-        share = f"{y[inside].mean():.3f}" if inside.any() else "—"
-        lines.append(f"| {low:.1f} | {int(inside.sum())} | {mean} | {share} | {int(above.sum())} | "
-                     f"{y[above].mean():.3f} |")
-    return "\n".join(lines)
+    """The calibration table `qa eval` writes in its reports, for these confidences and outcomes."""
+    rows = metrics.calibration_of([(float(c), bool(ok)) for c, ok in zip(p, y)])
+    return "\n".join([title, *calibration_table([asdict(row) for row in rows])])
 
 
 def main() -> None:

@@ -275,20 +275,26 @@ def calibration(rows: Sequence[QuestionRow], step: float = CALIBRATION_STEP) -> 
 
     Only answered questions count (an abstention makes no claim); rows without a confidence are left out.
     """
-    answered = [r for r in rows if not r.abstained and r.confidence is not None and not r.errors]
+    return calibration_of([(r.confidence, _is_right(r)) for r in rows
+                           if not r.abstained and r.confidence is not None and not r.errors], step)
+
+
+def calibration_of(answers: Sequence[tuple[float, bool]], step: float = CALIBRATION_STEP) -> list[CalibrationRow]:
+    """The calibration table of (confidence, right) pairs, one row per bin [low, low + step) (the top bin holds
+    1.0 too), with the pairs at or above `low`."""
     out = []
     bins = int(round(1 / step))
     for i in range(bins):
         low = round(i * step, 6)
-        last = i == bins - 1  # the top bin holds 1.0 too
-        inside = [r for r in answered if low <= r.confidence < low + step or (last and r.confidence >= low)]
-        above = [r for r in answered if r.confidence >= low]
+        last = i == bins - 1
+        inside = [(c, ok) for c, ok in answers if low <= c < low + step or (last and c >= low)]
+        above = [(c, ok) for c, ok in answers if c >= low]
         out.append(CalibrationRow(
             low=low,
             answered=len(inside),
-            mean_confidence=_mean([r.confidence for r in inside]),
-            right=_mean([1.0 if _is_right(r) else 0.0 for r in inside]),
+            mean_confidence=_mean([c for c, _ in inside]),
+            right=_mean([1.0 if ok else 0.0 for _, ok in inside]),
             answered_at_or_above=len(above),
-            right_at_or_above=_mean([1.0 if _is_right(r) else 0.0 for r in above]),
+            right_at_or_above=_mean([1.0 if ok else 0.0 for _, ok in above]),
         ))
     return out

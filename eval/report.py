@@ -80,17 +80,16 @@ def _group_table(title: str, label: str, groups: Mapping[str, Any]) -> list[str]
     return lines
 
 
-def _calibration_table(calibration: Sequence[Mapping[str, Any]]) -> list[str]:
+def calibration_table(calibration: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The Markdown table of a calibration (metrics.calibration rows as dicts); none when nothing was answered."""
     if not any(row.get("answered") for row in calibration):
         return []
-    lines = ["## Confidence calibration (answered questions)", "",
-             "| confidence | answered | mean confidence | right | answered at or above | right at or above |",
+    lines = ["| confidence | answered | mean confidence | right | answered at or above | right at or above |",
              "|---|---|---|---|---|---|"]
     for row in calibration:
         lines.append(f"| {row['low']:.1f} | {row['answered']} | {format_value('', row['mean_confidence'])} | "
                      f"{format_value('', row['right'])} | {row['answered_at_or_above']} | "
                      f"{format_value('', row['right_at_or_above'])} |")
-    lines.append("")
     return lines
 
 
@@ -151,7 +150,9 @@ def render_markdown(report: EvalReport | Mapping[str, Any]) -> str:
             recall = format_value("abstain_recall", group["metrics"].get("abstain_recall"))
             lines.append(f"| {_md_escape(name)} | {group['count']} | {group['abstained']} | {recall} |")
         lines.append("")
-    lines += _calibration_table(data.get("calibration", []))
+    table = calibration_table(data.get("calibration", []))
+    if table:
+        lines += ["## Confidence calibration (answered questions)", "", *table, ""]
     rows = data.get("rows", [])
     misses = [r["id"] for r in rows if r.get("gold_answerable") and r.get("first_relevant_rank") is None]
     wrong_abstain = [r["id"] for r in rows if r.get("gold_answerable") and r.get("abstained")]
