@@ -59,7 +59,7 @@ def _unbounded_entities(grounding: EntityGrounding, question: str) -> list[str]:
     found = []
     for groups in entity_grounding._QUOTED.findall(question):
         quoted = next(g for g in groups if g)
-        found.extend(part.strip() for part in entity_grounding._ENUMERATION.split(quoted))
+        found.extend(part.strip() for part in entity_grounding.QUOTED_PART_SEPARATORS.split(quoted))
     for word, tag in jieba.posseg.cut(unicodedata.normalize("NFKC", question)):
         if tag in ENTITY_TAGS:
             found.append(word.strip())
