@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Sequence
 
+from documents.models import Chunk
 from qa_service.types import Citation
 
 HEADING = "来源："
@@ -26,7 +27,11 @@ _BLOCK_START = SEPARATOR + HEADING + "\n- ["
 
 def source_line(citation: Citation) -> str:
     """`[n] document，《title》，section，第 p 页` for one cited passage (parts it lacks are left out)."""
-    chunk = citation.passage.chunk
+    return source_of(citation.ref, citation.passage.chunk)
+
+
+def source_of(ref: int, chunk: Chunk) -> str:
+    """The same line for any numbered passage (a search result, say)."""
     parts = [chunk.doc]
     if chunk.title and chunk.title != PurePath(chunk.doc).stem:
         parts.append(f"《{chunk.title}》")
@@ -34,7 +39,7 @@ def source_line(citation: Citation) -> str:
     if section:
         parts.append(section if len(section) <= MAX_SECTION_CHARS else section[:MAX_SECTION_CHARS - 1] + "…")
     parts.append(_place(chunk.page, chunk.page_end, chunk.line_start, chunk.line_end))
-    return f"[{citation.ref}] " + _PARTS.join(parts)
+    return f"[{ref}] " + _PARTS.join(parts)
 
 
 def _place(page: int | None, page_end: int | None, line_start: int, line_end: int) -> str:

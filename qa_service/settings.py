@@ -169,6 +169,8 @@ class Settings:
     # 8 slow asks from one client made everyone else wait 52 s.
     max_requests_per_client: int = _http(4, "concurrent requests per client address and per key; 0 = no bound",
                                          between=(0, 100_000))
+    # Its own port, so that `qa serve` and `qa mcp --transport streamable-http` run side by side by default.
+    mcp_port: int = _http(8001, "port of `qa mcp --transport streamable-http` (`--port`)", between=(0, 65535))
     rate_limit_per_minute: int = _http(0, "requests per minute per client address, counted before the key is "
                                           "checked; 0 = off", between=(0, 1_000_000))
 
