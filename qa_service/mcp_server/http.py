@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 import logging
 import math
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from qa_service.api.admission import RateLimiter
 from qa_service.api.clients import client_key, peer_address
 from qa_service.api.keys import KeyRing
 from qa_service.composition import ServiceRoot
 from qa_service.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +112,20 @@ def http_app(root: ServiceRoot) -> ASGIApp:
     return KeyGate(app, KeyRing.from_settings(settings), settings)
 
 
-def serve(root: ServiceRoot) -> None:
-    """Serve until interrupted (uvicorn, one process: the tools run in its worker threads)."""
+def server_config(root: ServiceRoot) -> "uvicorn.Config":
+    """uvicorn serving `http_app(root)` at QA_HOST:QA_MCP_PORT: one process, the tools in its worker threads;
+    at most QA_CONNECTION_LIMIT connections and requests at once (503 beyond), idle ones closed after
+    QA_IDLE_TIMEOUT."""
     import uvicorn
 
     settings = root.settings
-    config = uvicorn.Config(http_app(root), host=settings.host, port=settings.mcp_port, log_level="warning",
-                            limit_concurrency=settings.connection_limit,
-                            timeout_keep_alive=max(1, int(settings.idle_timeout)), server_header=False)
-    uvicorn.Server(config).run()
+    return uvicorn.Config(http_app(root), host=settings.host, port=settings.mcp_port, log_level="warning",
+                          limit_concurrency=settings.connection_limit,
+                          timeout_keep_alive=max(1, int(settings.idle_timeout)), server_header=False)
+
+
+def serve(root: ServiceRoot) -> None:
+    """Serve until interrupted."""
+    import uvicorn
+
+    uvicorn.Server(server_config(root)).run()

@@ -25,11 +25,11 @@ def serve(app: Flask) -> Iterator[str]:
 
 
 @contextmanager
-def serve_asgi(app, port: int) -> Iterator[str]:
-    """An ASGI app (the MCP server's) on uvicorn at 127.0.0.1:port, in a thread of this process."""
+def serve_uvicorn(config) -> Iterator[str]:
+    """uvicorn with this `uvicorn.Config` (the MCP server's, on a loopback port), in a thread of this process."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -38,7 +38,7 @@ def serve_asgi(app, port: int) -> Iterator[str]:
     if not server.started:
         raise RuntimeError("uvicorn did not start")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{config.host}:{config.port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

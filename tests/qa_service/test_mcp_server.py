@@ -18,9 +18,9 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from qa_service.api.contract.responses import Answer
 from qa_service.composition import ServiceRoot
-from qa_service.mcp_server.http import http_app
+from qa_service.mcp_server.http import server_config
 from tests.conftest import free_port
-from tests.qa_service.servers import serve_asgi
+from tests.qa_service.servers import serve_uvicorn
 
 QUESTION = "海淀区有多少所高等院校？"
 KEY = "mcp-reader-key-0123456789"
@@ -28,8 +28,10 @@ TOOLS = {"ask", "search", "list_documents"}
 
 
 def _http_server(service, **overrides):
-    settings = service.settings.with_overrides(api_keys=f"{KEY}:read", **overrides)
-    return serve_asgi(http_app(ServiceRoot(settings, qa=service)), free_port())
+    """What `qa mcp --transport streamable-http` serves (its uvicorn configuration), over the session's index."""
+    settings = service.settings.with_overrides(api_keys=f"{KEY}:read", host="127.0.0.1", mcp_port=free_port(),
+                                               **overrides)
+    return serve_uvicorn(server_config(ServiceRoot(settings, qa=service)))
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +145,17 @@ def test_stdio_client_starts_qa_mcp(built_index):
     assert "\n\n来源：\n- [1] 北京市海淀区双创经验总结.txt，一、基本情况" in ask.content[0].text
     assert len(documents.structured_content["documents"]) == 2
     assert too_long.is_error and "too_long" in too_long.content[0].text
+
+
+def test_a_service_without_an_index_says_so(service, encoder, tmp_path):
+    from qa_service.mcp_server.tools import create_mcp_server
+
+    root = ServiceRoot(service.settings.with_overrides(index_dir=tmp_path / "none"), encoder=encoder).warm_up()
+
+    async def run():
+        async with Client(create_mcp_server(root)) as client:  # the SDK's in-process connection
+            return await client.call_tool("ask", {"question": QUESTION}), await client.call_tool("list_documents", {})
+
+    ask, documents = asyncio.run(run())
+    assert ask.is_error and "not_ready: the index is not loaded" in ask.content[0].text
+    assert not documents.is_error and documents.structured_content == {"documents": [], "index_version": None}
