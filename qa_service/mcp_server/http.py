@@ -82,11 +82,11 @@ class KeyGate:
                 await _refuse(send, 429, "auth_throttled", f"too many wrong API keys from this address; retry in "
                               f"{math.ceil(wait)} s", {"Retry-After": str(max(1, math.ceil(wait)))})
                 return
-        presented = presented_key(scope)
+        presented = presented_key(scope) or None  # an empty key is no key, as in access.py
         if presented is None or self.keys.verify(presented) is None:
             if presented is not None and self.failures is not None:
                 self.failures.spend(client)
-            log.warning("MCP request from %s refused: %s API key", client, "wrong" if presented else "no")
+            log.info("MCP request from %s refused: %s API key", client, "wrong" if presented else "no")
             await _refuse(send, 401, "unauthorized", "a valid API key is required (Authorization: Bearer <key>)",
                           {"WWW-Authenticate": 'Bearer realm="qa-service"'})
             return

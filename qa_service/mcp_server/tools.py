@@ -9,7 +9,6 @@ model can read and act on. The SDK runs these functions in worker threads; QASer
 """
 # No `from __future__ import annotations`: the SDK reads the tools' parameter types, which are local to
 # create_mcp_server (their bounds come from the settings), from the functions at registration.
-import logging
 import threading
 from typing import Annotated, Callable, TypeVar
 
@@ -24,8 +23,6 @@ from qa_service.citation_footnotes import footnotes, source_of
 from qa_service.composition import ServiceRoot
 from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN, QueryRefused
 from qa_service.service import ServiceNotReady
-
-log = logging.getLogger(__name__)
 
 SERVER_NAME = "qa-service"
 INSTRUCTIONS = ("Answers questions from a collection of Chinese policy documents, quoting them with [n] citations "

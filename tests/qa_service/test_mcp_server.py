@@ -159,3 +159,16 @@ def test_a_service_without_an_index_says_so(service, encoder, tmp_path):
     ask, documents = asyncio.run(run())
     assert ask.is_error and "not_ready: the index is not loaded" in ask.content[0].text
     assert not documents.is_error and documents.structured_content == {"documents": [], "index_version": None}
+
+
+def test_tool_calls_beyond_qa_max_in_flight_are_refused_at_once():
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from qa_service.mcp_server.tools import _InFlight
+
+    bound = _InFlight(1)
+    with pytest.raises(ToolError, match="^overloaded: "):
+        bound.run(lambda: bound.run(lambda: "a second call while the first holds the only slot"))
+    assert bound.run(lambda: "free again") == "free again"  # the slot was given back after the refusal
+    unbounded = _InFlight(0)
+    assert unbounded.run(lambda: unbounded.run(lambda: "nested")) == "nested"
