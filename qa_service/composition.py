@@ -7,8 +7,11 @@ model, the index) is loaded by `warm_up()`, so `qa docs list` never loads a mode
     root = ServiceRoot(settings, serving=True).warm_up()   # a serving process: model and index loaded now
     app = create_app(root)                                  # qa_service/api/app.py
 
-A later provider (several knowledge bases, a chat-tool channel, MCP) is one more property here, and its HTTP
-face one more blueprint registered in qa_service/api/app.py.
+A later provider (several knowledge bases, a chat-tool channel) is one more property here, and its HTTP face one
+more blueprint registered in qa_service/api/app.py. The MCP server is a face of its own over the same objects:
+
+    root = ServiceRoot(settings).warm_up()
+    server = create_mcp_server(root)                        # qa_service/mcp_server/tools.py (`qa mcp`)
 """
 from __future__ import annotations
 

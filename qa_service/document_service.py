@@ -135,6 +135,17 @@ class DocumentService:
         """The documents of the current version, in index order ([] when there is no index)."""
         return self.ingestion.current_contents(with_rows=False).records
 
+    def served(self, info: dict) -> tuple[list[DocumentRecord], str | None]:
+        """The documents answers are drawn from and their index version, given a serving QAService's `info()`;
+        without a loaded index, the directory's current documents (no version)."""
+        if info["manifest"] is not None:
+            created = info["manifest"].get("created_at", "")
+            return [DocumentRecord.from_dict(d, created) for d in info["manifest"]["documents"]], info["index_version"]
+        try:
+            return self.list(), None
+        except IndexStoreError:
+            return [], None
+
     def find(self, id_or_name: str, records: Sequence[DocumentRecord] | None = None) -> DocumentRecord:
         """A document by id, else by exact name; a name several documents share must be given as an id."""
         records = self.list() if records is None else records

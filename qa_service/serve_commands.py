@@ -1,11 +1,13 @@
-"""`qa serve`, `qa reload` and `qa api-key`: the serving faces of the `qa` command."""
+"""`qa serve`, `qa mcp`, `qa reload` and `qa api-key`: the serving faces of the `qa` command."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from qa_service.settings import Settings
 
@@ -63,6 +65,49 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Anything written to standard output (a library's print, C code) goes to standard error meanwhile: over
+    stdio, standard output is the MCP connection and one stray line would break it."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    """The MCP server: over stdio for a client that starts it (local, trusted as the CLI is), or over streamable
+    HTTP with the HTTP API's keys (qa_service/mcp_server/)."""
+    from qa_service.api.keys import KeyRing
+    from qa_service.composition import ServiceRoot
+
+    settings = settings.with_overrides(mcp_port=args.mcp_port)
+    if args.transport == "stdio":
+        from qa_service.mcp_server.tools import create_mcp_server
+
+        with _stdout_to_stderr():
+            root = ServiceRoot(settings).warm_up()
+        log.info("MCP over stdio (ready: %s)", root.qa.ready)
+        create_mcp_server(root).run("stdio")
+        return 0
+    keys = len(KeyRing.from_settings(settings))  # bad keys: exit 2 here
+    if not keys and not settings.listens_on_loopback:
+        log.warning("MCP listening on %s without API keys: its tools are open to every client; set QA_API_KEYS",
+                    settings.host)
+    from qa_service.mcp_server.http import MCP_PATH, serve
+
+    root = ServiceRoot(settings).warm_up()
+    log.info("MCP over streamable HTTP at http://%s:%d%s (ready: %s, %s)", settings.host, settings.mcp_port,
+             MCP_PATH, root.qa.ready, f"{keys} API keys" if keys else "no API keys")
+    serve(root)
+    return 0
+
+
 def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     """Ask a running server to load its index's current version (after `qa ingest`)."""
     import urllib.error
@@ -103,7 +148,7 @@ def cmd_api_key(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, common: Callable[..., None], bind: Callable[[Callable], Callable]) -> None:
-    """Add `qa serve`, `qa api-key` and `qa reload` to the `qa` parser."""
+    """Add `qa serve`, `qa mcp`, `qa api-key` and `qa reload` to the `qa` parser."""
     p = sub.add_parser("serve", help="serve the HTTP API")
     common(p)
     p.add_argument("--host", help="bind address (default: QA_HOST or 127.0.0.1)")
@@ -113,6 +158,15 @@ def register(sub: Any, common: Callable[..., None], bind: Callable[[Callable], C
                    help="worker processes; 1 = waitress in this process, more = gunicorn (each loads the model)")
     p.add_argument("--debug", action="store_true", help="Flask's development server (never in production)")
     p.set_defaults(func=bind(cmd_serve))
+
+    p = sub.add_parser("mcp", help="serve the tools search, ask and list_documents over MCP (stdio or HTTP)")
+    common(p)
+    p.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio",
+                   help="stdio: started by the MCP client on this machine; streamable-http: at http://HOST:PORT/mcp, "
+                        "with the HTTP API's keys")
+    p.add_argument("--host", help="bind address for streamable-http (default: QA_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, dest="mcp_port", help="port for streamable-http (default: QA_MCP_PORT or 8001)")
+    p.set_defaults(func=bind(cmd_mcp))
 
     from qa_service.api.keys import Role
 

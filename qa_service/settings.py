@@ -137,6 +137,11 @@ class Settings:
     chat_history_chars: int = _llm(4000, "characters of those turns in all (a longer turn is cut)",
                                    between=(0, 1_000_000))
     service_model_id: str = _llm("qa-service", "the model id `/v1/models` and chat completions report")
+    # Most OpenAI clients show only the message text (LangChain's ChatOpenAI drops the top-level `citations`),
+    # so the sources are written under the answer too (qa_service/citation_footnotes.py).
+    chat_citation_footnotes: bool = _llm(True, "chat completions carry the sources as footnotes in the message "
+                                         "text (document, section, page); false for clients that read "
+                                         "`citations`")
 
     # --- HTTP and limits (README "Trust model and limits"; qa_service/api/admission.py, waitress_server.py,
     # gunicorn_server.py). Each limit bounds what one client can hold; the figures are in docs/security.md.
@@ -164,6 +169,8 @@ class Settings:
     # 8 slow asks from one client made everyone else wait 52 s.
     max_requests_per_client: int = _http(4, "concurrent requests per client address and per key; 0 = no bound",
                                          between=(0, 100_000))
+    # Its own port, so that `qa serve` and `qa mcp --transport streamable-http` run side by side by default.
+    mcp_port: int = _http(8001, "port of `qa mcp --transport streamable-http` (`--port`)", between=(0, 65535))
     rate_limit_per_minute: int = _http(0, "requests per minute per client address, counted before the key is "
                                           "checked; 0 = off", between=(0, 1_000_000))
 

@@ -78,7 +78,8 @@ def create_app(root: ServiceRoot) -> Flask:
     app.register_blueprint(web_page.blueprint())
     app.register_blueprint(status_routes.blueprint(root.qa, limits, openapi_document(limits)))
     app.register_blueprint(ask_routes.blueprint(root.qa, limits))
-    app.register_blueprint(openai_compat.blueprint(root.qa, limits, settings.service_model_id))
+    app.register_blueprint(openai_compat.blueprint(root.qa, limits, settings.service_model_id,
+                                                   settings.chat_citation_footnotes))
     app.register_blueprint(documents_routes.blueprint(root.documents, root.qa, settings.max_upload_bytes))
     app.register_blueprint(admin_routes.blueprint(root.qa))
     return app

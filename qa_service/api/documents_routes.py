@@ -22,7 +22,6 @@ from qa_service.api.access import may_write
 from qa_service.api.contract.responses import Document, DocumentListing
 from qa_service.api.contract.uploads import FILE_FIELD
 from qa_service.api.errors import ApiError
-from qa_service.document_records import DocumentRecord
 from qa_service.document_service import (ADDED, DocumentNotFound, DocumentRejected, DocumentService,
                                          KnowledgeBaseConflict)
 from qa_service.service import QAService
@@ -70,19 +69,9 @@ def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprin
             return ApiError(409, "index_unusable", exc.public_reason)
         raise exc
 
-    def listed() -> tuple[list[DocumentRecord], str | None]:
-        info = qa.info()
-        if info["manifest"] is not None:  # what the answers are drawn from
-            created = info["manifest"].get("created_at", "")
-            return [DocumentRecord.from_dict(d, created) for d in info["manifest"]["documents"]], info["index_version"]
-        try:
-            return documents.list(), None
-        except IndexStoreError:
-            return [], None
-
     @routes.get("/v1/documents")
     def list_documents():
-        records, version = listed()
+        records, version = documents.served(qa.info())
         return DocumentListing(
             documents=[Document.of(r) for r in records], uploads=may_write(request), index_version=version,
             max_upload_bytes=limit, accepted_types=documents.accepted_extensions).response()

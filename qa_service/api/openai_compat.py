@@ -6,6 +6,11 @@ returns a standard `chat.completion` (answer with inline [n] markers, plus a top
 With `stream: true` it sends `chat.completion.chunk` events over SSE as the answerer produces text (an
 LLM's tokens as they arrive, markers checked on the fly; an extractive answer in pieces), the verified
 citations in the final chunk, then `data: [DONE]`. `GET /v1/models` lists the one model.
+
+With QA_CHAT_CITATION_FOOTNOTES (the default) the message text also ends with the sources as footnotes
+(qa_service/citation_footnotes.py), since most clients show the text alone; streamed, they are the last
+content delta, sent once the verified citations are known, before the finish chunk. Earlier assistant turns
+sent back as history lose that block before a follow-up is rewritten.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from qa_service.api.contract.requests import ChatRequest
 from qa_service.api.contract.responses import ChatCompletion, Citation, ModelList, UnsupportedClaim, answer_fields
 from qa_service.api.sse import DONE, event, sse, started
 from qa_service.api.validation import json_object
+from qa_service.citation_footnotes import footnotes, without_footnotes
 from qa_service.conversation.question_rewriter import Turn
 from qa_service.service import QAService
 from qa_service.types import Answer
@@ -40,17 +46,21 @@ def _last_chunk(base: dict[str, Any], answer: Answer, question: str) -> str:
                   answerable=answer.answerable, generator=answer.generator, question=question, **verdict)
 
 
-def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str) -> Iterator[str]:
+def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str,
+            with_footnotes: bool) -> Iterator[str]:
     yield _chunk(base, {"role": "assistant", "content": ""})
     for item in pieces:
         if isinstance(item, Answer):
+            if with_footnotes and item.citations:
+                yield _chunk(base, {"content": footnotes(item.citations)})
             yield _last_chunk(base, item, question)
         elif item:
             yield _chunk(base, {"content": item})
     yield DONE
 
 
-def blueprint(qa: QAService, limits: Limits, model_id: str) -> Blueprint:
+def blueprint(qa: QAService, limits: Limits, model_id: str, with_footnotes: bool = True) -> Blueprint:
+    """`with_footnotes`: QA_CHAT_CITATION_FOOTNOTES."""
     routes = Blueprint("openai", __name__)
 
     @routes.get("/v1/models")
@@ -63,11 +73,14 @@ def blueprint(qa: QAService, limits: Limits, model_id: str) -> Blueprint:
         req = ChatRequest.parse(json_object(request), limits)
         history, question = req.history_and_question
         deadline = qa.deadline()  # one deadline for the rewrite and the answer
-        standalone = qa.standalone_question([Turn(role, text) for role, text in history], question, deadline)
+        turns = [Turn(role, without_footnotes(text) if role == "assistant" else text) for role, text in history]
+        standalone = qa.standalone_question(turns, question, deadline)
         base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
         if req.stream:
-            return sse(_stream(base, started(qa.ask_stream(standalone, req.top_k, deadline)), standalone))
-        return ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline)).response()
+            return sse(_stream(base, started(qa.ask_stream(standalone, req.top_k, deadline)), standalone,
+                               with_footnotes))
+        return ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline),
+                                 with_footnotes).response()
 
     return routes
 

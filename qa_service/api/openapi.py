@@ -66,7 +66,8 @@ def _body(schema: dict[str, Any], media_type: str = "application/json", **extra:
 def openapi_document(limits: Limits) -> dict[str, Any]:
     w = SchemaWriter(limits, COMPONENTS)
     ask_events = _events('{"type": "answer.delta", "text"} pieces, then {"type": "answer.done", ...Answer}')
-    chat_events = _events("chat.completion.chunk objects; the last one carries citations")
+    chat_events = _events("chat.completion.chunk objects: the answer's text, then its sources as one content delta "
+                          "(unless QA_CHAT_CITATION_FOOTNOTES=false), then the finish chunk with the citations")
     paths: dict[str, Any] = {
         "/healthz": {"get": {"summary": "process alive", "responses": {"200": _json(w.model(rs.Status), "alive")}}},
         "/readyz": {"get": {"summary": "index loaded and usable", "responses": {
@@ -85,7 +86,9 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
             "200": _json(w.model(rs.ModelList), "models"), **_errors(w, *READ_ERRORS)}}},
         "/v1/chat/completions": {"post": {
             "summary": "OpenAI-compatible chat completions", "requestBody": _body(w.model(rq.ChatRequest)),
-            "responses": {"200": {"description": "chat.completion (SSE chat.completion.chunk when stream)",
+            "responses": {"200": {"description": "chat.completion (SSE chat.completion.chunk when stream); the "
+                                                 "message text ends with the sources as footnotes (document, "
+                                                 "section, page) unless QA_CHAT_CITATION_FOOTNOTES=false",
                                   "content": {"application/json": {"schema": w.model(rs.ChatCompletion)},
                                               **chat_events}},
                           **_errors(w, *COMMON_ERRORS)}}},

@@ -24,6 +24,26 @@ def serve(app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@contextmanager
+def serve_uvicorn(config) -> Iterator[str]:
+    """uvicorn with this `uvicorn.Config` (the MCP server's, on a loopback port), in a thread of this process."""
+    import uvicorn
+
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        raise RuntimeError("uvicorn did not start")
+    try:
+        yield f"http://{config.host}:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 class ScriptedLLM:
     """Speaks POST /v1/chat/completions; each request takes the next scripted step.
 

@@ -1,6 +1,7 @@
 """The LLM answerer against a scripted OpenAI-compatible server over real HTTP."""
 import pytest
 
+from qa_service.citation_footnotes import without_footnotes
 from qa_service.service import QAService
 from tests.qa_service.apps import app_for
 from tests.qa_service.servers import ScriptedLLM, serve
@@ -90,7 +91,7 @@ def test_multi_turn_conversation_end_to_end_with_the_openai_sdk(built_index, enc
     service = _service(built_index, encoder, llm)
     conversation = [
         {"role": "user", "content": "海淀区有多少所高等院校？"},
-        {"role": "assistant", "content": "海淀区有北大、清华等高等院校 33 所[1]。"},
+        {"role": "assistant", "content": "海淀区有北大、清华等高等院校 33 所[1]。\n\n来源：\n- [1] 海淀区.txt，第 1–9 行"},
         {"role": "user", "content": "那科研院所呢？"},
     ]
     with serve(app_for(service)) as base:
@@ -106,9 +107,11 @@ def test_multi_turn_conversation_end_to_end_with_the_openai_sdk(built_index, enc
                 text, extra = reply.choices[0].message.content, reply.model_extra
             rewrite_request, answer_request = llm.requests
             assert "海淀区有多少所高等院校" in rewrite_request["messages"][-1]["content"]  # the history was sent
+            assert "来源" not in rewrite_request["messages"][-1]["content"]  # without the earlier answer's sources
             assert "海淀区有多少家科研院所" in answer_request["messages"][-1]["content"]  # the rewrite was answered
             assert extra["question"] == "海淀区有多少家科研院所？" and extra["generator"] == "llm"
-            assert text == "海淀区有以中科院为代表的科研院所 138 家[1]。"
+            assert without_footnotes(text) == "海淀区有以中科院为代表的科研院所 138 家[1]。"
+            assert "\n\n来源：\n- [1] 北京市海淀区双创经验总结.txt，" in text
             assert "科研院所 138 家" in extra["citations"][0]["text"]
 
 
@@ -133,7 +136,7 @@ def _stream_chat(service, question=QUESTION):
         client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
         chunks = list(client.chat.completions.create(model="qa-service", stream=True,
                                                      messages=[{"role": "user", "content": question}]))
-    return "".join(c.choices[0].delta.content or "" for c in chunks), chunks[-1].model_extra
+    return without_footnotes("".join(c.choices[0].delta.content or "" for c in chunks)), chunks[-1].model_extra
 
 
 def test_streamed_llm_tokens_are_checked_for_markers_on_the_fly(built_index, encoder, llm):
@@ -223,7 +226,7 @@ def test_claim_verdict_reaches_http_and_openai_clients(built_index, encoder, llm
         assert reply.model_extra["unsupported_claims"][0]["claim"] == "一万元" and reply.model_extra["notice"]
         llm.script(("reply", SUPPORTED))
         reply = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": QUESTION}])
-        assert reply.choices[0].message.content == SUPPORTED
+        assert without_footnotes(reply.choices[0].message.content) == SUPPORTED
         assert "unsupported_claims" not in reply.model_extra and "notice" not in reply.model_extra
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import create_model
 
 from qa_service.api.contract.base import OMITTED, Published, ResponseModel
+from qa_service.citation_footnotes import footnotes
 from qa_service.document_records import DocumentRecord
 from qa_service.types import Answer as AnswerResult
 from qa_service.types import Passage as PassageResult
@@ -218,9 +219,11 @@ class ChatCompletion(ResponseModel):
     unsupported_claims: Annotated[list[UnsupportedClaim] | None, OMITTED] = None
 
     @classmethod
-    def of(cls, base: dict[str, Any], question: str, a: AnswerResult) -> "ChatCompletion":
+    def of(cls, base: dict[str, Any], question: str, a: AnswerResult, with_footnotes: bool = False) -> "ChatCompletion":
+        """`with_footnotes`: the message text ends with the sources (qa_service/citation_footnotes.py)."""
+        content = a.answer + (footnotes(a.citations) if with_footnotes else "")
         return cls.model_validate({
             **base, "object": "chat.completion",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": a.answer}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, "question": question,
             **answer_fields(a)})

@@ -2,6 +2,8 @@
 import openai
 import pytest
 
+from qa_service.citation_footnotes import footnotes
+from tests.qa_service.apps import app_for
 from tests.qa_service.servers import serve
 
 QUESTION = "海淀区有多少所高等院校？"
@@ -36,6 +38,42 @@ def test_streaming_gives_the_same_answer_and_citations_last(client):
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert chunks[-1].model_extra["citations"][0]["text"] == plain.model_extra["citations"][0]["text"]
     assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
+    # The sources come as one content delta of their own, once the verified citations are known.
+    assert chunks[-2].choices[0].delta.content.startswith("\n\n来源：\n- [1] ")
+
+
+def test_the_message_text_carries_the_sources(client, service):
+    """What a client that shows only the text shows: the answer, then each cited document, section and place."""
+    reply = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": QUESTION}])
+    text, cited = reply.choices[0].message.content, reply.model_extra["citations"][0]
+    answer = service.ask(QUESTION, 5)
+    assert text == answer.answer + footnotes(answer.citations)
+    assert text.startswith(answer.answer + "\n\n来源：\n- [1] " + cited["doc"] + "，一、基本情况")
+    assert text.endswith(f"第 {cited['line_start']}–{cited['line_end']} 行")
+    unanswerable = client.chat.completions.create(model="x", messages=[{"role": "user", "content": "红烧肉怎么做才好吃？"}])
+    assert "来源" not in unanswerable.choices[0].message.content  # nothing cited, nothing listed
+
+
+def test_footnotes_can_be_turned_off_for_clients_that_read_citations(service):
+    answer = service.ask(QUESTION, 5).answer
+    with serve(app_for(service, chat_citation_footnotes=False)) as base:
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        messages = [{"role": "user", "content": QUESTION}]
+        reply = client.chat.completions.create(model="qa-service", messages=messages)
+        chunks = list(client.chat.completions.create(model="qa-service", messages=messages, stream=True))
+    assert reply.choices[0].message.content == answer and reply.model_extra["citations"][0]["ref"] == 1
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == answer
+
+
+def test_langchain_chat_openai_shows_the_sources(client):
+    """LangChain's ChatOpenAI keeps only the message text: the sources reach its user through the footnotes."""
+    chat_openai = pytest.importorskip("langchain_openai").ChatOpenAI
+    llm = chat_openai(base_url=str(client.base_url), api_key="unused", model="qa-service", max_retries=0)
+    said = llm.invoke(QUESTION).content
+    streamed = "".join(piece.content for piece in llm.stream(QUESTION))
+    for text in (said, streamed):
+        assert "33" in text and "[1]" in text and "来源：\n- [1] 北京市海淀区双创经验总结.txt，" in text
+    assert streamed == said
 
 
 def test_unanswerable_says_so(client):
