@@ -35,6 +35,7 @@ class Sent:
 class Platforms:
     sent: list[Sent] = field(default_factory=list)
     tokens_issued: int = 0
+    valid_tokens: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clear(self) -> None:
@@ -55,6 +56,11 @@ class Platforms:
             time.sleep(0.02)
         raise AssertionError(f"{platform}: {len(self.messages(platform))} messages, expected {count}")
 
+    def revoke_tokens(self) -> None:
+        """Every token issued so far stops working, as when it expires early on the platform's side."""
+        with self.lock:
+            self.valid_tokens.clear()
+
     def _token(self, prefix: str) -> str:
         with self.lock:
             self.tokens_issued += 1
@@ -66,7 +72,7 @@ class Platforms:
 
     def app(self) -> Flask:
         app = Flask("platforms")
-        issued: set[str] = set()
+        issued = self.valid_tokens
 
         @app.get("/cgi-bin/gettoken")
         def wecom_token():
