@@ -37,9 +37,10 @@ def channel_overrides(base: str) -> dict:
 @pytest.fixture(scope="session")
 def channel_app(service, platforms_server):
     """The real app over the session's index with the three channels on; API keys set, which channels do not
-    need (they are signed by their platform)."""
+    need (they are signed by their platform). The tests' forged signatures all come from 127.0.0.1: they are not
+    throttled here (test_channel_parts.py checks that they are by default)."""
     _, base = platforms_server
-    return app_for(service, api_keys="k-read:read", **channel_overrides(base))
+    return app_for(service, api_keys="k-read:read", auth_failures_per_minute=0, **channel_overrides(base))
 
 
 @pytest.fixture()
@@ -74,11 +75,13 @@ class GatedService:
 
 
 @pytest.fixture()
-def gated(service, platforms_server):
-    """(app, gated service): an app whose answers wait for the gate; closed after the test."""
+def gated(service, platforms_server, request):
+    """(app, gated service): an app whose answers wait for the gate (settings overridden by the test's
+    `channel_settings` mark); closed after the test."""
     _, base = platforms_server
     slow = GatedService(service)
-    app = app_for(slow, **channel_overrides(base))
+    mark = request.node.get_closest_marker("channel_settings")
+    app = app_for(slow, **channel_overrides(base), **(mark.kwargs if mark else {}))
     yield app, slow
     slow.gate.set()
     assert app.extensions["qa_channels"].sender.wait_idle(60)
