@@ -25,7 +25,7 @@ class AnswerSender:
     def submit(self, job: Callable[[], None], what: str) -> bool:
         """Run `job` on the pool; False (nothing run) when the pool and its queue are full."""
         if not self._room.acquire(blocking=False):
-            log.warning("channel answer refused, all %s threads busy: %s", self._pool._max_workers, what)
+            log.warning("channel answer refused, every thread and queue place taken: %s", what)
             return False
         with self._idle:
             self._pending += 1
