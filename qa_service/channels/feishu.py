@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import re
 from typing import Any
 
@@ -27,6 +28,8 @@ from qa_service.api.validation import json_object
 from qa_service.channels.hub import ChannelHub
 from qa_service.channels.outbound import AccessToken, PlatformError
 from qa_service.channels.rendering import feishu_card
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "feishu"
 CARD_MAX_BYTES = 20_000  # Feishu refuses a card over 30 KB of JSON
@@ -92,8 +95,12 @@ class FeishuClient:
     def bot_open_id(self) -> str:
         """The bot's own open_id (bot info API, asked once), to tell a mention of the bot from other mentions."""
         if self._bot_open_id is None:
-            bot = self._call("GET", "/open-apis/bot/v3/info", None, "feishu bot info").get("bot") or {}
-            self._bot_open_id = str(bot.get("open_id", ""))
+            try:
+                bot = self._call("GET", "/open-apis/bot/v3/info", None, "feishu bot info").get("bot") or {}
+            except PlatformError as exc:  # answer mentions of anyone rather than none; asked again next time
+                log.warning("%s; group messages mentioning anyone are answered", exc)
+                return ""
+            self._bot_open_id = str(bot.get("open_id", "")) if isinstance(bot, dict) else ""
         return self._bot_open_id
 
     def reply_card(self, message_id: str, card: dict[str, Any]) -> None:
@@ -170,7 +177,8 @@ def _take_message(hub: ChannelHub, client: FeishuClient, event_id: str, event: A
     question, chat = _text_of(message), f"{CHANNEL}:{message.get('chat_id', '')}"
 
     def answer() -> None:
-        if group and client.bot_open_id() and client.bot_open_id() not in mentioned:
+        bot = client.bot_open_id() if group else ""
+        if bot and bot not in mentioned:
             return  # a group message mentioning others, not the bot
         client.reply_card(message_id, feishu_card(hub.answer(chat, question), CARD_MAX_BYTES))
 

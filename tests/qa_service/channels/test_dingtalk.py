@@ -96,3 +96,33 @@ def test_a_slow_answer_is_acknowledged_at_once_and_posted_once(gated, platforms,
     platforms.wait_for("dingtalk")
     assert app.extensions["qa_channels"].sender.wait_idle(60)
     assert len(platforms.messages("dingtalk")) == 1 and slow.asked == 1
+
+
+def test_a_follow_up_is_rewritten_with_its_own_chat_turns(built_index, encoder, platforms):
+    """With an LLM (a scripted one over HTTP), the second question of a chat is rewritten with that chat's first
+    exchange; the same follow-up in another chat has no turns to be rewritten with."""
+    from qa_service.service import QAService
+    from tests.qa_service.apps import app_for
+    from tests.qa_service.servers import ScriptedLLM, serve
+
+    llm = ScriptedLLM()
+    with serve(llm.app) as llm_base, serve(platforms.app()) as base:
+        settings = built_index.with_overrides(llm_base_url=llm_base + "/v1", llm_model="scripted", llm_max_retries=0)
+        app = app_for(QAService.from_settings(settings, encoder), dingtalk_app_secret=DINGTALK_SECRET,
+                      dingtalk_api_base=base)
+        client, hub = app.test_client(), app.extensions["qa_channels"]
+        llm.script(("reply", "海淀区有北大、清华等高等院校 33 所[1]。"), ("reply", "海淀区有多少家科研院所？"),
+                   ("reply", "海淀区有以中科院为代表的科研院所 138 家[1]。"))
+        for question in (QUESTION, "那科研院所呢？"):
+            assert _post(client, _push(base, question)).status_code == 200
+            assert hub.sender.wait_idle(60)
+        first, rewrite, second = llm.requests
+        assert "海淀区有多少所高等院校" in rewrite["messages"][-1]["content"]
+        assert "海淀区有多少家科研院所" in second["messages"][-1]["content"]
+        assert "科研院所 138 家" in platforms.messages("dingtalk")[-1].body["markdown"]["text"]
+        llm.script(("reply", "不该被调用"))
+        other = {**_push(base, "那科研院所呢？"), "conversationId": "cid-another-chat"}
+        assert _post(client, other).status_code == 200 and hub.sender.wait_idle(60)
+        assert len(llm.requests) <= 1  # the answer at most, no rewrite
+        assert all(QUESTION not in m["content"] for r in llm.requests for m in r["messages"])
+        hub.close()

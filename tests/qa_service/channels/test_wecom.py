@@ -52,6 +52,8 @@ def test_url_verification_returns_the_decrypted_echostr(channel_client):
         == "7894561230123456789"  # wechatpy agrees the handshake is well formed
     resp = channel_client.get("/channels/wecom", query_string={**query, "echostr": echostr})
     assert resp.status_code == 200 and resp.get_data(as_text=True) == "7894561230123456789"
+    forged, query = _sealed("7894561230123456789", _crypto(token="another-token"))
+    assert channel_client.get("/channels/wecom", query_string={**query, "echostr": forged}).status_code == 401
 
 
 def test_a_signed_question_is_acknowledged_empty_and_answered_with_sources(channel_client, platforms):
