@@ -106,3 +106,25 @@ def test_forged_signatures_are_throttled_like_wrong_keys(service, platforms_serv
     codes = [_post(client, body, _headers("forged")).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
     app.extensions["qa_channels"].close()
+
+
+def test_a_channel_over_a_real_loopback_server(channel_app, platforms):
+    """The WeCom handshake and a question through a real HTTP server, as the platform reaches the service."""
+    import urllib.request
+    from urllib.parse import urlencode
+
+    from tests.qa_service.channels.test_wecom import _crypto, _message, _sealed
+    from tests.qa_service.servers import serve
+
+    with serve(channel_app) as base:
+        echostr, query = _sealed("1234567890", _crypto())
+        with urllib.request.urlopen(f"{base}/channels/wecom?{urlencode({**query, 'echostr': echostr})}") as resp:
+            assert resp.status == 200 and resp.read() == b"1234567890"
+        body, query = _message(QUESTION)
+        request = urllib.request.Request(f"{base}/channels/wecom?{urlencode(query)}", data=body, method="POST",
+                                         headers={"Content-Type": "text/xml"})
+        with urllib.request.urlopen(request) as resp:
+            assert resp.status == 200 and resp.read() == b""
+        [sent] = platforms.wait_for("wecom")
+        assert "**来源**" in sent.body["markdown"]["content"]
+    assert channel_app.extensions["qa_channels"].sender.wait_idle(60)
