@@ -71,8 +71,8 @@ def blueprint(hub: ChannelHub) -> Blueprint:
             return jsonify({})
         question = _text((body.get("text") or {}).get("content") if isinstance(body.get("text"), dict) else "")
         message_id = _text(body.get("msgId")) or f"{_text(body.get('conversationId'))}:{timestamp}"
-        chat = f"{CHANNEL}:{_text(body.get('conversationId'))}:{_text(body.get('senderStaffId') or body.get('senderId'))}"
         staff_id = _text(body.get("senderStaffId"))
+        chat = f"{CHANNEL}:{_text(body.get('conversationId'))}:{staff_id or _text(body.get('senderId'))}"
 
         def answer() -> None:
             reply = hub.answer(chat, question)

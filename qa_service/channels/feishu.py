@@ -19,6 +19,7 @@ import json
 import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from flask import Blueprint, jsonify, request
@@ -104,7 +105,7 @@ class FeishuClient:
         return self._bot_open_id
 
     def reply_card(self, message_id: str, card: dict[str, Any]) -> None:
-        self._call("POST", f"/open-apis/im/v1/messages/{message_id}/reply",
+        self._call("POST", f"/open-apis/im/v1/messages/{quote(message_id, safe='')}/reply",
                    {"msg_type": "interactive", "content": json.dumps(card, ensure_ascii=False)}, "feishu reply")
 
 

@@ -107,7 +107,8 @@ def test_a_follow_up_is_rewritten_with_its_own_chat_turns(built_index, encoder, 
 
     llm = ScriptedLLM()
     with serve(llm.app) as llm_base, serve(platforms.app()) as base:
-        settings = built_index.with_overrides(llm_base_url=llm_base + "/v1", llm_model="scripted", llm_max_retries=0)
+        settings = built_index.with_overrides(llm_base_url=llm_base + "/v1", llm_model="scripted",
+                                              llm_max_retries=0)
         app = app_for(QAService.from_settings(settings, encoder), dingtalk_app_secret=DINGTALK_SECRET,
                       dingtalk_api_base=base)
         client, hub = app.test_client(), app.extensions["qa_channels"]

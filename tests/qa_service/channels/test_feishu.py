@@ -41,8 +41,9 @@ def _message_event(text: str, chat_type: str = "p2p", mentions: list[dict] | Non
     message_id = "om_" + uuid.uuid4().hex
     return {
         "schema": "2.0",
-        "header": {"event_id": event_id or uuid.uuid4().hex, "token": token, "create_time": str(int(time.time() * 1000)),
-                   "event_type": "im.message.receive_v1", "tenant_key": "tenant1", "app_id": FEISHU_APP_ID},
+        "header": {"event_id": event_id or uuid.uuid4().hex, "token": token,
+                   "create_time": str(int(time.time() * 1000)), "event_type": "im.message.receive_v1",
+                   "tenant_key": "tenant1", "app_id": FEISHU_APP_ID},
         "event": {
             "sender": {"sender_id": {"union_id": "on_u1", "user_id": "u1", "open_id": "ou_user_1"},
                        "sender_type": "user", "tenant_key": "tenant1"},
