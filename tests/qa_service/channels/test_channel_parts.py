@@ -128,3 +128,26 @@ def test_a_channel_over_a_real_loopback_server(channel_app, platforms):
         [sent] = platforms.wait_for("wecom")
         assert "**来源**" in sent.body["markdown"]["content"]
     assert channel_app.extensions["qa_channels"].sender.wait_idle(60)
+
+
+def _answer(text: str, sources: int):
+    from documents.models import Chunk
+    from qa_service.types import Answer, Citation, Passage
+
+    chunks = [Chunk(id=f"c{i}", doc=f"政策{i}.pdf", title=f"政策文件{i}", section="第一章 > 第二节", text="……",
+                    start=0, end=2, line_start=1, line_end=1, page=i + 3, page_end=i + 4) for i in range(sources)]
+    return Answer(answer=text, answerable=True, confidence=0.9,
+                  citations=[Citation(i + 1, Passage(c, 1.0), "……") for i, c in enumerate(chunks)])
+
+
+def test_a_long_answer_is_cut_to_the_platform_limit_and_its_sources_kept():
+    from qa_service.channels.rendering import feishu_card, markdown
+
+    answer = _answer("海淀区" * 2000 + "[1][2]", sources=2)
+    text = markdown(answer, 2048, mention="@staff001")
+    assert len(text.encode("utf-8")) <= 2048 and text.startswith("@staff001 海淀区")
+    assert text.endswith("- [1] 《政策文件0》 · 第一章 > 第二节 · 第 3–4 页\n- [2] 《政策文件1》 · 第一章 > 第二节 · 第 4–5 页")
+    assert "……\n\n**来源**" in text  # the cut is marked
+    card = feishu_card(answer, 4000)
+    assert len(card["elements"][0]["content"].encode("utf-8")) <= 2000
+    assert card["elements"][2]["content"].endswith("[2] 《政策文件1》 · 第一章 > 第二节 · 第 4–5 页")
