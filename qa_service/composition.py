@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.factory import build_encoder
@@ -28,6 +29,9 @@ from qa_service.ingestion import IngestionService, document_parser
 from qa_service.service import QAService
 from qa_service.settings import Settings
 from qa_service.vector_backends import VectorBackend, vector_backend
+
+if TYPE_CHECKING:
+    from qa_service.channels.hub import ChannelHub
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,13 @@ class ServiceRoot:
                                lock_timeout=UPLOAD_LOCK_TIMEOUT_SECONDS, vector_backend=self.vector_backend)
 
     @cached_property
+    def channels(self) -> "ChannelHub":
+        """What the chat-tool channels share (answering threads, message ids taken); built only when one is on."""
+        from qa_service.channels.hub import ChannelHub  # here: a `qa` command imports no Flask
+
+        return ChannelHub(self.qa, self.settings)
+
+    @cached_property
     def ingestion(self) -> IngestionService:
         """The writer behind `qa ingest` (its encoder is built when something must be embedded)."""
         return IngestionService(self.settings)
@@ -96,3 +107,5 @@ class ServiceRoot:
         """Release the vector backend's connections (Milvus); the process may go on without this root."""
         if "vector_backend" in self.__dict__:
             self.vector_backend.close()
+        if "channels" in self.__dict__:
+            self.channels.close()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from embeddings.encoders.factory import BACKENDS, PRECISIONS, EncoderSpec
 from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN
-from qa_service.settings_loading import SettingsError, load, section, validate
+from qa_service.settings_loading import CHANNEL_SECRETS, SettingsError, load, section, validate
 
 if TYPE_CHECKING:
     from embeddings.index_spec import IndexSpec
@@ -38,8 +38,8 @@ __all__ = ["Settings", "SettingsError", "SECTIONS", "PROJECT_ROOT", "MULTIPART_S
            "RERANKERS"]
 
 SECTIONS = ("Index and corpus", "Embedding", "Retrieval", "Answering", "LLM", "HTTP and limits", "Access",
-            "Scale-out")
-_index, _embedding, _retrieval, _answering, _llm, _http, _access, _scale = (section(s) for s in SECTIONS)
+            "Scale-out", "Chat-tool channels")
+_index, _embedding, _retrieval, _answering, _llm, _http, _access, _scale, _channel = (section(s) for s in SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,36 @@ class Settings:
                               env=("QA_RAY_ADDRESS", "RAY_ADDRESS"))
     ray_actors: int = _scale(2, "encoder actors in the Ray pool", between=(1, 4096))
 
+    # --- Chat-tool channels (qa_service/channels/): each is on when all its secrets are set (half set is refused).
+    wecom_corp_id: str = _channel("", "WeCom: the organisation's CorpID (我的企业 → 企业ID)")
+    wecom_token: str = _channel("", "WeCom: the callback Token of the self-built app (接收消息 → Token)")
+    wecom_encoding_aes_key: str = _channel("", "WeCom: the callback EncodingAESKey (43 characters)")
+    wecom_secret: str = _channel("", "WeCom: the app's Secret, for the access token of the message API")
+    wecom_api_base: str = _channel("https://qyapi.weixin.qq.com", "WeCom: base URL of the token and message APIs")
+    dingtalk_app_secret: str = _channel("", "DingTalk: the robot app's AppSecret (signs each pushed message)")
+    dingtalk_api_base: str = _channel("https://oapi.dingtalk.com", "DingTalk: answers are posted only to a "
+                                      "message's sessionWebhook under this base")
+    feishu_app_id: str = _channel("", "Feishu/Lark: the app's App ID")
+    feishu_app_secret: str = _channel("", "Feishu/Lark: the app's App Secret, for the tenant access token")
+    feishu_verification_token: str = _channel("", "Feishu/Lark: the event subscription's Verification Token")
+    feishu_encrypt_key: str = _channel("", "Feishu/Lark: the Encrypt Key (decrypts and signs events)")
+    feishu_api_base: str = _channel("https://open.feishu.cn", "Feishu/Lark: base URL of the open APIs "
+                                    "(`https://open.larksuite.com` for Lark)")
+    # DingTalk documents an hour of tolerance for its timestamp; Feishu retries an unacknowledged event after 15 s,
+    # 5 min and 1 h. Message ids are remembered as long, so a replay inside the window is answered once.
+    channel_replay_window_seconds: int = _channel(3600, "a signed request whose timestamp is further from now is "
+                                                  "refused (401); message ids are remembered this long",
+                                                  between=(60, 86_400))
+    channel_dedup_file: str = _channel("", "an SQLite file of the message ids already taken, shared by the "
+                                       "workers of one host (gunicorn); empty = in memory per process")
+    channel_dedup_entries: int = _channel(50_000, "message ids remembered at most (the oldest are forgotten "
+                                          "first)", between=(100, 10_000_000))
+    channel_answer_workers: int = _channel(4, "threads answering channel messages per process", between=(1, 256))
+    channel_answer_queue: int = _channel(64, "channel messages waiting for a thread; beyond it a message gets "
+                                         "503 and the platform retries it", between=(0, 100_000))
+    channel_http_timeout: float = _channel(10.0, "seconds per call to a platform's token or message API",
+                                           between=(0.5, 300.0))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Defaults < QA_* environment variables < overrides (None overrides are ignored)."""
@@ -249,6 +279,11 @@ class Settings:
                                ChunkingConfig(self.chunk_tokens, self.chunk_overlap_tokens).to_dict(),
                                self.indexed_text, self.cleaning,
                                ChineseTokenizer(mode=self.bm25_tokenizer, stop_words=self.bm25_stop_words))
+
+    @property
+    def channels_on(self) -> dict[str, bool]:
+        """Which chat-tool channels are configured (validate() has refused half-configured ones)."""
+        return {name: all(getattr(self, f) for f in required) for name, required in CHANNEL_SECRETS.items()}
 
     @property
     def trusted_proxy_addresses(self) -> frozenset[str]:

@@ -11,6 +11,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 
+# The settings each chat-tool channel needs, all of them (qa_service/channels/).
+CHANNEL_SECRETS = {
+    "wecom": ("wecom_corp_id", "wecom_token", "wecom_encoding_aes_key", "wecom_secret"),
+    "dingtalk": ("dingtalk_app_secret",),
+    "feishu": ("feishu_app_id", "feishu_app_secret", "feishu_verification_token", "feishu_encrypt_key"),
+}
+
+
 class SettingsError(ValueError):
     """A configuration value is invalid; the message names the variable."""
 
@@ -66,6 +74,22 @@ def validate(settings: Any) -> None:
                             "http(s)://host:port (a Milvus server)")
     if not 0 <= settings.chunk_overlap_tokens < settings.chunk_tokens:
         raise SettingsError("QA_CHUNK_OVERLAP_TOKENS must be >= 0 and smaller than QA_CHUNK_TOKENS")
+    _check_channels(settings)
+
+
+def _check_channels(settings: Any) -> None:
+    """A channel with some of its secrets set is a mistake to say at start, not a channel silently off."""
+    for name, required in CHANNEL_SECRETS.items():
+        missing = [f"QA_{f.upper()}" for f in required if not getattr(settings, f)]
+        if missing and len(missing) < len(required):
+            raise SettingsError(f"the {name} channel is half configured: set {', '.join(missing)} too, or unset "
+                                f"its other QA_{name.upper()}_* secrets")
+    key = settings.wecom_encoding_aes_key
+    if key and (len(key) != 43 or not all(c.isascii() and (c.isalnum() or c in "+/") for c in key)):
+        raise SettingsError("QA_WECOM_ENCODING_AES_KEY must be the 43 characters the WeCom console shows")
+    for name in ("wecom_api_base", "dingtalk_api_base", "feishu_api_base"):
+        if not getattr(settings, name).startswith(("https://", "http://")):
+            raise SettingsError(f"QA_{name.upper()} must be an http(s) URL")
 
 
 def _coerce(name: str, raw: str, kind: type) -> Any:

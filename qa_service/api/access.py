@@ -1,8 +1,9 @@
 """Access control: who may read, who may write, and how a write proves it is not a cross-site request.
 
-With keys (keys.py), every endpoint except the health checks, the OpenAPI document and the question page needs
-a valid key, and the key's role must allow the endpoint: read for questions and listings, write for document
-uploads and deletions, admin for /admin/*. A wrong key counts against the client address (admission.py).
+With keys (keys.py), every endpoint except the health checks, the OpenAPI document, the question page and the
+chat-tool channels (/channels/*, signed by their platform instead: qa_service/channels/) needs a valid key, and
+the key's role must allow the endpoint: read for questions and listings, write for document uploads and
+deletions, admin for /admin/*. A wrong key counts against the client address (admission.py).
 
 Without keys, reads are open and writes are allowed only when all of this holds:
 
@@ -32,6 +33,7 @@ PAGE_PATHS = frozenset({"/"})
 PAGE_ASSET_PREFIX = "/web/"
 DOCUMENTS_PATH = "/v1/documents"
 ADMIN_PREFIX = "/admin/"
+CHANNEL_PREFIX = "/channels/"  # authenticated by the chat platform's signature (qa_service/channels/), not a key
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIMPLE_METHODS = frozenset({"GET", "HEAD", "POST"})  # sent cross-site without a CORS preflight
 SIMPLE_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
@@ -129,7 +131,7 @@ def register_access_control(app: Flask, policy: AccessPolicy, on_wrong_key=None)
 
     @app.before_request
     def _authorize() -> None:
-        if request.path in OPEN_PATHS or is_page(request.path):
+        if request.path in OPEN_PATHS or is_page(request.path) or request.path.startswith(CHANNEL_PREFIX):
             return
         if isinstance(request.routing_exception, MethodNotAllowed):
             return  # a method the endpoint does not have is 405 for everyone (its methods are in /openapi.json)

@@ -6,6 +6,7 @@
     documents_routes GET/POST /v1/documents, DELETE /v1/documents/<id>
     admin_routes     POST /admin/reload
     web_page         GET / and /web/* (the question page)
+    channels         /channels/wecom, /channels/dingtalk, /channels/feishu (qa_service/channels/, when configured)
 
 Each route validates its request with the contract (qa_service/api/contract/), makes one service call and
 serialises the result with the contract. A new area (a chat-tool channel, MCP, a second knowledge base) is one
@@ -19,6 +20,7 @@ import uuid
 
 from flask import Flask, g, request
 
+from qa_service import channels
 from qa_service.api import admin_routes, ask_routes, documents_routes, openai_compat, status_routes, web_page
 from qa_service.api.access import AccessPolicy, register_access_control
 from qa_service.api.admission import Admission, register_client_identity
@@ -82,6 +84,12 @@ def create_app(root: ServiceRoot) -> Flask:
                                                    settings.chat_citation_footnotes))
     app.register_blueprint(documents_routes.blueprint(root.documents, root.qa, settings.max_upload_bytes))
     app.register_blueprint(admin_routes.blueprint(root.qa))
+    if any(settings.channels_on.values()):
+        hub = root.channels
+        hub.on_refused = admission.record_failure  # a forged signature counts like a wrong API key
+        for channel in channels.blueprints(hub):
+            app.register_blueprint(channel)
+        app.extensions["qa_channels"] = hub
     return app
 
 

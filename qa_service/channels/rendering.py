@@ -1,0 +1,56 @@
+"""An answer as the chat tools show it: the text with its [n] markers, then the sources those markers name
+(document, section, page), as Markdown (WeCom, DingTalk) or as a Feishu card. The sources are part of the
+message text, so they survive every client of the platform."""
+from __future__ import annotations
+
+from typing import Any
+
+from qa_service.types import Answer, Citation
+
+SOURCES_HEADING = "来源"
+CUT_MARK = "……"
+
+
+def source_line(citation: Citation) -> str:
+    """`[n] 《document》 · section · 第 p 页` (section and page when the passage has them)."""
+    chunk = citation.passage.chunk
+    parts = [f"《{chunk.title or chunk.doc}》"]
+    if chunk.section:
+        parts.append(chunk.section)
+    if chunk.page is not None:
+        end = chunk.page_end if chunk.page_end is not None else chunk.page
+        parts.append(f"第 {chunk.page} 页" if end == chunk.page else f"第 {chunk.page}–{end} 页")
+    return f"[{citation.ref}] " + " · ".join(parts)
+
+
+def _fit(text: str, max_bytes: int) -> str:
+    """`text` cut so that it takes at most `max_bytes` bytes of UTF-8, marked when cut."""
+    if len(text.encode("utf-8")) <= max_bytes:
+        return text
+    room = max(0, max_bytes - len(CUT_MARK.encode("utf-8")))
+    return text.encode("utf-8")[:room].decode("utf-8", "ignore") + CUT_MARK
+
+
+def markdown(answer: Answer, max_bytes: int, mention: str = "") -> str:
+    """The answer then its sources, within the platform's size limit: the sources are kept whole (they are what
+    makes the answer checkable) and the answer text is cut to make room."""
+    sources = [source_line(c) for c in answer.citations]
+    tail = ("\n\n**" + SOURCES_HEADING + "**\n" + "\n".join(f"- {s}" for s in sources)) if sources else ""
+    tail = _fit(tail, max_bytes // 2)
+    head = (mention + " " if mention else "") + answer.answer.strip()
+    return _fit(head, max_bytes - len(tail.encode("utf-8"))) + tail
+
+
+def feishu_card(answer: Answer, max_bytes: int) -> dict[str, Any]:
+    """A Feishu message card (JSON 1.0 structure): the answer as a markdown element, the sources under a rule."""
+    elements: list[dict[str, Any]] = [{"tag": "markdown", "content": _fit(answer.answer.strip(), max_bytes // 2)}]
+    if answer.citations:
+        sources = "\n".join(source_line(c) for c in answer.citations)
+        elements += [{"tag": "hr"},
+                     {"tag": "markdown", "content": _fit(f"**{SOURCES_HEADING}**\n{sources}", max_bytes // 4)}]
+    return {"config": {"wide_screen_mode": True}, "elements": elements}
+
+
+def notice(text: str) -> Answer:
+    """A message that is not an answer (the question was refused, the service is not ready) in the same shape."""
+    return Answer(answer=text, answerable=False, citations=[], confidence=0.0, generator="none")
