@@ -48,6 +48,9 @@ def test_quantities_carry_units_qualifiers_and_table_label_units():
     assert found == {"近 5000 名": "people", "0.99 元": "money", "5%以上": "percent", "超 3.2万款": "count"}
     row = find_quantities("全国高新技术企业数量（万家） 27.5 45 预期性")
     assert [(q.text, q.unit, q.kind) for q in row] == [("27.5", "家", "count"), ("45", "家", "count")]
+    wrapped = find_quantities("8\n全国高新技术企业数量\n（万家）\n27.5 45 预期性\n9 数字经济\n10 关键业务")
+    assert [(q.text, q.unit) for q in wrapped][:3] == [("8", ""), ("27.5", "家"), ("45", "家")]  # the row's next line
+    assert [q.unit for q in wrapped if q.text in ("9", "10")] == ["", ""]  # no label's unit across a line of words
     column = find_quantities("3G/LTE基站规模 万个 95 120 ——")
     assert [(q.text, q.kind) for q in column if q.text in ("95", "120")] == [("95", "count"), ("120", "count")]
     assert [q.kind for q in find_quantities("2016 年 7月 12日")][0] == "date"
