@@ -46,6 +46,9 @@ _LATIN = re.compile(r"[A-Za-z0-9+.\-]+")
 _ORG = re.compile(r"[\u4e00-\u9fa5]{2,20}?(?:部|委员会|委|局|办公室|院|署|厅|公司|中心|银行|集团|大学|学院|机构|政府)")
 _ENUMERATION = re.compile(r"[^，,；;。：:\n]*、[^，,；;。：:\n]*")
 _LIST_ITEM = re.compile(r"、|和|及|与")
+_FROM = re.compile(r"[从由]")
+_CHANGE_TO = re.compile(r"[^。；;！？!?\d]{0,12}?(?:到|至)[^。；;！？!?\d]{0,6}")  # 人，减少到目前 / 降至
+_CLAUSE_END_MARK = re.compile(r"[，,；;。！？?!：:]")
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,8 @@ class DetailReader(Reader):
         detail = query.detail
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
-        candidates = list(self._values(detail, quote, self._prepared(passage.chunk).quantities_of(unit, quote)))
+        quantities = self._prepared(passage.chunk).quantities_of(unit, quote)
+        candidates = _onward(quote, list(self._values(detail, quote, quantities)), quantities)
         sentences = split_sentences(quote) if candidates else []
         per_sentence: dict[int, int] = {}
         for start, _, _ in candidates:
@@ -249,7 +253,12 @@ class DetailReader(Reader):
         for q in quantities:
             if q.kind == "date" or q.digits in detail.numbers:
                 continue
-            if not asked.unit_class and not asked.measure:
+            if asked.kind == "duration":  # 有效期是几年: 3年, not the 6个月 of the sentence after
+                if q.kind == "duration" and (not asked.measure or q.unit == asked.measure):
+                    yield q.start, q.end, 1.0
+                elif not asked.measure and not q.kind:
+                    yield q.start, q.end, 0.5
+            elif not asked.unit_class and not asked.measure:
                 yield q.start, q.end, (0.8 if q.kind else 0.6)
             elif asked.measure and q.unit == asked.measure:
                 yield q.start, q.end, 1.0
@@ -290,6 +299,27 @@ class DetailReader(Reader):
         norm = normalise(text)
         total = sum(weights.get(t, 1.0) for t in focus)
         return sum(weights.get(t, 1.0) for t in focus if t in norm) >= 0.5 * total
+
+
+def _onward(text: str, candidates: list[tuple[int, int, float]],
+            quantities: tuple[Quantity, ...]) -> list[tuple[int, int, float]]:
+    """A value said to change (从 16728 人，减少到 2432 人) is read with the value it changes to, as one span: the
+    clause of the starting value alone answered 降到了多少 with the starting figure."""
+    out: list[tuple[int, int, float]] = []
+    absorbed: set[int] = set()
+    for start, end, weight in candidates:
+        if start in absorbed:
+            continue
+        after = next((q for q in quantities if q.start >= end), None)
+        # 从 before this value, with no other value between: it is the starting one (not 11 项 in 由 156 项减少到 11 项)
+        since = max([m.end() for m in _CLAUSE_END_MARK.finditer(text, 0, start)]
+                    + [q.end for q in quantities if q.end <= start] + [0])
+        if after is not None and _FROM.search(text, since, start) and _CHANGE_TO.fullmatch(text, end, after.start):
+            absorbed.add(after.start)
+            out = [c for c in out if c[0] != after.start]
+            end = after.end
+        out.append((start, end, weight))
+    return out
 
 
 def _sentence_of(sentences: list[Sentence], at: int, text: str) -> Sentence:

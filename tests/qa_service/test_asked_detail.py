@@ -13,7 +13,7 @@ from qa_service.understanding.quantities import find_quantities
     ("这个项目总投资多少？", "number", "money", "", 0),
     ("服务收入占总收入的比重是多少？", "number", "percent", "", 0),
     ("该办法是哪一年印发的？", "date", "", "", 0),
-    ("评估结果的有效期是几年？", "duration", "", "", 0),
+    ("评估结果的有效期是几年？", "duration", "", "年", 0),
     ("重点建设哪三个平台？", "list", "", "", 3),
     ("示范区包括哪些城市？", "list", "", "", 0),
     ("这项工作由哪个部门负责？", "org", "", "", 0),
@@ -63,3 +63,11 @@ def test_a_clause_runs_over_line_breaks_of_a_table_row():
     text = "序号 名称\n中国移动孵化式创新创业工作管\n理办法\n已完成 2016 年 7月 12日，其他"
     at = text.index("2016")
     assert clause_around(text, at, at + 4).startswith("序号 名称\n中国移动孵化式")
+
+
+def test_a_small_number_of_years_is_a_length_of_time_and_a_question_asking_years_wants_years():
+    found = [(q.text, q.unit, q.kind) for q in find_quantities("评估结果有效期 3年。届满前至少 6个月申请复评，5 年内完成，2021年3月")]
+    assert found[:3] == [("3年", "年", "duration"), ("6个月", "个月", "duration"), ("5 年内", "年", "duration")]
+    assert [kind for text, _, kind in found if text == "2021"] == ["date"]
+    assert asked_detail("评估结果的有效期是几年？").measure == "年"
+    assert asked_detail("改造要多久完成？") == asked_detail("改造要多久完成？") and asked_detail("改造要多久完成？").measure == ""

@@ -56,3 +56,17 @@ def test_both_readers_answer_a_question_worded_like_the_text(built_index, encode
     service = QAService.from_settings(built_index.with_overrides(reader=reader), encoder)
     answer = service.ask("海淀区以中科院为代表的科研院所有多少家？", 5)
     assert answer.answerable and "138" in answer.answer
+
+
+def test_a_value_said_to_change_is_read_with_the_value_it_changes_to():
+    from qa_service.readers.detail_reader import _onward
+    from qa_service.understanding.quantities import find_quantities
+
+    def spans(text):
+        quantities = tuple(find_quantities(text))
+        return [text[s:e] for s, e, _ in _onward(text, [(q.start, q.end, 1.0) for q in quantities], quantities)]
+
+    assert spans("贫困数从最初的 16728 人，减少到目前 2432 人。") == ["16728 人，减少到目前 2432 人"]
+    # the changed-to value of one change is not the start of the next
+    assert spans("审批事项由 156 项减少到 11 项，注册时间缩减到 2 天") == ["156 项减少到 11 项", "2 天"]
+    assert spans("建成 20 个分中心和 10 个行业级分中心") == ["20 个", "10 个"]
