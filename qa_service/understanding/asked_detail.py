@@ -198,5 +198,5 @@ def analyse_detail(question: str, tokens: tuple[str, ...], entities: tuple[str, 
     numbers = tuple(dict.fromkeys(
         q.digits for q in find_quantities(without_document_numbers)
         if q.kind != "date" and q.digits and not re.search(r"[哪几多]\s*$", without_document_numbers[:q.start])))
-    years = tuple(dict.fromkeys(m.group(1) for m in YEAR.finditer(question)))
+    years = tuple(dict.fromkeys(m.group(1) for m in YEAR.finditer(without_document_numbers)))  # not 财关税〔2021〕5号
     return DetailQuestion(detail, focus, quoted_terms(question), numbers, years, counted)
