@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -114,7 +114,32 @@ class DetailReader(Reader):
         return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
                          tuple(units))
 
+    def lead(self, query: Query, passages: list[Passage]) -> list[Passage]:
+        """`passages` (ranked) with the one the reader answers from first: among passages of one document sharing
+        the question's words, the sentence that states the asked detail tells the answering passage from its
+        neighbours better than their scores do (a table's next rows, the member document's opening passage).
+        The reading is kept on the query, so the answer is this reading, not a second one over the new order."""
+        reading = self.read(query, passages)
+        at = next((i for i, p in enumerate(passages) if p is reading.passage), 0)
+        if not reading.answered or at == 0:
+            return passages
+        top, chosen = passages[0], passages[at]
+        led = replace(chosen, score=max(chosen.score, top.score),
+                      evidence=replace(chosen.evidence, led=True) if chosen.evidence else None)
+        ordered = [led, *passages[:at], *passages[at + 1:]]
+        query.readings[self._read_key(ordered)] = replace(reading, passage=led)
+        return ordered
+
+    def _read_key(self, passages: list[Passage]) -> tuple[str, ...]:
+        return tuple(p.chunk.id for p in passages[: self.config.passages])
+
     def read(self, query: Query, passages: list[Passage]) -> Reading:
+        key = self._read_key(passages)
+        if (done := query.readings.get(key)) is None:
+            done = query.readings[key] = self._read(query, passages)
+        return done
+
+    def _read(self, query: Query, passages: list[Passage]) -> Reading:
         detail = query.detail
         if not passages or query.terms.total <= 0:
             return Reading(NOT_FOUND)

@@ -70,3 +70,25 @@ def test_a_value_said_to_change_is_read_with_the_value_it_changes_to():
     # the changed-to value of one change is not the start of the next
     assert spans("审批事项由 156 项减少到 11 项，注册时间缩减到 2 天") == ["156 项减少到 11 项", "2 天"]
     assert spans("建成 20 个分中心和 10 个行业级分中心") == ["20 个", "10 个"]
+
+
+def test_the_passage_the_reader_answers_from_leads_and_is_answered_from_once(service):
+    """DetailReader.lead (QA_READING_LEADS): the answering passage is put first for search and ask alike, and the
+    answer is that reading, not a second one over the new order; confidence still knows it was not the first."""
+    from qa_service.answerers.answer_confidence import AnswerConfidence
+
+    chain = service._require().chain
+    reader = chain.answerer.reader
+    query = chain.query("海淀区有多少所高等院校？", 5)
+    ranked = chain.passages(query)
+    answering = reader.read(query, ranked).passage
+    assert ranked[0] is answering  # as served: it leads
+    demoted = [p for p in ranked if p is not answering][:2] + [answering]  # as if the reranker had put it third
+    fresh = chain.query("海淀区有多少所高等院校？", 5)
+    led = reader.lead(fresh, demoted)
+    assert led[0].chunk.id == answering.chunk.id and led[0].evidence.led
+    assert [p.chunk.id for p in led[1:]] == [p.chunk.id for p in demoted[:2]]
+    assert led[0].score >= led[1].score
+    reading = reader.read(fresh, led)
+    assert reading.passage is led[0] and len(fresh.readings) == 2  # the original order's reading and the led one
+    assert AnswerConfidence().features(reading, led)[0] == 0.0  # not the reranker's first
