@@ -228,7 +228,7 @@ class DetailReader(Reader):
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
         quantities = self._prepared(passage.chunk).quantities_of(unit, quote)
-        candidates = _onward(quote, list(self._values(detail, quote, quantities)), quantities)
+        candidates = _onward(quote, list(self._values(detail, quote, quantities, query.text)), quantities)
         sentences = split_sentences(quote) if candidates else []
         per_sentence: dict[int, int] = {}
         for start, _, _ in candidates:
@@ -261,8 +261,9 @@ class DetailReader(Reader):
         return unit.start + best[0], unit.start + best[1], accepted == 1
 
     @staticmethod
-    def _values(detail: DetailQuestion, text: str, quantities: tuple[Quantity, ...]):
-        """(start, end, weight) of the values of the asked kind in `text` (`quantities`: find_quantities(text))."""
+    def _values(detail: DetailQuestion, text: str, quantities: tuple[Quantity, ...], asked_in: str = ""):
+        """(start, end, weight) of the values of the asked kind in `text` (`quantities`: find_quantities(text));
+        `asked_in`: the question."""
         asked = detail.detail
         if asked.kind == "date":
             yield from ((m.start(), m.end(), 1.0) for m in DATE.finditer(text))
@@ -272,8 +273,12 @@ class DetailReader(Reader):
                 if len(_LIST_ITEM.split(m.group(0))) >= max(2, asked.items):
                     yield m.start(), m.end(), 1.0
             return
-        if asked.kind == "org":
-            yield from ((m.start(), m.end(), 1.0) for m in _ORG.finditer(text))
+        if asked.kind == "org":  # not one the question names itself (跟哪所大学合作 is not 清华大学 of 清华大学在美国…)
+            question = _compact(asked_in)
+            for m in _ORG.finditer(text):
+                name = _compact(m.group(0))  # the pattern may take a word before the name (是清华大学)
+                if not any(name[i:] in question for i in range(len(name) - 2)):
+                    yield m.start(), m.end(), 1.0
             return
         for q in quantities:
             if q.kind == "date" or q.digits in detail.numbers:

@@ -92,3 +92,14 @@ def test_the_passage_the_reader_answers_from_leads_and_is_answered_from_once(ser
     reading = reader.read(fresh, led)
     assert reading.passage is led[0] and len(fresh.readings) == 2  # the original order's reading and the led one
     assert AnswerConfidence().features(reading, led)[0] == 0.0  # not the reranker's first
+
+
+def test_an_organisation_the_question_names_is_not_the_one_it_asks_for():
+    from qa_service.readers.detail_reader import DetailReader
+    from qa_service.understanding.asked_detail import analyse_detail
+
+    question = "清华大学在美国办的学院是跟哪所大学合作建的？"
+    detail = analyse_detail(question, ("清华", "大学", "美国", "学院", "合作"))
+    text = "全球创新学院是清华大学与华盛顿大学合作设立的。"
+    found = [text[s:e] for s, e, _ in DetailReader._values(detail, text, (), question)]
+    assert found and not any("清华大学" in f for f in found)
