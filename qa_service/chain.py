@@ -47,8 +47,8 @@ RETRIEVERS: dict[str, Callable[[Settings, Sequence[Chunk], dict[str, ScoringRetr
 }
 # QA_RERANKER -> the second stage (settings.RERANKERS lists the same names).
 RERANKERS: dict[str, Callable[[Settings, SentenceEvidenceScorer, DetailReader], Reranker | None]] = {
-    "reading-evidence": lambda s, scorer, reader: SentenceEvidenceReranker(scorer, s.rerank_weight,
-                                                                           reader.quote_bonuses),
+    "reading-evidence": lambda s, scorer, reader: SentenceEvidenceReranker(
+        scorer, s.rerank_weight, reader.quote_bonuses, reader.lead if s.reading_leads else None),
     "sentence-evidence": lambda s, scorer, reader: SentenceEvidenceReranker(scorer, s.rerank_weight),
     "none": lambda s, scorer, reader: None,
 }

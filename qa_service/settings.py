@@ -93,6 +93,8 @@ class Settings:
                                "the reader finds in each sentence (`reading-evidence`), without it "
                                "(`sentence-evidence`), or `none`", choices=RERANKERS)
     rerank_candidates: int = _retrieval(20, "candidates reranked", between=(1, 200))
+    reading_leads: bool = _retrieval(True, "with the `reading-evidence` reranker, the passage the reader answers "
+                                     "from is ranked first (search and ask)")
     rerank_weight: float = _retrieval(0.7, "share of sentence evidence in the final score (tuned on dev)",
                                       between=(0.0, 1.0))
     top_k: int = _retrieval(5, "passages returned when a request does not say (`top_k` of the API, `--top-k`)",

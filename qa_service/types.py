@@ -39,6 +39,7 @@ class Evidence:
     quote: Quote | None  # the passage's best quote (None: no sentence to quote)
     score: float  # the quote's score, 0 without one
     retrieval: float  # the first-stage score the reranker mixed it with
+    led: bool = False  # the reader answers from this passage, so it was ranked first (readers/detail_reader.py lead)
 
     def to_dict(self) -> dict[str, float]:
         return {"retrieval": self.retrieval, "evidence": self.score}

@@ -29,6 +29,8 @@ class AnswerConfidence:
     def features(reading: Reading, passages: list[Passage]) -> tuple[float, float]:
         """The two signals: 1.0 when the sentence read is in the first passage, and the reading's coverage."""
         top = bool(passages) and reading.passage is not None and passages[0].chunk.id == reading.passage.chunk.id
+        # a passage put first because the reader answers from it (DetailReader.lead) was not the reranker's first
+        top = top and not (reading.passage.evidence is not None and reading.passage.evidence.led)
         return (1.0 if top else 0.0), float(reading.coverage)
 
     def of(self, reading: Reading, passages: list[Passage]) -> float:

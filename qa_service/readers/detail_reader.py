@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,6 +46,9 @@ _LATIN = re.compile(r"[A-Za-z0-9+.\-]+")
 _ORG = re.compile(r"[\u4e00-\u9fa5]{2,20}?(?:部|委员会|委|局|办公室|院|署|厅|公司|中心|银行|集团|大学|学院|机构|政府)")
 _ENUMERATION = re.compile(r"[^，,；;。：:\n]*、[^，,；;。：:\n]*")
 _LIST_ITEM = re.compile(r"、|和|及|与")
+_FROM = re.compile(r"[从由]")
+_CHANGE_TO = re.compile(r"[^。；;！？!?\d]{0,12}?(?:到|至)[^。；;！？!?\d]{0,6}")  # 人，减少到目前 / 降至
+_CLAUSE_END_MARK = re.compile(r"[，,；;。！？?!：:]")
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,32 @@ class DetailReader(Reader):
         return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
                          tuple(units))
 
+    def lead(self, query: Query, passages: list[Passage]) -> list[Passage]:
+        """`passages` (ranked) with the one the reader answers from first: among passages of one document sharing
+        the question's words, the sentence that states the asked detail tells the answering passage from its
+        neighbours better than their scores do (a table's next rows, the member document's opening passage).
+        The reading is kept on the query, so the answer is this reading, not a second one over the new order."""
+        reading = self.read(query, passages)
+        at = next((i for i, p in enumerate(passages) if p is reading.passage), 0)
+        if not reading.answered or at == 0:
+            return passages
+        top, chosen = passages[0], passages[at]
+        led = replace(chosen, score=max(chosen.score, top.score),
+                      evidence=replace(chosen.evidence, led=True) if chosen.evidence else None)
+        ordered = [led, *passages[:at], *passages[at + 1:]]
+        query.readings[self._read_key(ordered)] = replace(reading, passage=led)
+        return ordered
+
+    def _read_key(self, passages: list[Passage]) -> tuple[str, ...]:
+        return tuple(p.chunk.id for p in passages[: self.config.passages])
+
     def read(self, query: Query, passages: list[Passage]) -> Reading:
+        key = self._read_key(passages)
+        if (done := query.readings.get(key)) is None:
+            done = query.readings[key] = self._read(query, passages)
+        return done
+
+    def _read(self, query: Query, passages: list[Passage]) -> Reading:
         detail = query.detail
         if not passages or query.terms.total <= 0:
             return Reading(NOT_FOUND)
@@ -199,7 +227,8 @@ class DetailReader(Reader):
         detail = query.detail
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
-        candidates = list(self._values(detail, quote, self._prepared(passage.chunk).quantities_of(unit, quote)))
+        quantities = self._prepared(passage.chunk).quantities_of(unit, quote)
+        candidates = _onward(quote, list(self._values(detail, quote, quantities, query.text)), quantities)
         sentences = split_sentences(quote) if candidates else []
         per_sentence: dict[int, int] = {}
         for start, _, _ in candidates:
@@ -232,8 +261,9 @@ class DetailReader(Reader):
         return unit.start + best[0], unit.start + best[1], accepted == 1
 
     @staticmethod
-    def _values(detail: DetailQuestion, text: str, quantities: tuple[Quantity, ...]):
-        """(start, end, weight) of the values of the asked kind in `text` (`quantities`: find_quantities(text))."""
+    def _values(detail: DetailQuestion, text: str, quantities: tuple[Quantity, ...], asked_in: str = ""):
+        """(start, end, weight) of the values of the asked kind in `text` (`quantities`: find_quantities(text));
+        `asked_in`: the question."""
         asked = detail.detail
         if asked.kind == "date":
             yield from ((m.start(), m.end(), 1.0) for m in DATE.finditer(text))
@@ -243,13 +273,22 @@ class DetailReader(Reader):
                 if len(_LIST_ITEM.split(m.group(0))) >= max(2, asked.items):
                     yield m.start(), m.end(), 1.0
             return
-        if asked.kind == "org":
-            yield from ((m.start(), m.end(), 1.0) for m in _ORG.finditer(text))
+        if asked.kind == "org":  # not one the question names itself (跟哪所大学合作 is not 清华大学 of 清华大学在美国…)
+            question = _compact(asked_in)
+            for m in _ORG.finditer(text):
+                name = _compact(m.group(0))  # the pattern may take a word before the name (是清华大学)
+                if not any(name[i:] in question for i in range(len(name) - 2)):
+                    yield m.start(), m.end(), 1.0
             return
         for q in quantities:
             if q.kind == "date" or q.digits in detail.numbers:
                 continue
-            if not asked.unit_class and not asked.measure:
+            if asked.kind == "duration":  # 有效期是几年: 3年, not the 6个月 of the sentence after
+                if q.kind == "duration" and (not asked.measure or q.unit == asked.measure):
+                    yield q.start, q.end, 1.0
+                elif not asked.measure and not q.kind:
+                    yield q.start, q.end, 0.5
+            elif not asked.unit_class and not asked.measure:
                 yield q.start, q.end, (0.8 if q.kind else 0.6)
             elif asked.measure and q.unit == asked.measure:
                 yield q.start, q.end, 1.0
@@ -290,6 +329,27 @@ class DetailReader(Reader):
         norm = normalise(text)
         total = sum(weights.get(t, 1.0) for t in focus)
         return sum(weights.get(t, 1.0) for t in focus if t in norm) >= 0.5 * total
+
+
+def _onward(text: str, candidates: list[tuple[int, int, float]],
+            quantities: tuple[Quantity, ...]) -> list[tuple[int, int, float]]:
+    """A value said to change (从 16728 人，减少到 2432 人) is read with the value it changes to, as one span: the
+    clause of the starting value alone answered 降到了多少 with the starting figure."""
+    out: list[tuple[int, int, float]] = []
+    absorbed: set[int] = set()
+    for start, end, weight in candidates:
+        if start in absorbed:
+            continue
+        after = next((q for q in quantities if q.start >= end), None)
+        # 从 before this value, with no other value between: it is the starting one (not 11 项 in 由 156 项减少到 11 项)
+        since = max([m.end() for m in _CLAUSE_END_MARK.finditer(text, 0, start)]
+                    + [q.end for q in quantities if q.end <= start] + [0])
+        if after is not None and _FROM.search(text, since, start) and _CHANGE_TO.fullmatch(text, end, after.start):
+            absorbed.add(after.start)
+            out = [c for c in out if c[0] != after.start]
+            end = after.end
+        out.append((start, end, weight))
+    return out
 
 
 def _sentence_of(sentences: list[Sentence], at: int, text: str) -> Sentence:

@@ -10,7 +10,8 @@ alone) was worse than none, so both signals are kept.
 With a reader (QA_RERANKER=reading-evidence, the default) a quote is also worth what the reader finds in it
 (readers/detail_reader.py quote_bonuses: a value of the asked kind naming the asked detail, the question's named
 things in its passage): among passages of one document that share the question's words, it is what tells the
-sentence that answers from its neighbours (dev: hit@1 0.905 -> 0.921, paraphrases 0.646 -> 0.708).
+sentence that answers from its neighbours (dev: hit@1 0.905 -> 0.921, paraphrases 0.646 -> 0.708). With
+`lead` (QA_READING_LEADS) the passage the reader answers from is then put first (DetailReader.lead).
 """
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ class SentenceEvidenceReranker(Reranker):
     name = "sentence-evidence"
 
     def __init__(self, scorer: SentenceEvidenceScorer, evidence_weight: float = 0.7,
-                 bonuses: Callable[[Query, Passage], list[float]] | None = None) -> None:
+                 bonuses: Callable[[Query, Passage], list[float]] | None = None,
+                 lead: Callable[[Query, list[Passage]], list[Passage]] | None = None) -> None:
         self._scorer = scorer
         self._weight = evidence_weight
         self._bonuses = bonuses
+        self._lead = lead
         if bonuses is not None:
             self.name = "reading-evidence"
 
@@ -46,6 +49,7 @@ class SentenceEvidenceReranker(Reranker):
         evidence = np.array([q.score if q else 0.0 for q in quotes])
         fused = (1.0 - self._weight) * first + self._weight * evidence
         order = np.lexsort((np.arange(len(passages)), -fused))[:query.top_k]
-        return [replace(passages[i], score=float(fused[i]),
-                        evidence=Evidence(quotes[i], float(evidence[i]), passages[i].score))
-                for i in order]
+        ranked = [replace(passages[i], score=float(fused[i]),
+                          evidence=Evidence(quotes[i], float(evidence[i]), passages[i].score))
+                  for i in order]
+        return ranked if self._lead is None else self._lead(query, ranked)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from qa_service.understanding.quantities import MEASURE_WORDS, UNITS, YEAR, find_quantities, unit_class
 
 _UNIT_OR_MEASURE = "|".join(map(re.escape, UNITS)) + f"|[{MEASURE_WORDS}]"
-_DURATION = re.compile(r"多久|多长时间|几年|多少年|几个月|多少天|几天")
+_DURATION = re.compile(r"多久|多长时间|几年|多少年|几个月|多少个月|多少天|几天")
+_DURATION_UNITS = ("个月", "年", "天")
 _TIME = re.compile(r"哪一?年|哪一?天|哪个月|何时|什么时候|什么时间|几月|几号|日期|截止|为止|到期|有效期|起止|期限")
 _HOW_MANY = re.compile(rf"(?:多少|几|多大|多高|多长|多远|多重|多快)\s*(?:万亿|亿|万|千)?\s*(?P<unit>{_UNIT_OR_MEASURE})?")
 _LIST = re.compile(r"哪些|哪几|分别|包括什么|包括哪|有什么|有哪|(?:哪|几)[一二三四五六七八九十两\d]+[个项条类种座家所款]")
@@ -116,8 +117,8 @@ def asked_detail(question: str) -> AskedDetail:
 
 def _detail_of(text: str) -> AskedDetail:
     text = _DEMONSTRATIVE.sub("", text)  # 这几类企业 points at something, it does not ask how many
-    if _DURATION.search(text):
-        return AskedDetail("duration")
+    if duration := _DURATION.search(text):  # 几年 asks for years: 有效期 3年, not the 6个月 of the sentence after
+        return AskedDetail("duration", measure=next((u for u in _DURATION_UNITS if u in duration.group(0)), ""))
     if _TIME.search(text):
         return AskedDetail("date")
     how_many = _HOW_MANY.search(text)
@@ -197,5 +198,5 @@ def analyse_detail(question: str, tokens: tuple[str, ...], entities: tuple[str, 
     numbers = tuple(dict.fromkeys(
         q.digits for q in find_quantities(without_document_numbers)
         if q.kind != "date" and q.digits and not re.search(r"[哪几多]\s*$", without_document_numbers[:q.start])))
-    years = tuple(dict.fromkeys(m.group(1) for m in YEAR.finditer(question)))
+    years = tuple(dict.fromkeys(m.group(1) for m in YEAR.finditer(without_document_numbers)))  # not 财关税〔2021〕5号
     return DetailQuestion(detail, focus, quoted_terms(question), numbers, years, counted)

@@ -4,7 +4,8 @@ A question asking 多少亿元 wants an amount of money, 多少名 a count of pe
 a sentence answers it only when it states a number of that kind. Units are grouped into classes (money,
 people, area, percent ...); any other measure word (家, 项, 所, 款 ...) makes a count of that measure.
 Tables flattened from PDFs state the unit once in the row label ("全国高新技术企业数量（万家） 27.5 45" or
-"3G/LTE基站规模 万个 95 120"): a bare number after such a label on the same line takes the label's unit.
+"3G/LTE基站规模 万个 95 120"): a bare number after such a label on the same line, or at the start of the next
+when the label ends its line, takes the label's unit.
 """
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ _QUALIFIER_BEFORE = re.compile(r"(?:近|超过?|约|逾|达|不少于|不低于|
 _QUALIFIER_AFTER = re.compile(r"\s*(?:余|多)?\s*(?:以上|以下|左右|余)?")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*日")
+# Between a row label and a number taking its unit: anything on the same line, or, when the label ends its line
+# (PDF tables wrap the label: "全国高新技术企业数量\n（万家）\n27.5 45"), only the row's numbers on the next.
+_ROW_GAP = re.compile(r"[^\n]*|[ \t]*\n[\d.,*\s]*")
+_YEARS_LONG = re.compile(r"\s*年(?!\s*\d{1,2}\s*月)(?:以内|以上|内|左右|多)?")
 LABEL_REACH = 40  # characters after a row label within which a bare number still takes its unit
 
 
@@ -73,16 +78,20 @@ def find_quantities(text: str) -> list[Quantity]:
         is_year = re.fullmatch(r"(?:19|20)\d{2}", number) is not None and (unit == "年" or (not unit and follows in ("年", "")))
         if not unit and not magnitude and labels:
             label = [u for end, u in labels if end <= m.start() and m.start() - end < LABEL_REACH
-                     and "\n" not in text[end:m.start()]]
+                     and _ROW_GAP.fullmatch(text, end, m.start())]
             unit = label[-1] if label else ""
-        if is_year or unit in ("年", "月", "日") or follows == "年":
+        years_long = not is_year and not chinese and len(number) <= 2 and _YEARS_LONG.match(text, m.end())
+        if years_long:  # 有效期 3年, 5 年内: a length of time, not a year (a date's 年 has its month: 3年5月)
+            unit, kind = "年", "duration"
+            m_end = years_long.end()
+        elif is_year or unit in ("年", "月", "日") or follows == "年":
             kind = "date"
         elif not unit and magnitude:
             # "500 亿" is an amount; "1100万用户" counts users
             kind = "count" if re.match(r"\s*[\u4e00-\u9fff]", text[m.end():]) or magnitude == "千" else "magnitude"
         else:
             kind = unit_class(unit)
-        start, end = m.start(), m.end()
+        start, end = m.start(), (m_end if years_long else m.end())
         head = text[max(0, start - 4):start]
         if q := _QUALIFIER_BEFORE.search(head):
             start -= len(head) - q.start()

@@ -73,6 +73,9 @@ class Query:
     _named: _OnFirstUse[tuple[str, ...]] = field(repr=False, compare=False)
     _detail: _OnFirstUse[DetailQuestion] = field(repr=False, compare=False)
     _term_vectors: _OnFirstUse[dict[str, np.ndarray]] = field(repr=False, compare=False)
+    # The reader's readings of this request, by the passages read: the reranker reads to order the passages and
+    # the answerer then answers from that same reading instead of reading again (readers/detail_reader.py).
+    readings: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def vector(self) -> np.ndarray:

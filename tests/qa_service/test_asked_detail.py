@@ -13,7 +13,7 @@ from qa_service.understanding.quantities import find_quantities
     ("这个项目总投资多少？", "number", "money", "", 0),
     ("服务收入占总收入的比重是多少？", "number", "percent", "", 0),
     ("该办法是哪一年印发的？", "date", "", "", 0),
-    ("评估结果的有效期是几年？", "duration", "", "", 0),
+    ("评估结果的有效期是几年？", "duration", "", "年", 0),
     ("重点建设哪三个平台？", "list", "", "", 3),
     ("示范区包括哪些城市？", "list", "", "", 0),
     ("这项工作由哪个部门负责？", "org", "", "", 0),
@@ -38,7 +38,7 @@ def test_focus_is_what_the_question_word_measures_and_numbers_are_constraints():
 
 def test_years_and_quoted_terms_are_constraints_document_numbers_are_not():
     dq = analyse_detail("按国发〔2015〕5号的“十三五”目标，2017年数据中心要减少多少？", ("数据", "中心", "减少"))
-    assert dq.years == ("2015", "2017")
+    assert dq.years == ("2017",)  # 国发〔2015〕5号 names a document, not the asked year
     assert dq.quoted == ("十三五",)
     assert "5" not in dq.numbers and "2015" not in dq.numbers
 
@@ -48,6 +48,9 @@ def test_quantities_carry_units_qualifiers_and_table_label_units():
     assert found == {"近 5000 名": "people", "0.99 元": "money", "5%以上": "percent", "超 3.2万款": "count"}
     row = find_quantities("全国高新技术企业数量（万家） 27.5 45 预期性")
     assert [(q.text, q.unit, q.kind) for q in row] == [("27.5", "家", "count"), ("45", "家", "count")]
+    wrapped = find_quantities("8\n全国高新技术企业数量\n（万家）\n27.5 45 预期性\n9 数字经济\n10 关键业务")
+    assert [(q.text, q.unit) for q in wrapped][:3] == [("8", ""), ("27.5", "家"), ("45", "家")]  # the row's next line
+    assert [q.unit for q in wrapped if q.text in ("9", "10")] == ["", ""]  # no label's unit across a line of words
     column = find_quantities("3G/LTE基站规模 万个 95 120 ——")
     assert [(q.text, q.kind) for q in column if q.text in ("95", "120")] == [("95", "count"), ("120", "count")]
     assert [q.kind for q in find_quantities("2016 年 7月 12日")][0] == "date"
@@ -60,3 +63,11 @@ def test_a_clause_runs_over_line_breaks_of_a_table_row():
     text = "序号 名称\n中国移动孵化式创新创业工作管\n理办法\n已完成 2016 年 7月 12日，其他"
     at = text.index("2016")
     assert clause_around(text, at, at + 4).startswith("序号 名称\n中国移动孵化式")
+
+
+def test_a_small_number_of_years_is_a_length_of_time_and_a_question_asking_years_wants_years():
+    found = [(q.text, q.unit, q.kind) for q in find_quantities("评估结果有效期 3年。届满前至少 6个月申请复评，5 年内完成，2021年3月")]
+    assert found[:3] == [("3年", "年", "duration"), ("6个月", "个月", "duration"), ("5 年内", "年", "duration")]
+    assert [kind for text, _, kind in found if text == "2021"] == ["date"]
+    assert asked_detail("评估结果的有效期是几年？").measure == "年"
+    assert asked_detail("改造要多久完成？") == asked_detail("改造要多久完成？") and asked_detail("改造要多久完成？").measure == ""

@@ -56,3 +56,50 @@ def test_both_readers_answer_a_question_worded_like_the_text(built_index, encode
     service = QAService.from_settings(built_index.with_overrides(reader=reader), encoder)
     answer = service.ask("海淀区以中科院为代表的科研院所有多少家？", 5)
     assert answer.answerable and "138" in answer.answer
+
+
+def test_a_value_said_to_change_is_read_with_the_value_it_changes_to():
+    from qa_service.readers.detail_reader import _onward
+    from qa_service.understanding.quantities import find_quantities
+
+    def spans(text):
+        quantities = tuple(find_quantities(text))
+        return [text[s:e] for s, e, _ in _onward(text, [(q.start, q.end, 1.0) for q in quantities], quantities)]
+
+    assert spans("贫困数从最初的 16728 人，减少到目前 2432 人。") == ["16728 人，减少到目前 2432 人"]
+    # the changed-to value of one change is not the start of the next
+    assert spans("审批事项由 156 项减少到 11 项，注册时间缩减到 2 天") == ["156 项减少到 11 项", "2 天"]
+    assert spans("建成 20 个分中心和 10 个行业级分中心") == ["20 个", "10 个"]
+
+
+def test_the_passage_the_reader_answers_from_leads_and_is_answered_from_once(service):
+    """DetailReader.lead (QA_READING_LEADS): the answering passage is put first for search and ask alike, and the
+    answer is that reading, not a second one over the new order; confidence still knows it was not the first."""
+    from qa_service.answerers.answer_confidence import AnswerConfidence
+
+    chain = service._require().chain
+    reader = chain.answerer.reader
+    query = chain.query("海淀区有多少所高等院校？", 5)
+    ranked = chain.passages(query)
+    answering = reader.read(query, ranked).passage
+    assert ranked[0] is answering  # as served: it leads
+    demoted = [p for p in ranked if p is not answering][:2] + [answering]  # as if the reranker had put it third
+    fresh = chain.query("海淀区有多少所高等院校？", 5)
+    led = reader.lead(fresh, demoted)
+    assert led[0].chunk.id == answering.chunk.id and led[0].evidence.led
+    assert [p.chunk.id for p in led[1:]] == [p.chunk.id for p in demoted[:2]]
+    assert led[0].score >= led[1].score
+    reading = reader.read(fresh, led)
+    assert reading.passage is led[0] and len(fresh.readings) == 2  # the original order's reading and the led one
+    assert AnswerConfidence().features(reading, led)[0] == 0.0  # not the reranker's first
+
+
+def test_an_organisation_the_question_names_is_not_the_one_it_asks_for():
+    from qa_service.readers.detail_reader import DetailReader
+    from qa_service.understanding.asked_detail import analyse_detail
+
+    question = "清华大学在美国办的学院是跟哪所大学合作建的？"
+    detail = analyse_detail(question, ("清华", "大学", "美国", "学院", "合作"))
+    text = "全球创新学院是清华大学与华盛顿大学合作设立的。"
+    found = [text[s:e] for s, e, _ in DetailReader._values(detail, text, (), question)]
+    assert found and not any("清华大学" in f for f in found)

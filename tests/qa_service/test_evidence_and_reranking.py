@@ -38,6 +38,14 @@ def test_terms_found_only_in_headings_count_half(scorer, analyse):
     assert scorer.coverage(query, "无关的句子", context="（一）启动阶段") == pytest.approx(0.5)
 
 
+def test_heading_words_a_sentence_repeats_count_less_than_words_only_it_states(scorer, analyse):
+    """A document's opening passage repeats its title; the title's words place the document, so a sentence
+    repeating them does not outscore one stating the rest of the question."""
+    query = analyse("启动阶段")
+    repeated = scorer.coverage(query, "启动阶段的安排", context="（一）启动阶段")
+    assert scorer.coverage(query, "无关的句子", context="（一）启动阶段") < repeated < 1.0
+
+
 def test_reranker_promotes_the_passage_that_answers(scorer, analyse):
     reranker = SentenceEvidenceReranker(scorer, evidence_weight=0.7)
     first = [_passage(UNRELATED, score=2.0), _passage(FIVE_PHASES, score=1.5)]
