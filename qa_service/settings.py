@@ -7,18 +7,15 @@ Loading and checking live in settings_loading.py.
 """
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
-from embeddings.encoders.factory import BACKENDS, PRECISIONS, EncoderSpec
+from embeddings.encoders.factory import BACKENDS, PRECISIONS
 from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN
-from qa_service.settings_loading import CHANNEL_SECRETS, SettingsError, load, section, validate
-
-if TYPE_CHECKING:
-    from embeddings.index_spec import IndexSpec
+from qa_service.settings_derived import MULTIPART_SLACK_BYTES, DerivedSettings
+from qa_service.settings_loading import SettingsError, load, section, validate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
@@ -32,7 +29,6 @@ EMBEDDING_BACKENDS = BACKENDS
 EMBEDDING_PRECISIONS = PRECISIONS
 VECTOR_STORES = ("faiss", "milvus")
 INGEST_EMBEDDINGS = ("local", "ray")
-MULTIPART_SLACK_BYTES = 64 * 1024  # part headers and boundaries around an uploaded file
 
 __all__ = ["Settings", "SettingsError", "SECTIONS", "PROJECT_ROOT", "MULTIPART_SLACK_BYTES", "RETRIEVERS",
            "RERANKERS"]
@@ -43,7 +39,7 @@ _index, _embedding, _retrieval, _answering, _llm, _http, _access, _scale, _chann
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(DerivedSettings):
     # --- Index and corpus: what is indexed and how it is cut (the chunking and BM25 fields are recorded in the
     # index manifest; an index built otherwise is refused with the command that rebuilds it).
     index_dir: Path = _index(DEFAULT_INDEX_DIR, "index directory (`--index`)")
@@ -250,60 +246,3 @@ class Settings:
     def choices(cls, name: str) -> tuple[str, ...]:
         """The values a setting allows (for CLI choices and messages)."""
         return next(f.metadata["choices"] for f in fields(cls) if f.name == name)
-
-    @property
-    def embedding_cache_file(self) -> Path | None:
-        value = self.embedding_cache.strip()
-        return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
-
-    @property
-    def embedding_variant(self) -> str:
-        """Backend and precision as one name ("torch-fp32"), recorded in index manifests."""
-        return self.encoder_spec.variant
-
-    @property
-    def encoder_spec(self) -> EncoderSpec:
-        """What embeddings.encoders.factory.build_encoder builds for these settings."""
-        return EncoderSpec(self.embedding_model, self.model_cache_dir, self.embedding_backend,
-                           self.embedding_precision, self.embedding_batch_size, self.torch_threads,
-                           calibration_dir=self.corpus_dir,
-                           model_wheel=Path(os.path.expanduser(self.model_wheel)) if self.model_wheel else None)
-
-    @property
-    def index_spec(self) -> "IndexSpec":
-        """What an index version built with these settings is made of; the writer records it in the manifest and
-        both the writer and the server compare versions with it (embeddings/index_spec.py)."""
-        from documents.chunking.config import ChunkingConfig  # here: `qa --help` does not import the chunker
-        from embeddings.index_spec import IndexSpec
-        from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
-
-        return IndexSpec.build(self.embedding_model, self.embedding_variant,
-                               ChunkingConfig(self.chunk_tokens, self.chunk_overlap_tokens).to_dict(),
-                               self.indexed_text, self.cleaning,
-                               ChineseTokenizer(mode=self.bm25_tokenizer, stop_words=self.bm25_stop_words))
-
-    @property
-    def channels_on(self) -> dict[str, bool]:
-        """Which chat-tool channels are configured (validate() has refused half-configured ones)."""
-        return {name: all(getattr(self, f) for f in required) for name, required in CHANNEL_SECRETS.items()}
-
-    @property
-    def trusted_proxy_addresses(self) -> frozenset[str]:
-        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
-
-    @property
-    def listens_on_loopback(self) -> bool:
-        """Whether `qa serve` binds only the loopback interface (QA_HOST 127.0.0.1, ::1 or localhost): only then
-        may a server without keys accept writes (README, "Trust model")."""
-        host = self.host.strip().strip("[]").lower()
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-
-    @property
-    def request_body_limit(self) -> int:
-        """The largest request body the HTTP server receives at all: an upload with its multipart framing."""
-        return max(self.max_body_bytes, self.max_upload_bytes + MULTIPART_SLACK_BYTES)
