@@ -59,7 +59,7 @@ def test_both_readers_answer_a_question_worded_like_the_text(built_index, encode
 
 
 def test_a_value_said_to_change_is_read_with_the_value_it_changes_to():
-    from qa_service.readers.detail_reader import _onward
+    from qa_service.readers.asked_values import onward as _onward
     from qa_service.understanding.quantities import find_quantities
 
     def spans(text):
@@ -95,11 +95,11 @@ def test_the_passage_the_reader_answers_from_leads_and_is_answered_from_once(ser
 
 
 def test_an_organisation_the_question_names_is_not_the_one_it_asks_for():
-    from qa_service.readers.detail_reader import DetailReader
+    from qa_service.readers.asked_values import values_of_asked_kind
     from qa_service.understanding.asked_detail import analyse_detail
 
     question = "清华大学在美国办的学院是跟哪所大学合作建的？"
     detail = analyse_detail(question, ("清华", "大学", "美国", "学院", "合作"))
     text = "全球创新学院是清华大学与华盛顿大学合作设立的。"
-    found = [text[s:e] for s, e, _ in DetailReader._values(detail, text, (), question)]
+    found = [text[s:e] for s, e, _ in values_of_asked_kind(detail, text, (), question)]
     assert found and not any("清华大学" in f for f in found)

@@ -1,0 +1,88 @@
+"""Where a quote states a value of the asked kind: the candidates the detail reader checks (readers/detail_reader.py).
+
+A number of the asked unit class or measure, a date, a duration, an enumeration of enough items, an organisation
+the question does not name itself; a value said to change is read with the value it changes to.
+"""
+from __future__ import annotations
+
+import re
+
+from qa_service.understanding.asked_detail import DetailQuestion
+from qa_service.understanding.entity_grounding import _compact
+from qa_service.understanding.quantities import DATE, Quantity
+from qa_service.understanding.sentence_splitter import Sentence
+
+_ORG = re.compile(r"[\u4e00-\u9fa5]{2,20}?(?:部|委员会|委|局|办公室|院|署|厅|公司|中心|银行|集团|大学|学院|机构|政府)")
+_ENUMERATION = re.compile(r"[^，,；;。：:\n]*、[^，,；;。：:\n]*")
+_LIST_ITEM = re.compile(r"、|和|及|与")
+_FROM = re.compile(r"[从由]")
+_CHANGE_TO = re.compile(r"[^。；;！？!?\d]{0,12}?(?:到|至)[^。；;！？!?\d]{0,6}")  # 人，减少到目前 / 降至
+_CLAUSE_END_MARK = re.compile(r"[，,；;。！？?!：:]")
+
+
+def values_of_asked_kind(detail: DetailQuestion, text: str, quantities: tuple[Quantity, ...], asked_in: str = ""):
+    """(start, end, weight) of the values of the asked kind in `text` (`quantities`: find_quantities(text));
+    `asked_in`: the question."""
+    asked = detail.detail
+    if asked.kind == "date":
+        yield from ((m.start(), m.end(), 1.0) for m in DATE.finditer(text))
+        return
+    if asked.kind == "list":
+        for m in _ENUMERATION.finditer(text):
+            if len(_LIST_ITEM.split(m.group(0))) >= max(2, asked.items):
+                yield m.start(), m.end(), 1.0
+        return
+    if asked.kind == "org":  # not one the question names itself (跟哪所大学合作 is not 清华大学 of 清华大学在美国…)
+        question = _compact(asked_in)
+        for m in _ORG.finditer(text):
+            name = _compact(m.group(0))  # the pattern may take a word before the name (是清华大学)
+            if not any(name[i:] in question for i in range(len(name) - 2)):
+                yield m.start(), m.end(), 1.0
+        return
+    for q in quantities:
+        if q.kind == "date" or q.digits in detail.numbers:
+            continue
+        if asked.kind == "duration":  # 有效期是几年: 3年, not the 6个月 of the sentence after
+            if q.kind == "duration" and (not asked.measure or q.unit == asked.measure):
+                yield q.start, q.end, 1.0
+            elif not asked.measure and not q.kind:
+                yield q.start, q.end, 0.5
+        elif not asked.unit_class and not asked.measure:
+            yield q.start, q.end, (0.8 if q.kind else 0.6)
+        elif asked.measure and q.unit == asked.measure:
+            yield q.start, q.end, 1.0
+        elif asked.unit_class == "count" and q.kind == "count":
+            yield q.start, q.end, 0.5
+        elif asked.unit_class and asked.unit_class != "count" and q.kind == asked.unit_class:
+            yield q.start, q.end, 0.9
+        elif q.kind == "magnitude" and asked.unit_class == "money":
+            yield q.start, q.end, 0.7
+
+
+def onward(text: str, candidates: list[tuple[int, int, float]],
+            quantities: tuple[Quantity, ...]) -> list[tuple[int, int, float]]:
+    """A value said to change (从 16728 人，减少到 2432 人) is read with the value it changes to, as one span: the
+    clause of the starting value alone answered 降到了多少 with the starting figure."""
+    out: list[tuple[int, int, float]] = []
+    absorbed: set[int] = set()
+    for start, end, weight in candidates:
+        if start in absorbed:
+            continue
+        after = next((q for q in quantities if q.start >= end), None)
+        # 从 before this value, with no other value between: it is the starting one (not 11 项 in 由 156 项减少到 11 项)
+        since = max([m.end() for m in _CLAUSE_END_MARK.finditer(text, 0, start)]
+                    + [q.end for q in quantities if q.end <= start] + [0])
+        if after is not None and _FROM.search(text, since, start) and _CHANGE_TO.fullmatch(text, end, after.start):
+            absorbed.add(after.start)
+            out = [c for c in out if c[0] != after.start]
+            end = after.end
+        out.append((start, end, weight))
+    return out
+
+
+def sentence_of(sentences: list[Sentence], at: int, text: str) -> Sentence:
+    """The sentence of `text` holding offset `at` (all of `text` when none does)."""
+    for sentence in sentences:
+        if sentence.start <= at < sentence.start + len(sentence.text):
+            return sentence
+    return Sentence(text, 0)
