@@ -22,5 +22,9 @@ def excerpt_texts(excerpt_chunks) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def excerpt_vectors(encoder, excerpt_texts) -> np.ndarray:
-    return encoder.encode_documents(excerpt_texts)
+def excerpt_vectors(base_settings, encoder, excerpt_texts) -> np.ndarray:
+    """Through the session's embedding cache: the test index (built_index) embeds these same 125 passages, so
+    whichever of the two comes second reads them from there (embedding them took 9 s of a quiet suite run)."""
+    from embeddings.encoders.cached_encoder import CachedEncoder
+
+    return CachedEncoder(encoder, base_settings.embedding_cache_file).encode_documents(excerpt_texts)

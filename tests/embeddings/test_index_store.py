@@ -10,6 +10,7 @@ import pytest
 from embeddings.index_store import (CURRENT_FILE, IndexCorrupted, IndexMismatch, IndexNotFound, current_version_dir,
                                     load_index, read_manifest)
 from qa_service.service import QAService, check_compatible
+from tests.conftest import CORPUS, haidian_section
 
 
 def test_round_trip_keeps_chunks_vectors_and_manifest(built_index, service):
@@ -116,19 +117,28 @@ def test_interrupted_ingest_leaves_previous_index_in_service(built_index, small_
         assert not list(copy.glob(".tmp-v-*"))
 
 
-def test_killing_ingest_at_random_points_never_damages_the_index(built_index, small_corpus, tmp_path):
+def test_killing_ingest_at_random_points_never_damages_the_index(built_index, tmp_path):
     """SIGKILL at seeded random moments of a whole run (start-up, chunking, embedding, writing)."""
     import random
 
+    # Both documents of small_corpus cut to 30 passages (and 998 BM25 terms), so moments up to 8 s spread over
+    # start-up and embedding as moments up to 14 s did over the whole small_corpus (125 passages, 2,263 terms):
+    # a full run of it took 48 s at load 8.5 on 2 cores (14 s start-up, 18 s passages, 11 s terms), so roughly
+    # 12 s on a quiet machine. The sleeps were 29 s of the test's 30 s.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    plan = (CORPUS / "中国电科双创示范基地建设方案.txt").read_text(encoding="utf-8")
+    (corpus / "中国电科双创示范基地建设方案.txt").write_text(plan[:3000], encoding="utf-8")
+    (corpus / "北京市海淀区双创经验总结.txt").write_text(haidian_section()[:3000], encoding="utf-8")
     copy = _copy_index(built_index.index_dir, tmp_path / "idx")
     rng = random.Random(20261121)
     env = {**os.environ, "QA_INDEX_DIR": str(copy)}
     outcomes = []
     for attempt in range(4):
         env["QA_EMBEDDING_CACHE"] = str(tmp_path / f"cache-{attempt}.sqlite")  # fresh: it really embeds
-        proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(small_corpus), "--quiet",
+        proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "ingest", str(corpus), "--quiet",
                                  "--rebuild"], stderr=subprocess.DEVNULL, env=env)
-        time.sleep(rng.uniform(0.2, 14.0))
+        time.sleep(rng.uniform(0.2, 8.0))
         finished = proc.poll() is not None
         proc.kill()
         proc.wait(timeout=60)

@@ -15,7 +15,7 @@ from qa_service.ingestion import IngestionService
 from qa_service.service import QAService
 from qa_service.vector_backends import row_document_ids, row_keys
 from qa_service.vector_backends.milvus_backend import SYNC_RECORD
-from tests.conftest import CORPUS, needs_milvus
+from tests.conftest import CORPUS, haidian_section, needs_milvus
 
 QUESTIONS = ["海淀区有多少所高等院校？", "中国电科双创示范基地的建设目标是什么？", "海淀区如何支持创业孵化？",
              "中关村科学城有哪些创新资源？", "军民融合方面有什么举措？", "人才引进有哪些政策？",
@@ -114,16 +114,22 @@ def test_a_collection_that_lags_the_index_is_refused_then_filled(built_index, en
     service.vector_backend.close()
 
 
-def test_ray_ingest_writes_the_single_process_index(base_settings, encoder, small_corpus, tmp_path, monkeypatch):
+def test_ray_ingest_writes_the_single_process_index(base_settings, encoder, tmp_path, monkeypatch):
     pytest.importorskip("ray.data", reason="ray is not installed: pip install '.[distributed]'")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    # The two documents of small_corpus cut to 30 passages and 998 BM25 terms to embed: the whole small_corpus (125
+    # passages, 2,263 terms, all embedded twice without a cache) made this the suite's second slowest test (49 s).
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "中国电科双创示范基地建设方案.txt").write_text(PLAN[:3000], encoding="utf-8")
+    (corpus / "北京市海淀区双创经验总结.txt").write_text(haidian_section()[:3000], encoding="utf-8")
     local = base_settings.with_overrides(index_dir=tmp_path / "local", embedding_cache="")
-    IngestionService(local, encoder).sync([small_corpus], show_progress=False)
+    IngestionService(local, encoder).sync([corpus], show_progress=False)
     on_ray = base_settings.with_overrides(index_dir=tmp_path / "ray", embedding_cache="", ingest_embedding="ray",
                                           ray_actors=2)
     ingestion = IngestionService(on_ray)  # builds its encoder as `qa ingest` does: a RayEncoder over 2 actors
     try:
-        ingestion.sync([small_corpus], show_progress=False)
+        ingestion.sync([corpus], show_progress=False)
         assert type(ingestion._encoder).__name__ == "RayEncoder"
     finally:
         ingestion._encoder.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,9 +30,7 @@ PLAN = (CORPUS / "中国电科双创示范基地建设方案.txt").read_text(enc
 COMPILATION = (CORPUS / "首批双创示范基地经验总结汇编.txt").read_text(encoding="utf-8")
 
 
-@pytest.fixture()
-def corpus(tmp_path):
-    root = tmp_path / "corpus"
+def _three_files(root):
     root.mkdir()
     (root / "甲.txt").write_text(PLAN[:2500], encoding="utf-8")
     (root / "乙.txt").write_text(PLAN[2500:5000], encoding="utf-8")
@@ -40,9 +39,32 @@ def corpus(tmp_path):
 
 
 @pytest.fixture()
-def settings(base_settings, tmp_path):
+def corpus(tmp_path):
+    return _three_files(tmp_path / "corpus")
+
+
+@pytest.fixture()
+def cold_settings(base_settings, tmp_path):
     """A fresh index and a fresh embedding cache: the cache's misses count what the model really embedded."""
     return base_settings.with_overrides(index_dir=tmp_path / "idx", embedding_cache=str(tmp_path / "cache.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def warm_cache(base_settings, encoder, tmp_path_factory):
+    """An embedding cache holding the passages and BM25 terms of the three files of `corpus`, embedded once per
+    module: nearly every test here syncs them first, and embedding them again in each was 3-5 s of model time."""
+    root = tmp_path_factory.mktemp("warm")
+    settings = base_settings.with_overrides(index_dir=root / "idx", embedding_cache=str(root / "cache.sqlite"))
+    IngestionService(settings, encoder).sync([_three_files(root / "corpus")], show_progress=False)
+    return root / "cache.sqlite"
+
+
+@pytest.fixture()
+def settings(cold_settings, warm_cache):
+    """A fresh index and a private copy of the warm embedding cache (tests that count what the model embedded
+    take `cold_settings`)."""
+    shutil.copyfile(warm_cache, cold_settings.embedding_cache)
+    return cold_settings
 
 
 def _vectors_by_chunk(settings) -> dict[str, np.ndarray]:
@@ -55,7 +77,8 @@ def _chunks_of(settings, name: str) -> int:
     return next(d["chunks"] for d in read_manifest(settings.index_dir).documents if d["name"] == name)
 
 
-def test_sync_adds_updates_and_removes_embedding_only_what_changed(settings, encoder, corpus):
+def test_sync_adds_updates_and_removes_embedding_only_what_changed(cold_settings, encoder, corpus):
+    settings = cold_settings
     ingest = IngestionService(settings, encoder)
     first = ingest.sync([corpus], show_progress=False)
     assert sorted(first.added) == ["丙.txt", "乙.txt", "甲.txt"] and first.written
