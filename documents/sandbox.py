@@ -46,6 +46,10 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); del sys.argv[1]; "
          "from documents.sandbox_worker import main; main()")
 # What a parser needs of the environment; nothing else passes (API keys, LLM keys, index paths stay out of the child).
 _ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+# glibc gives each thread that allocates its own 64 MB malloc arena of address space; the OCR runtime's threads
+# took the child's peak address space from 1.41 GB (one arena) to 1.73 GB for a 2,000-pixel page. Two suffice
+# for a process that parses one file at a time.
+_ENV_SET = {"MALLOC_ARENA_MAX": "2"}
 START_TIMEOUT_SECONDS = 120.0  # importing the loaders takes 2-3 s here, far longer on a saturated machine
 MAX_REPLY_BYTES = 512 << 20  # a reply larger than any document under the caps means a broken child
 
@@ -72,7 +76,9 @@ class InProcessParser:
 
 @dataclass(frozen=True)
 class ParseLimits:
-    memory_mb: int = 1024  # address space of a child (RLIMIT_AS), its interpreter and loaders (~130 MB) included
+    # Address space of a child (RLIMIT_AS), its interpreter and loaders (~130 MB) included. OCR needs the most: the
+    # recogniser's imports reserve ~590 MB and a page peaks at 1.33 GB (A4 at 150 dpi) to 1.5 GB (2,000 px).
+    memory_mb: int = 2048
     timeout_seconds: float = 120.0  # wall clock per file, from the request to the answer
     workers: int = 2  # children parsing at once in this process
     wait_seconds: float | None = None  # how long a file waits for a free child; None: timeout_seconds
@@ -112,7 +118,7 @@ class _Child:
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, str(memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True, start_new_session=True,
-            cwd="/", env={key: os.environ[key] for key in _ENV_KEEP if key in os.environ})
+            cwd="/", env={**{key: os.environ[key] for key in _ENV_KEEP if key in os.environ}, **_ENV_SET})
         self.parses = 0
         self.rss_kb = 0
         self.vm_kb = 0
