@@ -77,8 +77,9 @@ class InProcessParser:
 @dataclass(frozen=True)
 class ParseLimits:
     # Address space of a child (RLIMIT_AS), its interpreter and loaders (~130 MB) included. OCR needs the most: the
-    # recogniser's imports reserve ~590 MB and a page peaks at 1.33 GB (A4 at 150 dpi) to 1.5 GB (2,000 px).
-    memory_mb: int = 2048
+    # recogniser's imports reserve ~590 MB and a page peaked at 1.33 GB (A4 scanned at 150 dpi) to 1.75 GB (text
+    # pages at 2,000 px, benchmarks/ocr_quality.py); 2560 leaves room for denser pages.
+    memory_mb: int = 2560
     timeout_seconds: float = 120.0  # wall clock per file, from the request to the answer
     workers: int = 2  # children parsing at once in this process
     wait_seconds: float | None = None  # how long a file waits for a free child; None: timeout_seconds

@@ -62,9 +62,9 @@ class Settings:
     # under these limits, so a hostile file costs the server nothing once refused. ~135 MB of a child is the
     # interpreter and loaders; the largest real documents measured peak at 215 MB (a 1,018-page PDF, a
     # 25,000-paragraph .docx, an 18 MB text), and a .docx at its tag cap needs ~720 MB in lxml. OCR needs more: its
-    # runtime's imports reserve ~590 MB and a page peaks at 1.33-1.5 GB of address space (~0.9-1.1 GB resident),
-    # so 2048 (it was 1024 before OCR; with QA_OCR=off 1024 is still enough).
-    parse_memory_mb: int = _index(2048, "address space of a parsing child, in MB", between=(256, 1 << 20))
+    # runtime's imports reserve ~590 MB and a page peaked at 1.33-1.75 GB of address space (0.9-1.2 GB resident),
+    # so 2560 (it was 1024 before OCR; with QA_OCR=off 1024 is still enough).
+    parse_memory_mb: int = _index(2560, "address space of a parsing child, in MB", between=(256, 1 << 20))
     # That 1,018-page PDF takes 28-42 s here, the 2,000-page cap about twice that.
     parse_timeout_seconds: float = _index(120.0, "wall-clock seconds to parse one file", between=(1.0, 86_400.0))
     parse_workers: int = _index(2, "parsing children at once per process (each up to QA_PARSE_MEMORY_MB); one "
