@@ -32,7 +32,7 @@ class Passage(ResponseModel):
     end: int
     page: Annotated[Page, Published(description="1-based page the passage starts on (PDF)")] = None
     page_end: Annotated[Page, Published(description="1-based page the passage ends on (PDF)")] = None
-    ocr: Annotated[Literal[True] | None, OMITTED,
+    ocr: Annotated[bool | None, OMITTED,
                    Published(description="true when the passage's text was read by OCR from a scanned page or an "
                                          "image (it may hold misread characters); absent otherwise")] = None
 
