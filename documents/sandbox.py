@@ -86,8 +86,8 @@ class ParseLimits:
     max_parses: int = 200  # files a child parses before it is replaced
     ocr: OcrOptions = field(default_factory=OcrOptions)  # what the loaders may recognise, and within which limits
     # Wall clock (and CPU) added to a file's limit for each page the child announces it will read by OCR: a page
-    # takes 4-10 s here (docs/evaluation.md, "OCR"); a child that stops reporting pages is killed all the same.
-    ocr_page_seconds: float = 60.0
+    # takes 6-11 s of CPU here, the slowest 67 s of wall time on a loaded machine (docs/evaluation.md, "OCR").
+    ocr_page_seconds: float = 90.0
     @property
     def wait(self) -> float:
         return self.timeout_seconds if self.wait_seconds is None else self.wait_seconds

@@ -122,7 +122,7 @@ def serve(requests: BinaryIO, replies: BinaryIO, memory_mb: int) -> int:
         name = str(header["name"])
         try:
             registry = _registry(dict(header.get("ocr") or {}), registries)
-            with progress.listening(_progress_to(replies, float(header.get("ocr_page_seconds", 60)))):
+            with progress.listening(_progress_to(replies, float(header.get("ocr_page_seconds", 90)))):
                 doc = registry.load_bytes(name, raw)
             del raw
             payload = document_json(doc)

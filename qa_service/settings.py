@@ -72,7 +72,7 @@ class Settings:
                                 between=(1, 256))
     # OCR (documents/ocr/): PDF pages without a text layer and image files are read by the PP-OCRv4 Chinese models
     # of rapidocr-onnxruntime, inside the parsing child. Chosen and measured by benchmarks/ocr_quality.py
-    # (docs/evaluation.md, "OCR"): CER under 1% on rendered corpus pages, 4-10 s a page on this 2-core machine.
+    # (docs/evaluation.md, "OCR"): CER 0.62% on rendered corpus pages, 6-11 CPU seconds a page on this machine kind.
     ocr: bool = _index(True, "read scanned PDF pages and image files (.png .jpg .jpeg .tif .tiff) with the bundled "
                              "OCR model; `off`: images are an unsupported type and a PDF without text is refused "
                              "(`scanned_pdf`)")
@@ -83,8 +83,8 @@ class Settings:
     ocr_max_pixels: int = _index(40_000_000, "pixels of one image or scanned page, read from its header before "
                                              "decoding; more is refused (`document_too_large`)",
                                  between=(100_000, 1_000_000_000))
-    # A page takes 4-10 s here (median 5.6 s on a loaded machine); 60 s leaves room for a machine busier still.
-    ocr_page_seconds: float = _index(60.0, "seconds added to QA_PARSE_TIMEOUT_SECONDS for each page a file needs "
+    # A page takes 6-11 s of CPU here; the slowest took 67 s of wall time with the machine at a load average of 12.
+    ocr_page_seconds: float = _index(90.0, "seconds added to QA_PARSE_TIMEOUT_SECONDS for each page a file needs "
                                            "OCR for (the parsing child announces them)", between=(1.0, 3600.0))
     # The QA_PARSE_WORKERS children share the cores with the server: one thread each.
     ocr_threads: int = _index(1, "ONNX runtime threads of the OCR model in each parsing child", between=(1, 64))

@@ -1,7 +1,8 @@
 """Image files and page images, opened under a pixel budget: the size is read from the header and checked before
-a single pixel is decoded, so a decompression bomb (a 50 KB PNG declaring 100,000 x 100,000 pixels: 30 GB once
-decoded) is refused at once, by name. Pillow's own guard (`Image.MAX_IMAGE_PIXELS`) is set to the same budget as
-a second line. Pages are reduced to the size the recogniser works at (options.RENDER_LONG_SIDE) while decoding
+a single pixel is decoded, so a decompression bomb (a 65-byte PNG declaring 100,000 x 100,000 pixels: 10 GB once
+decoded) is refused at once, by name. The first check is Pillow's own guard in `Image.open`, which reads only the
+header, set to the budget through `Image.MAX_IMAGE_PIXELS`; each frame of a TIFF is checked again before it is
+decoded. Pages are reduced to the size the recogniser works at (options.RENDER_LONG_SIDE) while decoding
 where the format allows (JPEG draft mode), else right after.
 """
 from __future__ import annotations

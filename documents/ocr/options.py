@@ -7,8 +7,8 @@ from dataclasses import dataclass
 # An A4 page at 600 dpi is 4,961 x 7,016 = 34.8 million pixels, the finest a scanner's default profile writes;
 # 40 million leaves room for a larger sheet at 400 dpi. Pillow's own guard (MAX_IMAGE_PIXELS) is 89 million.
 DEFAULT_MAX_PIXELS = 40_000_000
-# Scans recognised in one file: the longest notice in the corpus runs 25 pages; at 4-10 s a page on this
-# machine kind (docs/evaluation.md, "OCR") 100 pages take 7-17 minutes in the parsing child.
+# Scans recognised in one file: at 6-11 CPU seconds a page on this machine kind (docs/evaluation.md, "OCR"),
+# 100 pages take 10-20 minutes of one parsing child; a longer scan is better split than held in one upload.
 DEFAULT_MAX_PAGES = 100
 # The recogniser reduces any page to 2,000 pixels on its longer side before it detects text
 # (rapidocr_onnxruntime's max_side_len), so pages are rendered and images reduced to that size: more is wasted.

@@ -75,7 +75,7 @@ def image_file(text: str, format: str = "PNG") -> bytes:
 
 
 def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
-    """A small PNG whose header declares width x height pixels (10 billion by default; ~30 GB decoded): the
+    """A small PNG whose header declares width x height pixels (10 billion by default; 10 GB decoded in grey): the
     header is real, the image data a single empty compressed block, so only a decoder that trusts it is hurt."""
     import struct
     import zlib
