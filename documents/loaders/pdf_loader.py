@@ -150,10 +150,10 @@ def _page_texts(name: str, reader: pypdf.PdfReader, ocr: OcrOptions) -> list[_Pa
                 raise DocumentTooLarge(f"{name}: its pages draw more than {MAX_PDF_CONTENT_BYTES // MiB} MiB of "
                                        "operators together", "pdf_content")
             text = page.extract_text() or ""
-            drawn = DrawnImages(0)
+            drawn, scanned = DrawnImages(0), False
             if ocr.enabled and not _usable(text):
                 drawn = page_images(name, number, page, ocr.max_pixels)
-            scanned = drawn.count > 0 or (ocr.enabled and not _usable(text) and size > INLINE_IMAGE_BYTES)
+                scanned = drawn.count > 0 or size > INLINE_IMAGE_BYTES
         except DocumentTooLarge:
             raise
         except LimitReachedError as exc:
@@ -187,7 +187,7 @@ def _recognise(name: str, raw: bytes, pages: list[_Page], numbers: list[int],
 
 
 class PdfLoader(DocumentLoader):
-    """Text-layer PDFs; scans and password-protected files are refused with a reason."""
+    """Text-layer PDFs, and their scanned pages by OCR; password-protected files are refused with a reason."""
 
     extensions = (".pdf",)
     format = "pdf"
