@@ -1,4 +1,5 @@
-"""Documents: load files (text, Markdown, HTML, DOCX, PDF), clean extraction debris, find headings, chunk.
+"""Documents: load files (text, Markdown, HTML, DOCX, PDF; scanned pages and images by OCR), clean extraction
+debris, find headings, chunk.
 
 Public entry points: `DocumentPipeline(ChunkingConfig()).run(paths) -> DocumentBatch`, and
 `load_bytes(name, raw) -> SourceDocument` for uploads.

@@ -36,6 +36,8 @@ class SourceDocument:
     # 1-based line of `text` on which each page starts (page 1 first); empty where there are no pages.
     page_starts: tuple[int, ...] = ()
     heading_lines: tuple[HeadingLine, ...] = ()  # headings the format states, in line order
+    # 1-based pages whose text OCR recognised from an image (scanned PDF pages, image files); () for none.
+    ocr_pages: tuple[int, ...] = ()
 
     def page_of(self, line: int) -> int | None:
         """1-based page holding 1-based `line`, or None when the source has no pages."""
@@ -87,6 +89,9 @@ class Chunk:
     # the id, so indexes of text files stay identical.
     page: int | None = None
     page_end: int | None = None
+    # Some of its text was recognised by OCR (a scanned page or an image), so it may hold misread characters;
+    # citations say so. Not part of the id.
+    ocr: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -34,6 +34,11 @@ class DocumentBatch:
     failures: list[LoadFailure] = field(default_factory=list)  # files skipped (on_error other than "raise")
 
 
+def _pages(chunk: Chunk) -> range:
+    first = chunk.page or 1
+    return range(first, (chunk.page_end or first) + 1)
+
+
 class DocumentPipeline:
     """Turns files into cleaned documents and chunks with one chunking configuration."""
 
@@ -58,6 +63,9 @@ class DocumentPipeline:
         if source.page_starts:
             chunks = [dataclasses.replace(c, page=source.page_of(c.line_start), page_end=source.page_of(c.line_end))
                       for c in chunks]
+        if source.ocr_pages:
+            recognised = set(source.ocr_pages)
+            chunks = [dataclasses.replace(c, ocr=not recognised.isdisjoint(_pages(c))) for c in chunks]
         return cleaned, chunks
 
     def run(self, paths: Sequence[str | Path], on_error: OnError = "raise") -> DocumentBatch:

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +36,7 @@ from documents import errors
 from documents.errors import (CorruptDocument, DocumentError, DocumentTooLarge, ParseCrashed, ParseMemoryExceeded,
                               ParserBusy, ParseTimeout)
 from documents.models import HeadingLine, SourceDocument
+from documents.ocr import OcrOptions
 from documents.sandbox_worker import EXIT_MEMORY, HEADER
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); del sys.argv[1]; "
          "from documents.sandbox_worker import main; main()")
 # What a parser needs of the environment; nothing else passes (API keys, LLM keys, index paths stay out of the child).
 _ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+# glibc gives each thread that allocates its own 64 MB malloc arena of address space; the OCR runtime's threads
+# took the child's peak address space from 1.41 GB (one arena) to 1.73 GB for a 2,000-pixel page. Two suffice
+# for a process that parses one file at a time.
+_ENV_SET = {"MALLOC_ARENA_MAX": "2"}
 START_TIMEOUT_SECONDS = 120.0  # importing the loaders takes 2-3 s here, far longer on a saturated machine
 MAX_REPLY_BYTES = 512 << 20  # a reply larger than any document under the caps means a broken child
 
@@ -58,20 +63,31 @@ class DocumentParser(Protocol):
 class InProcessParser:
     """The loaders in this process: for trusted files and tests of the loaders themselves."""
 
+    def __init__(self, ocr: OcrOptions | None = None) -> None:
+        self.ocr = ocr
+
     def parse(self, name: str, raw: bytes) -> SourceDocument:
         from documents.loaders.files import REGISTRY
+        from documents.loaders.registry import default_registry
 
-        return REGISTRY.load_bytes(name, raw)
+        registry = REGISTRY if self.ocr is None or self.ocr == OcrOptions() else default_registry(self.ocr)
+        return registry.load_bytes(name, raw)
 
 
 @dataclass(frozen=True)
 class ParseLimits:
-    memory_mb: int = 1024  # address space of a child (RLIMIT_AS), its interpreter and loaders (~130 MB) included
+    # Address space of a child (RLIMIT_AS), its interpreter and loaders (~130 MB) included. OCR needs the most: the
+    # recogniser's imports reserve ~590 MB and a page peaked at 1.33 GB (A4 scanned at 150 dpi) to 1.75 GB (text
+    # pages at 2,000 px, benchmarks/ocr_quality.py); 2560 leaves room for denser pages.
+    memory_mb: int = 2560
     timeout_seconds: float = 120.0  # wall clock per file, from the request to the answer
     workers: int = 2  # children parsing at once in this process
     wait_seconds: float | None = None  # how long a file waits for a free child; None: timeout_seconds
     max_parses: int = 200  # files a child parses before it is replaced
-
+    ocr: OcrOptions = field(default_factory=OcrOptions)  # what the loaders may recognise, and within which limits
+    # Wall clock (and CPU) added to a file's limit for each page the child announces it will read by OCR: a page
+    # takes 6-11 s of CPU here, the slowest 67 s of wall time on a loaded machine (docs/evaluation.md, "OCR").
+    ocr_page_seconds: float = 90.0
     @property
     def wait(self) -> float:
         return self.timeout_seconds if self.wait_seconds is None else self.wait_seconds
@@ -103,7 +119,7 @@ class _Child:
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT, _PACKAGE_ROOT, str(memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True, start_new_session=True,
-            cwd="/", env={key: os.environ[key] for key in _ENV_KEEP if key in os.environ})
+            cwd="/", env={**{key: os.environ[key] for key in _ENV_KEEP if key in os.environ}, **_ENV_SET})
         self.parses = 0
         self.rss_kb = 0
         self.vm_kb = 0
@@ -208,7 +224,8 @@ def _document(payload: bytes) -> SourceDocument:
         path=data["path"], name=data["name"], text=data["text"], encoding=data["encoding"], sha256=data["sha256"],
         format=data["format"], page_starts=tuple(data["page_starts"]),
         heading_lines=tuple(HeadingLine(int(line), int(level), str(text))
-                            for line, level, text in data["heading_lines"]))
+                            for line, level, text in data["heading_lines"]),
+        ocr_pages=tuple(int(page) for page in data.get("ocr_pages", ())))
 
 
 class ParseSandbox:
@@ -234,8 +251,7 @@ class ParseSandbox:
         child = self._acquire(name)
         healthy = False
         try:
-            deadline = time.monotonic() + self.limits.timeout_seconds
-            header, payload = self._exchange(child, name, raw, deadline)
+            header, payload = self._exchange(child, name, raw)
             healthy = True
         finally:
             self._release(child, healthy)
@@ -245,12 +261,30 @@ class ParseSandbox:
             return _document(payload)
         raise _rebuild_error(header)
 
-    def _exchange(self, child: _Child, name: str, raw: bytes, deadline: float) -> tuple[dict[str, Any], bytes]:
-        """Send one file and read the answer; turns every way of failing into this file's refusal."""
+    def _exchange(self, child: _Child, name: str, raw: bytes) -> tuple[dict[str, Any], bytes]:
+        """Send one file and read the answer; turns every way of failing into this file's refusal.
+
+        While the child reads scanned pages it reports its progress: the first report announces the pages to
+        recognise, and the file's deadline grows by `ocr_page_seconds` for each (the child extends its CPU limit
+        the same way); each page done is logged."""
         limit = self.limits.timeout_seconds
+        deadline = time.monotonic() + limit
         try:
-            child.send({"name": name, "cpu_seconds": limit + 5}, raw, deadline)
+            child.send({"name": name, "cpu_seconds": limit + 5, "ocr": asdict(self.limits.ocr),
+                        "ocr_page_seconds": self.limits.ocr_page_seconds}, raw, deadline)
             header, payload = child.read(deadline)
+            announced = False
+            while header.get("status") == "progress":
+                done, total = int(header.get("done", 0)), int(header.get("total", 0))
+                if not announced and 0 < total <= self.limits.ocr.max_pages:
+                    announced = True
+                    extra = total * self.limits.ocr_page_seconds
+                    deadline += extra
+                    limit += extra
+                    log.info("%s: %d pages to read by OCR; time limit now %g s", name, total, limit)
+                elif done:
+                    log.info("%s: OCR page %d of %d done", name, done, total)
+                header, payload = child.read(deadline)
         except TimeoutError:
             self.stats.killed += 1
             child.kill()

@@ -45,6 +45,7 @@ def document_json(doc: Any) -> bytes:
         "path": doc.path, "name": doc.name, "text": doc.text, "encoding": doc.encoding, "sha256": doc.sha256,
         "format": doc.format, "page_starts": list(doc.page_starts),
         "heading_lines": [[h.line, h.level, h.text] for h in doc.heading_lines],
+        "ocr_pages": list(doc.ocr_pages),
     }, ensure_ascii=False).encode("utf-8")
 
 
@@ -65,12 +66,43 @@ def _limit_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
 
 
+def _registry(options: dict[str, Any], registries: dict[Any, Any]) -> Any:
+    """The loaders for the parent's OCR options (one registry per distinct options, in practice one)."""
+    from documents.loaders.registry import default_registry
+    from documents.ocr import OcrOptions
+
+    ocr = OcrOptions(**options)
+    if ocr not in registries:
+        registries[ocr] = default_registry(ocr)
+    return registries[ocr]
+
+
+def _progress_to(replies: BinaryIO, page_seconds: float) -> Any:
+    """A listener that sends OCR progress to the parent; the announcement of N pages extends the CPU limit too."""
+
+    def listener(name: str, done: int, total: int) -> None:
+        if done == 0 and total > 0:
+            resource.setrlimit(resource.RLIMIT_CPU, _extended_cpu(total * page_seconds))
+        write_frame(replies, {"status": "progress", "done": done, "total": total})
+
+    return listener
+
+
+def _extended_cpu(seconds: float) -> tuple[int, int]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if soft == resource.RLIM_INFINITY:
+        return soft, hard
+    soft = int(soft + seconds)
+    return (soft if hard == resource.RLIM_INFINITY else min(soft, hard)), hard
+
+
 def serve(requests: BinaryIO, replies: BinaryIO, memory_mb: int) -> int:
     from documents.errors import DocumentError, DocumentTooLarge
-    from documents.loaders.files import REGISTRY
     from documents.loaders.language import word_starts
+    from documents.ocr import progress
 
     word_starts()  # the dictionary pairs, once, before the memory limit
+    registries: dict[Any, Any] = {}
     baseline_kb = _kilobytes("VmSize")
     if memory_mb > 0:
         limit = memory_mb << 20
@@ -89,7 +121,9 @@ def serve(requests: BinaryIO, replies: BinaryIO, memory_mb: int) -> int:
         _limit_cpu(float(header.get("cpu_seconds", 3600)))
         name = str(header["name"])
         try:
-            doc = REGISTRY.load_bytes(name, raw)
+            registry = _registry(dict(header.get("ocr") or {}), registries)
+            with progress.listening(_progress_to(replies, float(header.get("ocr_page_seconds", 90)))):
+                doc = registry.load_bytes(name, raw)
             del raw
             payload = document_json(doc)
             del doc

@@ -70,8 +70,12 @@ _CHUNK_FIELDS = tuple(Chunk.__dataclass_fields__)
 
 
 def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
-    """Chunk.to_dict without asdict's deep copies (every field is a plain value): 6x faster on 5,000 chunks."""
-    return {name: getattr(chunk, name) for name in _CHUNK_FIELDS}
+    """Chunk.to_dict without asdict's deep copies (every field is a plain value): 6x faster on 5,000 chunks.
+    `ocr` is written only when true, so the chunks of documents without scans are stored exactly as before."""
+    fields = {name: getattr(chunk, name) for name in _CHUNK_FIELDS}
+    if not fields["ocr"]:
+        del fields["ocr"]
+    return fields
 
 
 def package_version() -> str:

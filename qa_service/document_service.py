@@ -23,6 +23,10 @@ from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, D
                               EncryptedDocument, NotText, ParseFailed, ScannedPdf, UndecodableFile,
                               UnsupportedFileType)
 from documents.loaders import REGISTRY, SUPPORTED_EXTENSIONS
+from documents.loaders.image_loader import ImageLoader
+from documents.loaders.registry import extension_of
+
+IMAGE_EXTENSIONS = frozenset(ImageLoader.extensions)
 from embeddings.encoders.base import TextEncoder
 from embeddings.index_store import IndexStoreError
 from qa_service.document_records import UPLOAD, DocumentRecord, document_id
@@ -127,7 +131,8 @@ class DocumentService:
 
     @property
     def accepted_extensions(self) -> list[str]:
-        return sorted(SUPPORTED_EXTENSIONS)
+        """The file types an upload may have: every loader's, images only while OCR is on (QA_OCR)."""
+        return sorted(SUPPORTED_EXTENSIONS if self.settings.ocr else SUPPORTED_EXTENSIONS - IMAGE_EXTENSIONS)
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -173,6 +178,9 @@ class DocumentService:
         try:
             self.ingestion.check_size(safe, len(raw))
             REGISTRY.loader_for(safe)  # the type before the bytes: an unsupported file is never parsed
+            if not self.settings.ocr and extension_of(safe) in IMAGE_EXTENSIONS:
+                raise UnsupportedFileType(f"{safe}: image files are read only with OCR on (QA_OCR=on); expected one "
+                                          f"of {self.accepted_extensions}")
             source = self.ingestion.parser.parse(safe, raw)
             doc_id = document_id(UPLOAD, safe)
             stored = self.ingestion.upload_path(doc_id, source.sha256, safe)

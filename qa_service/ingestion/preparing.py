@@ -18,7 +18,8 @@ def document_parser(settings: Settings) -> DocumentParser:
     """The parsing sandbox of this process for these limits (QA_PARSE_*), shared by uploads and ingests."""
     return shared_sandbox(ParseLimits(memory_mb=settings.parse_memory_mb,
                                       timeout_seconds=settings.parse_timeout_seconds,
-                                      workers=settings.parse_workers))
+                                      workers=settings.parse_workers, ocr=settings.ocr_options,
+                                      ocr_page_seconds=settings.ocr_page_seconds))
 
 
 class DocumentPreparer:

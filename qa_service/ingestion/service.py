@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
-from documents.loaders import discover_files
+from documents.loaders import LoaderRegistry, default_registry
+from documents.loaders.discovery import discover
 from documents.models import SourceDocument
 from documents.sandbox import DocumentParser
 from embeddings.encoders.base import TextEncoder
@@ -28,6 +29,7 @@ class IngestionService:
     def __init__(self, settings: Settings, encoder: TextEncoder | None = None,
                  vector_backend: VectorBackend | None = None, parser: DocumentParser | None = None) -> None:
         self.settings = settings
+        self._registry: LoaderRegistry | None = None
         self.spec = settings.index_spec
         self.embedder = PassageEmbedder(settings, encoder)
         self.preparer = DocumentPreparer(settings, self.embedder, parser)
@@ -91,7 +93,14 @@ class IngestionService:
     # -- syncing folders ------------------------------------------------------------------------------
 
     def _run(self, paths: Sequence[Path], rebuild: bool = False, show_progress: bool = False) -> SyncRun:
-        return SyncRun(self.preparer, self.uploads, discover_files(paths), rebuild, show_progress).read_files()
+        return SyncRun(self.preparer, self.uploads, discover(paths, self.registry), rebuild, show_progress).read_files()
+
+    @property
+    def registry(self) -> LoaderRegistry:
+        """The file types these settings read (images only with QA_OCR on): what discovery and uploads accept."""
+        if self._registry is None:
+            self._registry = default_registry(self.settings.ocr_options)
+        return self._registry
 
     def is_current(self, paths: Sequence[Path]) -> bool:
         """True when the index holds exactly these files' current contents, built with these settings."""

@@ -33,6 +33,9 @@ class Passage(ResponseModel):
     end: int
     page: Annotated[Page, Published(description="1-based page the passage starts on (PDF)")] = None
     page_end: Annotated[Page, Published(description="1-based page the passage ends on (PDF)")] = None
+    ocr: Annotated[bool | None, OMITTED,
+                   Published(description="true when the passage's text was read by OCR from a scanned page or an "
+                                         "image (it may hold misread characters); absent otherwise")] = None
 
     @staticmethod
     def fields_of(p: PassageResult) -> dict[str, Any]:
@@ -42,7 +45,8 @@ class Passage(ResponseModel):
                 "scores": {k: round(float(v), 6) for k, v in
                            {**p.retrieval.to_dict(), **(p.evidence.to_dict() if p.evidence else {})}.items()},
                 "line_start": c.line_start, "line_end": c.line_end, "start": c.start, "end": c.end,
-                "page": c.page, "page_end": None if c.page is None else (c.page_end or c.page)}
+                "page": c.page, "page_end": None if c.page is None else (c.page_end or c.page),
+                "ocr": True if c.ocr else None}
 
     @classmethod
     def of(cls, p: PassageResult) -> "Passage":

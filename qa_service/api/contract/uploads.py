@@ -16,7 +16,7 @@ FILE_FIELD = "file"
 
 class UploadForm(RequestModel):
     file: Annotated[bytes, Published(of_limits=lambda limits: {"description": (
-        f"the document (.txt .md .html .docx .pdf), at most {limits.max_upload_bytes} bytes; its file name "
+        f"the document (.txt .md .html .docx .pdf; .png .jpg .jpeg .tif .tiff read by OCR), at most {limits.max_upload_bytes} bytes; its file name "
         "(sanitised) becomes the document name, and a file of the same name replaces it")})]
 
 

@@ -10,7 +10,7 @@ let handlers = { onUnauthorized: () => {}, onRefresh: async () => {} };
 let maxUploadBytes = null;
 let acceptedTypes = [];
 
-const FORMATS = { text: "文本", markdown: "Markdown", html: "网页", docx: "Word", pdf: "PDF" };
+const FORMATS = { text: "文本", markdown: "Markdown", html: "网页", docx: "Word", pdf: "PDF", image: "图片（OCR）" };
 
 function note(text, isError = false) {
   $("docs-note").textContent = text;
@@ -90,7 +90,7 @@ function reason(err, name) {
     unsupported_file_type: `不支持《${name}》的文件类型${acceptedTypes.length ? `（支持 ${types()} 文件）` : ""}`,
     corrupt_document: `《${name}》已损坏，无法读取`,
     encrypted_document: `《${name}》有密码保护，无法读取`,
-    scanned_pdf: `《${name}》是扫描件，没有可提取的文字`,
+    scanned_pdf: `《${name}》是扫描件，没有识别出文字`,
     empty_document: `《${name}》中没有文字内容`,
     undecodable_file: `无法识别《${name}》的文字编码`,
     unreadable_document: `无法读取《${name}》`,

@@ -41,6 +41,7 @@ export function openPassage(citation, answerText, button) {
   const lines = !page && Number.isInteger(citation.line_start)
     ? `第 ${citation.line_start}–${citation.line_end ?? citation.line_start} 行` : "";
   fill("passage-lines", lines);
+  fill("passage-ocr", citation.ocr === true ? "OCR 识别自扫描页或图片，可能有个别错字" : "");
 
   const text = String(citation.text ?? "");
   const span = supportSpan(text, String(citation.quote ?? ""), citingText(answerText, citation.ref));

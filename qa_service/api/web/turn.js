@@ -71,6 +71,13 @@ function sources(result) {
     const item = el("li");
     const b = button(`[${c.ref}]`, "cite", () => openPassage(c, result.answer, b), `查看出处 ${c.ref}`);
     item.append(b, el("span", "source-line", sourceLine(c)));
+    if (c.ocr === true) {
+      // The passage was read by OCR off a scanned page or an image: a character may be misread.
+      const label = el("span", "ocr-label", "OCR");
+      label.title = "此段文字由 OCR 从扫描页或图片识别，可能有个别错字";
+      label.setAttribute("aria-label", "OCR 识别的文字");
+      item.append(label);
+    }
     list.append(item);
   }
   return list;

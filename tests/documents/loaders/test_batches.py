@@ -27,7 +27,7 @@ def folder(tmp_path):
     make_image_pdf(tmp_path / "5扫描.pdf")
     (tmp_path / "6乱码.txt").write_bytes(b"\x81\xff\x80\xfe" * 8 + b"\x00\x01\x02")
     (tmp_path / "7空.md").write_bytes(b"")
-    (tmp_path / "8图片.png").write_bytes(b"\x89PNG")
+    (tmp_path / "8图片.gif").write_bytes(b"GIF89a")
     return tmp_path
 
 

@@ -22,7 +22,7 @@ TEXT = "关于推进数字经济发展的实施方案\n一、总体要求\n坚�
 
 
 def test_supported_extensions() -> None:
-    assert SUPPORTED_EXTENSIONS == {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf"}
+    assert SUPPORTED_EXTENSIONS == {".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 def test_gb18030_text_file_loads_as_before(tmp_path) -> None:
@@ -55,7 +55,7 @@ def test_whitespace_only_text_is_empty() -> None:
 
 
 @pytest.mark.parametrize("name, hint", [("表格.xlsx", "export"), ("旧文件.doc", "save it as .docx"), ("README", "(none)"),
-                                        ("图片.png", "expected one of")])
+                                        ("图片.gif", "save it as .png")])
 def test_unsupported_types_raise_naming_the_file(name: str, hint: str) -> None:
     with pytest.raises(UnsupportedFileType, match=rf"^{name}: unsupported file type") as info:
         load_bytes(name, b"data")

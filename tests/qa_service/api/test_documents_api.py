@@ -354,3 +354,11 @@ def test_a_full_disk_gives_507_and_leaves_nothing_behind(built_index, encoder, s
     assert CORPUS_ANSWER in client.post("/v1/ask", json={"question": CORPUS_QUESTION}).get_json()["answer"]
     (small_disk / "filler").unlink()
     assert _upload(client, "满盘.txt", text).status_code == 201  # with space again it goes in
+
+
+def test_with_ocr_off_images_are_an_unsupported_type_and_scans_are_refused(built_index, encoder, tmp_path):
+    settings = copy_index(built_index, tmp_path / "idx", ocr=False)
+    client = _page_client(app_for(QAService.from_settings(settings, encoder), encoder=encoder))
+    assert ".png" not in client.get("/v1/documents").get_json()["accepted_types"]
+    assert "QA_OCR=on" in _error(_upload(client, "照片.png", b"\x89PNG\r\n\x1a\n"), 415, "unsupported_file_type")
+    assert "扫描件.pdf" in _error(_upload(client, "扫描件.pdf", make_image_pdf(None)), 422, "scanned_pdf")

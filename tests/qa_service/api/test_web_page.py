@@ -18,6 +18,9 @@ from embeddings.index_store import read_manifest
 from qa_service.service import QAService
 from qa_service.settings import PROJECT_ROOT
 from tests.qa_service.apps import app_for
+from tests.documents.ocr.ocr_pages import QUESTION as OCR_QUESTION
+from tests.documents.ocr.ocr_pages import SCANNED_PAGE, TEXT_PAGE
+from tests.documents.ocr.scans import NEEDS_CJK_FONT, cjk_font_available, mixed_pdf
 from tests.qa_service.intake_testlib import ANSWER_ON_PAGE_TWO, PDF_NAME, QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf
 from tests.qa_service.servers import ScriptedLLM, serve
 from tests.qa_service.api.web_browser import ARTIFACTS, chromium, expect
@@ -420,7 +423,8 @@ def test_upload_a_pdf_ask_about_its_page_two_and_delete_documents(page, built_in
         open_page(page, base)
         expect(panel.locator("li")).to_have_count(2)
         expect(page.locator("#upload-hint")).to_have_text(
-            "支持 docx、htm、html、markdown、md、pdf、txt 文件；单个文件不超过 200 KB。上传后即可用来回答问题。")
+            "支持 docx、htm、html、jpeg、jpg、markdown、md、pdf、png、tif、tiff、txt 文件；单个文件不超过 200 KB。"
+            "上传后即可用来回答问题。")
 
         upload(big)  # refused by the page before sending, naming the file
         expect(note).to_have_text("上传失败：《过大的文件.txt》有 300 KB，单个文件不超过 200 KB。")
@@ -461,6 +465,32 @@ def test_upload_a_pdf_ask_about_its_page_two_and_delete_documents(page, built_in
         expect(note).to_have_text(f"删除失败：《{HAIDIAN}》是文档库中唯一的文档，索引不能为空。请先上传其他文档，再删除它。")
         expect(panel.locator("li", has_text=HAIDIAN)).to_have_count(1)
         assert len(confirmations) == 3
+
+
+@pytest.mark.skipif(not cjk_font_available(), reason=NEEDS_CJK_FONT)
+def test_a_citation_of_a_scanned_page_is_labelled_ocr(page, built_index, encoder, tmp_path):
+    """A PDF whose page 2 is a scan (issue 22): the answer's source carries the OCR label, the passage says so."""
+    settings = copy_index(built_index, tmp_path / "idx")
+    scan = tmp_path / "海洋中心（第2页为扫描件）.pdf"
+    scan.write_bytes(mixed_pdf(TEXT_PAGE, SCANNED_PAGE))
+    with serve(app_for(QAService.from_settings(settings, encoder), encoder=encoder)) as base:
+        open_page(page, base)
+        page.set_input_files("#upload-file", str(scan))
+        page.get_by_role("button", name="上传", exact=True).click()
+        expect(page.locator("#docs-note")).to_contain_text(f"已上传《{scan.name}》", timeout=300_000)  # OCR: slow here
+        ask(page, OCR_QUESTION)
+        assert settled(page) == "done"
+        source = last_turn(page).locator(".sources li").first
+        expect(source).to_contain_text(f"{scan.name} · ")
+        expect(source).to_contain_text("第 2 页")
+        expect(source.locator(".ocr-label")).to_have_text("OCR")
+        source.locator("button.cite").click()
+        expect(page.locator("#passage-ocr")).to_have_text("OCR 识别自扫描页或图片，可能有个别错字")
+        screenshot(page, "web-page-ocr-passage.png")
+        page.keyboard.press("Escape")
+        ask(page, ANSWERABLE)  # a passage of a text file has no label
+        assert settled(page) == "done"
+        expect(last_turn(page).locator(".ocr-label")).to_have_count(0)
 
 
 # --- a page of another site, in a real browser, against a server without keys -------------------------------

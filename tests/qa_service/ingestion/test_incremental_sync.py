@@ -174,14 +174,14 @@ def test_bad_files_in_a_batch_are_named_the_rest_goes_in_and_nothing_indexed_is_
     (corpus / "空.md").write_bytes(b"")
     (corpus / "巨大.txt").write_text("政策" * 10_000, encoding="utf-8")
     make_docx(corpus / "通知.docx", [("heading", 1, "关于开展双创示范的通知"), "各单位要加快推进双创示范基地建设。"])
-    (corpus / "图片.png").write_bytes(b"\x89PNG")
+    (corpus / "图片.gif").write_bytes(b"GIF89a")  # not a type we read: skipped, not a failure
     report = ingest.sync([corpus, corpus / "不存在的文件夹"], show_progress=False)
 
     failed = {os.path.basename(f.path): f.kind for f in report.failures}
     assert failed == {"乙.txt": "UndecodableFile", "损坏.pdf": "CorruptDocument", "空.md": "EmptyDocument",
                       "巨大.txt": "FileTooLarge", "不存在的文件夹": "DocumentError"}
     assert all(name in f.message for name, f in zip(failed, report.failures))
-    assert report.added == ("通知.docx",) and report.skipped == (str(corpus / "图片.png"),)
+    assert report.added == ("通知.docx",) and report.skipped == (str(corpus / "图片.gif"),)
     chunks = load_index(settings.index_dir).chunks
     assert {c.id for c in chunks if c.doc == "乙.txt"} == before  # the indexed version of 乙.txt stays
     assert {c.doc for c in chunks} == {"甲.txt", "乙.txt", "丙.txt", "通知.docx"}
