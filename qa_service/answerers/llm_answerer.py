@@ -185,10 +185,6 @@ class LLMAnswerer(Answerer):
             citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
         return citations
 
-    def from_reply(self, query: Query, text: str, shown: list[Passage], gate: Answer) -> Answer:
-        """Verify a complete generated reply against the passages it was given."""
-        return self._final(query, text, shown, gate, "stop", None)
-
     def _final(self, query: Query, text: str, shown: list[Passage], gate: Answer, finish: str,
                usage: TokenUsage | None, streamed: bool = False) -> Answer:
         """The answer to give for the LLM's whole reply, the same whether it came in one piece or streamed."""

@@ -123,6 +123,15 @@ def test_failed_rewrite_uses_the_follow_up_as_it_is(built_index, encoder, llm):
     assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"
 
 
+def test_rewrite_is_capped_and_a_cut_one_not_used(built_index, encoder, llm):
+    from qa_service.conversation.question_rewriter import REWRITE_MAX_TOKENS, Turn
+
+    service = _service(built_index, encoder, llm)
+    llm.script(("length", "海淀区有多少家科研院所以及"))
+    assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"
+    assert llm.requests[0]["max_tokens"] == REWRITE_MAX_TOKENS
+
+
 def test_without_an_llm_the_question_is_not_rewritten(service):
     from qa_service.conversation.question_rewriter import Turn
 
