@@ -28,7 +28,7 @@ from qa_service.answerers.base import Answerer, stream_pieces
 from qa_service.answerers.citation_markers import StreamingMarkerFilter, has_text, verify_markers
 from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
-from qa_service.answerers.llm_calls import OutOfTime, create_completion
+from qa_service.answerers.llm_calls import MIN_ATTEMPT_SECONDS, OutOfTime, create_completion
 from qa_service.types import Answer, Citation, Deadline, Passage, TokenUsage
 from qa_service.understanding.query import Query
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
@@ -162,7 +162,8 @@ class LLMAnswerer(Answerer):
                 failed = f"the LLM did not answer in time: {exc}" if late else f"the LLM endpoint failed: {exc}"
                 yield from stream_pieces(self._failed(gate, 504 if late else 502, failed, usage))
                 return
-            finish = None
+            # A stall that ran into the deadline is the deadline's cut (each read may wait only what is left).
+            finish = "deadline" if late and deadline.remaining() < MIN_ATTEMPT_SECONDS else None
             broke = f"the LLM stream broke off: {exc}"
         else:
             broke = "the LLM stream ended without a finish_reason"

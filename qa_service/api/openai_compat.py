@@ -7,7 +7,8 @@ With `stream: true` it sends `chat.completion.chunk` events over SSE as the answ
 LLM's tokens as they arrive, markers checked on the fly; an extractive answer in pieces), the verified
 citations in the final chunk, then `data: [DONE]`. The finish_reason is the answer's (qa_service.types.Answer:
 "length" or "error" when the LLM's text was cut or broke off, with a `notice`), in both forms; `usage` is the
-answering LLM call's reported counts, sent streamed in a last chunk when `stream_options.include_usage` asks. `GET /v1/models` lists the one model.
+answering LLM call's reported counts, sent streamed in a last chunk when `stream_options.include_usage` asks.
+`GET /v1/models` lists the one model.
 
 With QA_CHAT_CITATION_FOOTNOTES (the default) the message text also ends with the sources as footnotes
 (qa_service/citation_footnotes.py), since most clients show the text alone; streamed, they are the last
@@ -45,7 +46,8 @@ def _last_chunk(base: dict[str, Any], answer: Answer, question: str) -> str:
     verdict: dict[str, Any] = {"notice": parts["notice"]} if parts["notice"] else {}
     if parts["unsupported_claims"]:
         verdict["unsupported_claims"] = [UnsupportedClaim.model_validate(c).dump() for c in parts["unsupported_claims"]]
-    return _chunk(base, {}, answer.finish_reason, citations=[Citation.model_validate(c).dump() for c in parts["citations"]],
+    return _chunk(base, {}, answer.finish_reason,
+                  citations=[Citation.model_validate(c).dump() for c in parts["citations"]],
                   answerable=answer.answerable, generator=answer.generator, question=question, **verdict)
 
 

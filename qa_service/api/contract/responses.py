@@ -238,6 +238,7 @@ class ChatCompletion(ResponseModel):
         content = a.answer + (footnotes(a.citations) if with_footnotes else "")
         return cls.model_validate({
             **base, "object": "chat.completion",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": a.finish_reason}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": a.finish_reason}],
             "usage": usage_of(a), "question": question,
             **answer_fields(a)})
