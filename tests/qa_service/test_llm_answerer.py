@@ -441,7 +441,7 @@ def test_llm_killed_mid_reply_is_not_a_finished_answer(built_index, encoder, llm
 
 
 def test_slow_first_token_times_out_the_same_way_in_every_form(built_index, encoder, llm):
-    service = _service(built_index, encoder, llm, llm_timeout=1.0)
+    service = _service(built_index, encoder, llm, llm_timeout=0.5)
     results = _every_way(service, llm, "hold", "", SUPPORTED)  # nothing until the test lets it go
     for result in results.values():
         assert result["generator"] == "extractive" and result["finish_reason"] == "error"
