@@ -99,6 +99,7 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     if llm is not None:
         answerer = LLMAnswerer(llm, s.llm_model, answerer, scorer, ClaimChecker(grounding),
                                fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
-                               timeout=s.llm_timeout, max_retries=s.llm_max_retries)
+                               timeout=s.llm_timeout, max_retries=s.llm_max_retries,
+                               max_tokens=s.llm_max_tokens)
     return QueryChain(analyser, RETRIEVERS[s.retriever](s, index.chunks, scoring), RERANKERS[s.reranker](s, scorer, detail),
                       answerer, s.rerank_candidates)

@@ -147,6 +147,11 @@ class Settings(DerivedSettings):
     llm_max_retries: int = _llm(2, "bounded retries with exponential backoff, within the ask deadline",
                                 between=(0, 10))
     llm_fallback: bool = _llm(True, "on LLM failure answer extractively; false = 502/504 JSON error")
+    # A cited answer of a few sentences is 30-200 tokens; 512 leaves room for a short list and still stops a
+    # runaway one: a small Qwen2.5 on llama.cpp looped to 2,558 tokens in 120 s without a cap, and ended
+    # `length` in 25.7 s at 512, inside one QA_LLM_TIMEOUT attempt.
+    llm_max_tokens: int = _llm(512, "max_tokens asked of the LLM per answer; an answer cut there is replaced by "
+                               "the extractive one", between=(16, 32_000))
     llm_context_tokens: int = _llm(3000, "tiktoken budget for the passages in the prompt", between=(100, 1_000_000))
     # 6 turns is three exchanges; 4,000 characters is twice the question limit, enough for a few answers, and
     # keeps the rewrite prompt about 3,000 tokens at most.

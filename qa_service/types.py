@@ -94,6 +94,15 @@ class UnsupportedClaim:
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    """The tokens an LLM call reported spending (its response's `usage`), passed through to chat clients."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+@dataclass(frozen=True)
 class Answer:
     answer: str
     answerable: bool
@@ -104,6 +113,11 @@ class Answer:
     # Claims of an LLM answer its cited passages do not state (removed from `answer`, or the reason the
     # extractive answer was returned instead); see qa_service.answerers.claim_check.
     unsupported_claims: tuple[UnsupportedClaim, ...] = ()
+    # How the LLM's generation ended, whichever way the answer was asked (plain or streamed): "stop" (it ended
+    # by itself, or no LLM wrote), "length" (cut at QA_LLM_MAX_TOKENS or, streamed, at the deadline), "error"
+    # (the LLM failed or broke off). Unless "stop", `notice` says what the answer is instead.
+    finish_reason: str = "stop"
+    usage: TokenUsage | None = None  # of the LLM call behind this answer, when one was made and reported it
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -115,6 +129,8 @@ class Answer:
             data["notice"] = self.notice
         if self.unsupported_claims:
             data["unsupported_claims"] = [c.to_dict() for c in self.unsupported_claims]
+        if self.finish_reason != "stop":
+            data["finish_reason"] = self.finish_reason
         return data
 
 

@@ -3,11 +3,17 @@
 The extractive answerer's abstention decision gates the call (no tokens are spent on questions the
 documents do not cover). The prompt gives numbered passages with their document and section, fitted to a
 token budget, and asks for a Chinese answer from the passages only, cited as [n]. Markers pointing to no
-passage are removed; an answer left with no valid citation is not trusted; the numbers, dates and names
+passage are removed (the forms models write, [1, 2], [^1], 【1】, are read as [n]); an answer left with no
+valid citation, or with nothing but markers, is not trusted; the numbers, dates and names
 each sentence states must be stated by the passages it cites (qa_service.answerers.claim_check), else the
 sentence is removed or the extractive answer returned, and the response says which claims. The call with
 its retries ends within the request's deadline (qa_service.answerers.llm_calls); on failure the extractive
 answer is returned (the response says so), or a GeneratorError becomes a 502/504 when fall-back is off.
+
+Generation is bounded by max_tokens (QA_LLM_MAX_TOKENS); an answer cut there (finish_reason "length") is
+not a complete answer and the extractive one is returned. Plain and streamed asks end in the same final
+Answer: the stream's text is checked by the same steps once it ends (_final), and the Answer says how the
+generation ended (finish_reason) and what it cost (usage).
 """
 from __future__ import annotations
 
@@ -19,11 +25,11 @@ import openai
 import tiktoken
 
 from qa_service.answerers.base import Answerer, stream_pieces
-from qa_service.answerers.citation_markers import StreamingMarkerFilter, verify_markers
+from qa_service.answerers.citation_markers import StreamingMarkerFilter, has_text, verify_markers
 from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
-from qa_service.answerers.llm_calls import OutOfTime, create_completion
-from qa_service.types import Answer, Citation, Deadline, Passage
+from qa_service.answerers.llm_calls import MIN_ATTEMPT_SECONDS, OutOfTime, create_completion
+from qa_service.types import Answer, Citation, Deadline, Passage, TokenUsage
 from qa_service.understanding.query import Query
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 
@@ -59,10 +65,11 @@ class LLMAnswerer(Answerer):
     def __init__(self, client: openai.OpenAI, model: str, extractive: ExtractiveAnswerer,
                  scorer: SentenceEvidenceScorer, claims: ClaimChecker, fallback: bool = True,
                  context_tokens: int = 3000, max_passages: int = 5, timeout: float = 30.0,
-                 max_retries: int = 2) -> None:
+                 max_retries: int = 2, max_tokens: int = 512) -> None:
         self._client = client.with_options(max_retries=0)  # retries within the deadline: llm_calls
         self._timeout = timeout
         self._max_retries = max_retries
+        self._max_tokens = max_tokens
         self._claims = claims
         self._model = model
         self._extractive = extractive
@@ -97,7 +104,7 @@ class LLMAnswerer(Answerer):
 
     def _create(self, deadline: Deadline, **request: Any) -> Any:
         return create_completion(self._client, deadline, self._timeout, self._max_retries, model=self._model,
-                                 temperature=0, **request)
+                                 temperature=0, max_tokens=self._max_tokens, **request)
 
     def answer(self, query: Query, passages: list[Passage], deadline: Deadline | None = None) -> Answer:
         gate = self._extractive.answer(query, passages)
@@ -106,20 +113,24 @@ class LLMAnswerer(Answerer):
         shown = self.fit_passages(passages)
         try:
             reply = self._create(deadline or Deadline.none(), messages=self.prompt(query.text, shown))
-            text = (reply.choices[0].message.content or "").strip()
         except (openai.APITimeoutError, OutOfTime) as exc:
             return self._failed(gate, 504, f"the LLM did not answer in time: {exc}")
         except (openai.APIError, openai.OpenAIError) as exc:
             return self._failed(gate, 502, f"the LLM endpoint failed: {exc}")
-        return self.from_reply(query, text, shown, gate)
+        if not reply.choices:
+            return self._failed(gate, 502, "the LLM endpoint failed: its reply held no choice")
+        choice = reply.choices[0]
+        text = (choice.message.content or "").strip()
+        return self._final(query, text, shown, gate, choice.finish_reason, _usage(reply.usage))
 
     def stream(self, query: Query, passages: list[Passage],
                deadline: Deadline | None = None) -> Iterator[str | Answer]:
         """Tokens from the LLM as they arrive, markers checked on the fly, then the verified Answer.
 
-        A failure before the first token falls back like answer(); one after it, or the deadline passing,
-        ends the answer there with a notice (what was sent cannot be taken back). The claims of the sent
-        text are checked at the end: the final Answer holds the checked text and says what was removed.
+        A failure before the first token falls back like answer(). Once text is sent it cannot be taken back:
+        the final Answer is what answer() would have returned for the same reply (the checked text, or the
+        extractive answer with a notice when the reply was cut at max_tokens or the deadline, broke off,
+        cited nothing or failed the claim check), with finish_reason saying how the generation ended.
         """
         deadline = deadline or Deadline.none()
         gate = self._extractive.answer(query, passages)
@@ -129,38 +140,43 @@ class LLMAnswerer(Answerer):
         shown = self.fit_passages(passages)
         markers = StreamingMarkerFilter(len(shown))
         sent: list[str] = []
-        notice = None
+        finish: str | None = None
+        usage = None
         try:
-            events = self._create(deadline, messages=self.prompt(query.text, shown), stream=True)
+            events = self._create(deadline, messages=self.prompt(query.text, shown), stream=True,
+                                  stream_options={"include_usage": True})
             for event in events:
-                delta = event.choices[0].delta.content if event.choices else None
-                if delta and (text := markers.feed(delta)):
+                usage = _usage(getattr(event, "usage", None)) or usage
+                choice = event.choices[0] if event.choices else None
+                if choice is not None and choice.delta.content and (text := markers.feed(choice.delta.content)):
                     sent.append(text)
                     yield text
-                if deadline.expired:
+                finish = (choice.finish_reason if choice is not None else None) or finish
+                if deadline.expired and finish is None:
                     events.close()
-                    notice = "the LLM answer was cut off at the request deadline"
-                    log.warning("%s", notice)
+                    finish = "deadline"
                     break
         except (openai.APIError, openai.OpenAIError) as exc:
-            status = 504 if isinstance(exc, (openai.APITimeoutError, OutOfTime)) else 502
+            late = isinstance(exc, (openai.APITimeoutError, OutOfTime))
             if not sent:
-                yield from stream_pieces(self._failed(gate, status, f"the LLM endpoint failed: {exc}"))
+                failed = f"the LLM did not answer in time: {exc}" if late else f"the LLM endpoint failed: {exc}"
+                yield from stream_pieces(self._failed(gate, 504 if late else 502, failed, usage))
                 return
-            notice = f"the LLM stream broke off: {exc}"
-            log.warning("%s", notice)
+            # A stall that ran into the deadline is the deadline's cut (each read may wait only what is left).
+            finish = "deadline" if late and deadline.remaining() < MIN_ATTEMPT_SECONDS else None
+            broke = f"the LLM stream broke off: {exc}"
+        else:
+            broke = "the LLM stream ended without a finish_reason"
         if tail := markers.flush():
             sent.append(tail)
             yield tail
         text = "".join(sent).strip()
-        if NOT_IN_PASSAGES in text:
-            yield Answer(text, False, [], gate.confidence, self.name, notice)
-            return
-        if not markers.refs:
-            yield Answer(text, True, [], gate.confidence, self.name,
-                         notice or "the LLM answer cited no passage it was given")
-            return
-        yield self._checked(query, text, shown, gate, notice, streamed=True)
+        if finish == "deadline":
+            yield self._replaced(gate, "the LLM answer was cut off at the request deadline", "length", usage)
+        elif finish is None:
+            yield self._replaced(gate, broke, "error", usage)
+        else:
+            yield self._final(query, text, shown, gate, finish, usage, streamed=True)
 
     def _citations(self, query: Query, shown: list[Passage], refs: list[int]) -> list[Citation]:
         citations = []
@@ -170,14 +186,25 @@ class LLMAnswerer(Answerer):
             citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
         return citations
 
-    def from_reply(self, query: Query, text: str, shown: list[Passage], gate: Answer) -> Answer:
-        """Verify a generated reply against the passages it was given."""
+    def _final(self, query: Query, text: str, shown: list[Passage], gate: Answer, finish: str,
+               usage: TokenUsage | None, streamed: bool = False) -> Answer:
+        """The answer to give for the LLM's whole reply, the same whether it came in one piece or streamed."""
+        if finish == "length":
+            return self._replaced(gate, f"the LLM answer was cut at {self._max_tokens} tokens (finish_reason "
+                                        "length)", "length", usage)
         if NOT_IN_PASSAGES in text:
-            return Answer(text, False, [], gate.confidence, self.name)
+            return Answer(text, False, [], gate.confidence, self.name, usage=usage)
         cleaned, refs = verify_markers(text, len(shown))
         if not refs:
-            return replace(gate, notice="the LLM answer cited no passage it was given; extractive answer returned")
-        return self._checked(query, cleaned, shown, gate)
+            return self._replaced(gate, "the LLM answer cited no passage it was given", "stop", usage)
+        if not has_text(cleaned):
+            return self._replaced(gate, "the LLM answer held only citation markers", "stop", usage)
+        return replace(self._checked(query, cleaned, shown, gate, streamed=streamed), usage=usage)
+
+    @staticmethod
+    def _replaced(gate: Answer, why: str, finish: str, usage: TokenUsage | None) -> Answer:
+        log.warning("%s", why)
+        return replace(gate, notice=f"{why}; extractive answer returned", finish_reason=finish, usage=usage)
 
     def _checked(self, query: Query, text: str, shown: list[Passage], gate: Answer, notice: str | None = None,
                  streamed: bool = False) -> Answer:
@@ -196,12 +223,20 @@ class LLMAnswerer(Answerer):
         return replace(gate, notice=_joined(notice, f"{what}; extractive answer returned"),
                        unsupported_claims=verdict.unsupported)
 
-    def _failed(self, gate: Answer, status: int, message: str) -> Answer:
+    def _failed(self, gate: Answer, status: int, message: str, usage: TokenUsage | None = None) -> Answer:
         log.warning("%s", message)
         if not self._fallback:
             raise GeneratorError(status, message)
-        return replace(gate, notice=f"{message}; extractive answer returned")
+        return replace(gate, notice=f"{message}; extractive answer returned", finish_reason="error", usage=usage)
 
 
 def _joined(*notices: str | None) -> str:
     return "; ".join(n for n in notices if n)
+
+
+def _usage(reported: Any) -> TokenUsage | None:
+    """The usage an endpoint reported, if it did (many omit it, or send zeros until the last chunk)."""
+    if reported is None:
+        return None
+    counts = [getattr(reported, name, None) or 0 for name in ("prompt_tokens", "completion_tokens", "total_tokens")]
+    return TokenUsage(*(int(c) for c in counts)) if any(counts) else None

@@ -5,7 +5,10 @@ follow-up is first rewritten into a standalone question from the earlier turns w
 returns a standard `chat.completion` (answer with inline [n] markers, plus a top-level `citations` list).
 With `stream: true` it sends `chat.completion.chunk` events over SSE as the answerer produces text (an
 LLM's tokens as they arrive, markers checked on the fly; an extractive answer in pieces), the verified
-citations in the final chunk, then `data: [DONE]`. `GET /v1/models` lists the one model.
+citations in the final chunk, then `data: [DONE]`. The finish_reason is the answer's (qa_service.types.Answer:
+"length" or "error" when the LLM's text was cut or broke off, with a `notice`), in both forms; `usage` is the
+answering LLM call's reported counts, sent streamed in a last chunk when `stream_options.include_usage` asks.
+`GET /v1/models` lists the one model.
 
 With QA_CHAT_CITATION_FOOTNOTES (the default) the message text also ends with the sources as footnotes
 (qa_service/citation_footnotes.py), since most clients show the text alone; streamed, they are the last
@@ -22,7 +25,8 @@ from flask import Blueprint, request
 
 from qa_service.api.contract.base import Limits
 from qa_service.api.contract.requests import ChatRequest
-from qa_service.api.contract.responses import ChatCompletion, Citation, ModelList, UnsupportedClaim, answer_fields
+from qa_service.api.contract.responses import (ChatCompletion, Citation, ModelList, UnsupportedClaim, answer_fields,
+                                               usage_of)
 from qa_service.api.sse import DONE, event, sse, started
 from qa_service.api.validation import json_object
 from qa_service.citation_footnotes import footnotes, without_footnotes
@@ -42,18 +46,21 @@ def _last_chunk(base: dict[str, Any], answer: Answer, question: str) -> str:
     verdict: dict[str, Any] = {"notice": parts["notice"]} if parts["notice"] else {}
     if parts["unsupported_claims"]:
         verdict["unsupported_claims"] = [UnsupportedClaim.model_validate(c).dump() for c in parts["unsupported_claims"]]
-    return _chunk(base, {}, "stop", citations=[Citation.model_validate(c).dump() for c in parts["citations"]],
+    return _chunk(base, {}, answer.finish_reason,
+                  citations=[Citation.model_validate(c).dump() for c in parts["citations"]],
                   answerable=answer.answerable, generator=answer.generator, question=question, **verdict)
 
 
 def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str,
-            with_footnotes: bool) -> Iterator[str]:
+            with_footnotes: bool, include_usage: bool = False) -> Iterator[str]:
     yield _chunk(base, {"role": "assistant", "content": ""})
     for item in pieces:
         if isinstance(item, Answer):
             if with_footnotes and item.citations:
                 yield _chunk(base, {"content": footnotes(item.citations)})
             yield _last_chunk(base, item, question)
+            if include_usage:
+                yield event({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage_of(item)})
         elif item:
             yield _chunk(base, {"content": item})
     yield DONE
@@ -77,8 +84,9 @@ def blueprint(qa: QAService, limits: Limits, model_id: str, with_footnotes: bool
         standalone = qa.standalone_question(turns, question, deadline)
         base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
         if req.stream:
+            include_usage = bool(req.stream_options and req.stream_options.include_usage)
             return sse(_stream(base, started(qa.ask_stream(standalone, req.top_k, deadline)), standalone,
-                               with_footnotes))
+                               with_footnotes, include_usage))
         return ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline),
                                  with_footnotes).response()
 

@@ -29,6 +29,10 @@ REWRITE_PROMPT = (
 ELLIPSIS = "…"
 MIN_TURN_CHARS = 20  # a turn cut shorter than this says nothing useful: older turns stop there
 REWRITE_SHARE = 0.5  # of the time left: the rewrite may not take the answer's time
+# A standalone question is one line: 100 Chinese characters take at most ~150 tokens in the tokenizers of
+# common open models (cl100k: about one per character). A rewrite cut at the cap (finish_reason length) is a
+# cut question and is not used; without a cap a looping model holds the endpoint until the timeout (issue 23).
+REWRITE_MAX_TOKENS = 200
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,11 @@ class LLMQuestionRewriter:
         budget = Deadline.after(left * REWRITE_SHARE) if left != float("inf") else Deadline.none()
         try:
             reply = create_completion(self._client, budget, self._timeout, self._max_retries, model=self._model,
-                                      messages=self.prompt(history, question), temperature=0)
+                                      messages=self.prompt(history, question), temperature=0,
+                                      max_tokens=REWRITE_MAX_TOKENS)
+            if reply.choices and reply.choices[0].finish_reason == "length":
+                log.warning("question rewrite cut at %d tokens; using the follow-up as it is", REWRITE_MAX_TOKENS)
+                return question
             rewritten = (reply.choices[0].message.content or "").strip().splitlines()
         except openai.OpenAIError as exc:  # OutOfTime included: no time left for the rewrite
             log.warning("question rewrite failed (%s); using the follow-up as it is", exc)

@@ -123,6 +123,15 @@ def test_failed_rewrite_uses_the_follow_up_as_it_is(built_index, encoder, llm):
     assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"
 
 
+def test_rewrite_is_capped_and_a_cut_one_not_used(built_index, encoder, llm):
+    from qa_service.conversation.question_rewriter import REWRITE_MAX_TOKENS, Turn
+
+    service = _service(built_index, encoder, llm)
+    llm.script(("length", "海淀区有多少家科研院所以及"))
+    assert service.standalone_question([Turn("user", "海淀区有多少所高等院校？")], "那科研院所呢？") == "那科研院所呢？"
+    assert llm.requests[0]["max_tokens"] == REWRITE_MAX_TOKENS
+
+
 def test_without_an_llm_the_question_is_not_rewritten(service):
     from qa_service.conversation.question_rewriter import Turn
 
@@ -153,8 +162,9 @@ def test_stream_broken_off_by_the_llm_ends_with_a_notice(built_index, encoder, l
     service = _service(built_index, encoder, llm)
     llm.script(("break", "海淀区有高等院校33所[1]，还有"))
     text, extra = _stream_chat(service)
-    assert text.startswith("海淀区有高等院校33所[1]")
-    assert "broke off" in extra["notice"] and [c["ref"] for c in extra["citations"]] == [1]
+    assert text.startswith("海淀区有高等院校33所[1]")  # sent before the break: it cannot be recalled
+    # ... but the final chunk does not pass the half sentence off as a finished answer
+    assert "broke off" in extra["notice"] and extra["generator"] == "extractive"
 
 
 def test_stream_failing_before_any_token_falls_back_or_is_a_json_error(built_index, encoder, llm):
@@ -288,8 +298,8 @@ def test_streaming_llm_stops_at_the_deadline(built_index, encoder, llm):
         llm.gate.set()
     answer = pieces[-1]
     assert "".join(p for p in pieces[:-1]).startswith("海淀区有高等院校 33 所[1]")
-    assert answer.notice and ("deadline" in answer.notice or "broke off" in answer.notice)
-    assert "更多" not in answer.answer
+    assert "deadline" in answer.notice and answer.finish_reason == "length"  # cut by a limit, not broken
+    assert answer.generator == "extractive" and "更多" not in answer.answer
 
 
 # --- chat history sent to the rewrite is bounded -------------------------------------------------------
@@ -336,3 +346,172 @@ def test_the_question_is_cut_once_although_gate_claims_and_citations_read_it(bui
             answer = service.ask(QUESTION, 5)
         assert answer.generator == "llm" and answer.unsupported_claims and answer.citations[0].quote
     assert cuts[QUESTION] == 2  # once per ask
+
+
+# --- one final answer whichever way it is asked (issue 23) ---------------------------------------------
+
+WAYS = ("ask", "ask-stream", "chat", "chat-stream")
+
+
+def _asked(app, way, question=QUESTION):
+    """The final result of one way of asking: answer text, answerable, citation refs, generator,
+    finish_reason and notice (the chat ones read from the JSON a client receives)."""
+    import json
+
+    client = app.test_client()
+    if way.startswith("ask"):
+        resp = client.post("/v1/ask", json={"question": question, "stream": way == "ask-stream"})
+        if way == "ask":
+            body = resp.get_json()
+        else:
+            body = [json.loads(line[6:]) for line in resp.get_data(as_text=True).splitlines()
+                    if line.startswith("data: {")][-1]
+            assert body["type"] == "answer.done"
+        answer, finish = body["answer"], body.get("finish_reason", "stop")
+    else:
+        resp = client.post("/v1/chat/completions", json={"model": "qa-service", "stream": way == "chat-stream",
+                                                          "messages": [{"role": "user", "content": question}]})
+        if way == "chat":
+            body = resp.get_json()
+            choice = body["choices"][0]
+            answer, finish = without_footnotes(choice["message"]["content"]), choice["finish_reason"]
+        else:
+            chunks = [json.loads(line[6:]) for line in resp.get_data(as_text=True).splitlines()
+                      if line.startswith("data: {")]
+            body = chunks[-1]
+            answer, finish = None, body["choices"][0]["finish_reason"]  # the streamed text is checked apart
+    assert resp.status_code == 200
+    return {"answer": answer, "answerable": body["answerable"], "refs": [c["ref"] for c in body["citations"]],
+            "generator": body["generator"], "finish_reason": finish, "notice": body.get("notice")}
+
+
+def _every_way(service, llm, *step, question=QUESTION, after=None):
+    """The final results of the four ways, each given the same scripted step; they must agree."""
+    app = app_for(service)
+    results = {}
+    for way in WAYS:
+        llm.script(step)
+        try:
+            results[way] = _asked(app, way, question)
+        finally:
+            llm.gate.set()
+        results[way]["requests"] = list(llm.requests)
+    plain = results["ask"]
+    for way, result in results.items():
+        same = {k: v for k, v in result.items() if k not in ("notice", "requests", "answer")}
+        assert same == {k: v for k, v in plain.items() if k not in ("notice", "requests", "answer")}, way
+        assert (result["notice"] is None) == (plain["notice"] is None), way
+        if result["answer"] is not None:
+            assert result["answer"] == plain["answer"], way
+    return results
+
+
+def test_max_tokens_is_sent_from_the_setting(built_index, encoder, llm):
+    for overrides, expected in (({}, 512), ({"llm_max_tokens": 64}, 64)):
+        service = _service(built_index, encoder, llm, **overrides)
+        llm.script(("reply", SUPPORTED))
+        service.ask(QUESTION, 5)
+        assert llm.requests[0]["max_tokens"] == expected
+
+
+def test_runaway_generation_is_capped_and_not_accepted_as_an_answer(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm, llm_max_tokens=64)
+    results = _every_way(service, llm, "runaway", "海淀区有高等院校33所[1]，还有")
+    for result in results.values():
+        [request] = result["requests"]  # no retry of a cut answer
+        assert request["max_tokens"] == 64
+        assert result["generator"] == "extractive" and result["finish_reason"] == "length"
+        assert "cut at 64 tokens" in result["notice"] and "extractive answer returned" in result["notice"]
+    assert "33" in results["ask"]["answer"] and "还有" not in results["ask"]["answer"]
+
+
+def test_reply_cut_at_length_is_replaced_in_every_form(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    results = _every_way(service, llm, "length", "海淀区有北大、清华等高等院校 33 所[1]，以及")
+    assert {r["finish_reason"] for r in results.values()} == {"length"}
+    assert {r["generator"] for r in results.values()} == {"extractive"}
+
+
+def test_llm_killed_mid_reply_is_not_a_finished_answer(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    results = _every_way(service, llm, "break", "海淀区有高等院校33所[1]，还有")
+    for result in results.values():
+        assert result["generator"] == "extractive" and result["finish_reason"] == "error" and result["notice"]
+    assert "broke off" in results["chat-stream"]["notice"]
+
+
+def test_slow_first_token_times_out_the_same_way_in_every_form(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm, llm_timeout=0.5)
+    results = _every_way(service, llm, "hold", "", SUPPORTED)  # nothing until the test lets it go
+    for result in results.values():
+        assert result["generator"] == "extractive" and result["finish_reason"] == "error"
+        assert "in time" in result["notice"]  # a timeout, not "endpoint failed"
+        assert len(result["requests"]) == 1
+
+
+@pytest.mark.parametrize("written, normalised, refs", [
+    ("[1, 2]", "[1][2]", [1, 2]), ("[1，2]", "[1][2]", [1, 2]), ("[1][2]", "[1][2]", [1, 2]),
+    ("[^1]", "[1]", [1]), ("【1】", "[1]", [1]), ("[1, 9]", "[1]", [1]),
+])
+def test_marker_forms_models_write_are_read_as_citations(built_index, encoder, llm, written, normalised, refs):
+    service = _service(built_index, encoder, llm)
+    results = _every_way(service, llm, "reply", f"海淀区有北大、清华等高等院校 33 所{written}。")
+    assert results["ask"]["answer"] == f"海淀区有北大、清华等高等院校 33 所{normalised}。"
+    assert results["ask"]["refs"] == refs and results["ask"]["generator"] == "llm"
+    llm.script(("reply", f"海淀区有北大、清华等高等院校 33 所{written}。"))
+    text, _ = _stream_chat(service)
+    assert text == results["ask"]["answer"]  # the streamed text is normalised on the fly too
+
+
+def test_answer_made_only_of_markers_is_not_accepted(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    results = _every_way(service, llm, "reply", "[1] [2]。")
+    assert results["ask"]["generator"] == "extractive" and "33" in results["ask"]["answer"]
+    assert "only citation markers" in results["ask"]["notice"]
+
+
+def test_uncited_reply_gives_the_extractive_answer_streamed_too(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    results = _every_way(service, llm, "reply", "海淀区大约有三十多所高校。")
+    streamed = results["chat-stream"]
+    assert streamed["generator"] == "extractive" and "cited no passage" in streamed["notice"]
+
+
+@pytest.mark.parametrize("question, opening", [
+    ("中关村创业大街累计吸引了多少名创业导师？", "文档提到了"),  # the detail is not stated
+    ("海淀区为什么关停了 50 家商品交易市场？", "文档中的说法与问题不同"),  # the premise is contradicted
+])
+def test_the_reader_decides_before_the_llm_is_asked(built_index, encoder, llm, question, opening):
+    service = _service(built_index, encoder, llm)
+    results = _every_way(service, llm, "reply", "创业导师共有 500 名[1]。", question=question)
+    for result in results.values():
+        assert result["requests"] == [] and not result["answerable"] and result["generator"] == "extractive"
+    assert results["ask"]["answer"].startswith(opening)
+
+
+def test_usage_is_passed_through_from_the_llm(built_index, encoder, llm):
+    import openai
+
+    service = _service(built_index, encoder, llm)
+    with serve(app_for(service)) as base:
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        messages = [{"role": "user", "content": QUESTION}]
+        llm.script(("reply", SUPPORTED))
+        reply = client.chat.completions.create(model="qa-service", messages=messages)
+        prompt = sum(len(m["content"]) for m in llm.requests[0]["messages"])
+        assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (prompt, len(SUPPORTED))
+        assert reply.choices[0].finish_reason == "stop"
+        llm.script(("reply", SUPPORTED))
+        chunks = list(client.chat.completions.create(model="qa-service", messages=messages, stream=True,
+                                                     stream_options={"include_usage": True}))
+        assert llm.requests[0]["stream_options"] == {"include_usage": True}  # asked of the LLM too
+        assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == len(SUPPORTED)
+        assert chunks[-2].choices[0].finish_reason == "stop"
+        llm.script(("reply", SUPPORTED))
+        chunks = list(client.chat.completions.create(model="qa-service", messages=messages, stream=True))
+        assert chunks[-1].choices and chunks[-1].usage is None  # not asked for: no usage chunk
+    # an extractive answer spent no LLM tokens
+    llm.script(("reply", "不该被调用[1]"))
+    body = app_for(service).test_client().post("/v1/chat/completions", json={
+        "messages": [{"role": "user", "content": "红烧肉怎么做才好吃？"}]}).get_json()
+    assert body["usage"]["total_tokens"] == 0 and llm.requests == []

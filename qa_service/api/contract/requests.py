@@ -173,6 +173,10 @@ def _message_error(errors: list[dict[str, Any]], messages: list[dict[str, Any]],
                     "(and a string 'text')")
 
 
+class StreamOptions(RequestModel):
+    include_usage: bool = False  # a last chunk with `usage` (and no choices) before [DONE], as OpenAI sends
+
+
 class ChatRequest(_TopKDefault):
     messages: Annotated[list[Message], WrapValidator(_conversation), Published({
         "minItems": 1, "not": {"type": "array", "items": {"not": {
@@ -182,6 +186,7 @@ class ChatRequest(_TopKDefault):
     temperature: float | None = None
     max_tokens: int | None = None
     stream: bool = False
+    stream_options: StreamOptions | None = None
     top_k: TopK = None  # type: ignore[assignment]  (QA_TOP_K when absent)
 
     @property

@@ -70,6 +70,16 @@ class UnsupportedClaim(ResponseModel):
     refs: list[int]
 
 
+FinishReason = Literal["stop", "length", "error"]  # qa_service.types.Answer.finish_reason
+
+
+def usage_of(a: AnswerResult) -> dict[str, int]:
+    """The LLM's reported token counts for this answer (zeros when no LLM wrote or it reported none)."""
+    u = a.usage
+    return {"prompt_tokens": u.prompt_tokens if u else 0, "completion_tokens": u.completion_tokens if u else 0,
+            "total_tokens": u.total_tokens if u else 0}
+
+
 def answer_fields(a: AnswerResult) -> dict[str, Any]:
     """What every answer carries: in /v1/ask, a chat completion and the last event of a streamed one."""
     return {"citations": [{"ref": c.ref, **Passage.fields_of(c.passage), "quote": c.quote} for c in a.citations],
@@ -87,11 +97,15 @@ class Answer(ResponseModel):
     generator: str
     notice: Annotated[str | None, OMITTED] = None
     unsupported_claims: Annotated[list[UnsupportedClaim] | None, OMITTED] = None
+    finish_reason: Annotated[FinishReason | None, OMITTED, Published(
+        description="how the LLM's generation ended when not by itself: length = cut at QA_LLM_MAX_TOKENS "
+                    "or the deadline, error = failed or broke off; `notice` says what the answer is instead")] = None
 
     @classmethod
     def of(cls, question: str, a: AnswerResult) -> "Answer":
         return cls.model_validate({"question": question, "answer": a.answer,
-                                   "confidence": round(float(a.confidence), 4), **answer_fields(a)})
+                                   "confidence": round(float(a.confidence), 4), **answer_fields(a),
+                                   "finish_reason": None if a.finish_reason == "stop" else a.finish_reason})
 
 
 class SearchResults(ResponseModel):
@@ -199,7 +213,7 @@ class ChatMessageOut(ResponseModel):
 class Choice(ResponseModel):
     index: int
     message: ChatMessageOut
-    finish_reason: Literal["stop"]
+    finish_reason: FinishReason
 
 
 class Usage(ResponseModel):
@@ -228,6 +242,7 @@ class ChatCompletion(ResponseModel):
         content = a.answer + (footnotes(a.citations) if with_footnotes else "")
         return cls.model_validate({
             **base, "object": "chat.completion",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, "question": question,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": a.finish_reason}],
+            "usage": usage_of(a), "question": question,
             **answer_fields(a)})

@@ -32,6 +32,8 @@ REQUEST_CHANGES = {
     f"+ {CHAT}/model/nullable",
     f"+ {CHAT}/temperature/nullable",
     f"+ {CHAT}/max_tokens/nullable",
+    # stream_options.include_usage: a streamed chat completion ends with a usage chunk when asked (issue 23).
+    f"+ {CHAT}/stream_options",
     # The file names the service reads (schemathesis finding: 415 for a schema-valid upload).
     "+ /paths//v1/documents/post/requestBody/content/multipart/form-data/encoding",
 }
