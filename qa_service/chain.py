@@ -8,9 +8,7 @@ A new retriever, reranker or answerer is a new file implementing its base class 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
-
-import openai
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from documents.models import Chunk
 from embeddings.encoders.base import TextEncoder
@@ -19,7 +17,6 @@ from embeddings.vector_stores.keyed_base import KeyedVectorStore
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
-from qa_service.answerers.llm_answerer import LLMAnswerer
 from qa_service.readers.base import Reader
 from qa_service.readers.detail_reader import DetailReader, ReaderConfig
 from qa_service.readers.quote_reader import QuoteReader, QuoteReaderConfig
@@ -36,6 +33,9 @@ from qa_service.understanding.premises import Premises
 from qa_service.understanding.query import Query, QueryAnalyser
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 from qa_service.understanding.term_matching import TermMatcher
+
+if TYPE_CHECKING:
+    import openai
 
 # QA_RETRIEVER -> the first stage, from the scoring retrievers by name (settings.RETRIEVERS lists the same names).
 RETRIEVERS: dict[str, Callable[[Settings, Sequence[Chunk], dict[str, ScoringRetriever]], Retriever]] = {
@@ -97,6 +97,8 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
                           ReaderConfig(min_coverage=s.answer_min_coverage))
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers)
     if llm is not None:
+        from qa_service.answerers.llm_answerer import LLMAnswerer  # here: without an LLM the SDK is never loaded
+
         answerer = LLMAnswerer(llm, s.llm_model, answerer, scorer, ClaimChecker(grounding),
                                fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
                                timeout=s.llm_timeout, max_retries=s.llm_max_retries,

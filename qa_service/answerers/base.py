@@ -11,6 +11,14 @@ NOT_FOUND_ANSWER = "抱歉，现有文档中没有找到能够回答这个问题
 STREAM_PIECE_CHARS = 12
 
 
+class GeneratorError(RuntimeError):
+    """The LLM could not produce an answer; status is the HTTP status to report (502 or 504)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Answerer(ABC):
     name: str
 

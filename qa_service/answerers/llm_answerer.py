@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import openai
 import tiktoken
 
-from qa_service.answerers.base import Answerer, stream_pieces
+from qa_service.answerers.base import Answerer, GeneratorError, stream_pieces
 from qa_service.answerers.citation_markers import StreamingMarkerFilter, has_text, verify_markers
 from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
@@ -42,14 +42,6 @@ SYSTEM_PROMPT = (
     "每个事实后面用方括号标注来源编号，例如 [1] 或 [2]，只能使用资料中存在的编号。"
     f"如果资料不包含答案，只回答“{NOT_IN_PASSAGES}”，不要编造。"
 )
-
-
-class GeneratorError(RuntimeError):
-    """The LLM could not produce an answer; status is the HTTP status to report (502 or 504)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _encoding() -> "tiktoken.Encoding":

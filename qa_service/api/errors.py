@@ -49,7 +49,7 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response, status
 
-    from qa_service.answerers.llm_answerer import GeneratorError
+    from qa_service.answerers.base import GeneratorError
 
     @app.errorhandler(GeneratorError)
     def _generator_error(exc: GeneratorError):

@@ -10,7 +10,7 @@ from typing import Callable
 
 from flask import g, request
 
-from qa_service.answerers.llm_answerer import GeneratorError
+from qa_service.answerers.base import GeneratorError
 from qa_service.api.errors import ApiError
 from qa_service.channels.dedup import SeenMessages
 from qa_service.channels.outbound import HttpClient

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import openai
-
-from qa_service.answerers.llm_calls import create_completion
 from qa_service.types import Deadline
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,10 @@ class LLMQuestionRewriter:
         # The rewrite gets at most half of the time left, so that the answer keeps the other half.
         left = (deadline or Deadline.none()).remaining()
         budget = Deadline.after(left * REWRITE_SHARE) if left != float("inf") else Deadline.none()
+        import openai  # here: a service without an LLM never loads the SDK (about 1 s per process)
+
+        from qa_service.answerers.llm_calls import create_completion
+
         try:
             reply = create_completion(self._client, budget, self._timeout, self._max_retries, model=self._model,
                                       messages=self.prompt(history, question), temperature=0,

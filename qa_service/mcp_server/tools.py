@@ -17,7 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from qa_service.answerers.llm_answerer import GeneratorError
+from qa_service.answerers.base import GeneratorError
 from qa_service.api.contract.responses import Answer, Document, SearchResults
 from qa_service.citation_footnotes import footnotes, source_of
 from qa_service.composition import ServiceRoot
