@@ -103,6 +103,9 @@ class Answer:
     # Claims of an LLM answer its cited passages do not state (removed from `answer`, or the reason the
     # extractive answer was returned instead); see qa_service.answerers.claim_check.
     unsupported_claims: tuple[UnsupportedClaim, ...] = ()
+    # What found the passages: "lexical" (BM25 alone: the index's vectors are still being made, or QA_RETRIEVER=
+    # bm25), "dense" or "hybrid"; set by the service, "" until then.
+    retrieval: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -114,6 +117,8 @@ class Answer:
             data["notice"] = self.notice
         if self.unsupported_claims:
             data["unsupported_claims"] = [c.to_dict() for c in self.unsupported_claims]
+        if self.retrieval:
+            data["retrieval"] = self.retrieval
         return data
 
 
