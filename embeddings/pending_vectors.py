@@ -109,18 +109,11 @@ class EmbeddingProgress:
     total: int  # passages of the version
     phase: str  # "model" (fetching / loading it), "passages", "terms" (close words), "switching"
     started_at: float  # unix time this run began
-    rate: float | None  # passages per second over this run (None: not measured yet)
+    seconds_left: float | None  # for the passages, when the note was written (None: not measured yet)
     updated_at: float
 
-    @property
-    def seconds_left(self) -> float | None:
-        """Time left for the passages at the measured rate (the term vectors and the switch follow)."""
-        if self.rate is None or self.rate <= 0:
-            return None
-        return max(self.total - self.embedded, 0) / self.rate
-
     def to_public(self) -> dict[str, object]:
-        left = self.seconds_left
+        left = None if self.seconds_left is None else max(self.seconds_left - (time.time() - self.updated_at), 0.0)
         return {"state": "embedding", "phase": self.phase, "embedded": self.embedded, "total": self.total,
                 "seconds_left": None if left is None else round(left, 1),
                 "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.updated_at))}

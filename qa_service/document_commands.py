@@ -109,8 +109,10 @@ def describe_vectors(state: dict[str, Any]) -> str:
     left = state.get("seconds_left")
     eta = f", about {left / 60:.0f} min left" if left is not None and left >= 90 else (
         f", about {left:.0f} s left" if left is not None else "")
-    return (f"vectors: {state['embedded']} of {state['total']} passages embedded ({state['phase']}{eta}; lexical "
-            "retrieval until complete)")
+    doing = {"model": "fetching and loading the model", "passages": "embedding passages",
+             "terms": "embedding the BM25 terms (close words)", "switching": "writing the complete version"}
+    return (f"vectors: {state['embedded']} of {state['total']} passages embedded ({doing.get(state['phase'], '')}"
+            f"{eta}; lexical retrieval until complete)")
 
 
 def cmd_docs_list(args: argparse.Namespace, settings: Settings) -> int:

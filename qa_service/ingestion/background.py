@@ -53,6 +53,7 @@ class VectorCompleter:
         self.embedder = embedder
         self.writer = writer
         self.store = pending_store(self.index_dir, self.spec)
+        self._version = ""  # the lexical version being completed (for the log)
 
     def pending(self) -> bool:
         """Whether CURRENT names a lexical version of these settings (one this process can complete)."""
@@ -67,15 +68,18 @@ class VectorCompleter:
         or None when there was nothing to complete. Raises Stopped when `stop` is set (nothing is lost)."""
         while self.pending():
             stored = read_version(self.index_dir)
-            name = stored.directory.name
+            name = self._version = stored.directory.name
             started = time.time()
             self._note(name, 0, len(stored.chunks), "model", started, None)
             model, cache = self.embedder.model_and_cache()
             texts = [self.spec.text_of(c) for c in stored.chunks]
-            vectors = self._embed(texts, model, cache, name, "passages", started, stop, show_progress)
+            n = len(texts)
+            vectors = self._embed(texts, model, cache, "passages", stop, show_progress,
+                                  lambda done, left: self._note(name, done, n, "passages", started, left))
             bm25 = self.writer.index.bm25(stored.chunks)
             terms = TermVectors.build(bm25.vocabulary, lambda words: self._embed(
-                words, model, cache, name, "terms", started, stop, show_progress))
+                words, model, cache, "terms", stop, show_progress,
+                lambda done, left: self._note(name, n, n, "terms", started, left)))
             self._note(name, len(texts), len(texts), "switching", started, None)
             with writer_lock(self.index_dir, SWITCH_LOCK_TIMEOUT_SECONDS):
                 current = current_version_dir(self.index_dir)
@@ -94,10 +98,11 @@ class VectorCompleter:
             return version
         return None
 
-    def _embed(self, texts: Sequence[str], model, cache, version: str, phase: str, started: float,
-               stop: threading.Event | None, show_progress: bool) -> np.ndarray:
+    def _embed(self, texts: Sequence[str], model, cache, phase: str, stop: threading.Event | None,
+               show_progress: bool, note: Callable[[int, float | None], None]) -> np.ndarray:
         """Vectors of `texts`, row for row: from the pending store, the embedding cache, else the model, one of its
-        batches at a time, each committed to the pending store before the next."""
+        batches at a time, each committed to the pending store before the next; `note(done, seconds_left)` after
+        each."""
         keys = [self.store.key(t) for t in texts]
         found = self.store.get(keys, model.dimension)
         if cache is not None:
@@ -109,11 +114,13 @@ class VectorCompleter:
                 found.update((keys[i], cached[j]) for j, i in zip(cached, hits))
         missing = [i for i, k in enumerate(keys) if k not in found]
         total, done = len(texts), len(texts) - len(missing)
-        counted = phase == "passages"
         if missing:
-            log.info("%s of %s: %d to embed, %d already made", phase, version, len(missing), done)
+            log.info("%s of %s: %d to embed, %d already made", phase, self._version, len(missing), done)
         plan = model.batch_plan([texts[i] for i in missing]) if missing else []
-        t0, made = time.monotonic(), 0
+        # The time left is measured in characters, not passages: the batches run longest first, so a rate in
+        # passages would make the first estimates several times too long.
+        chars_left = sum(len(texts[i]) for i in missing)
+        t0, chars_made = time.monotonic(), 0
         bar = _progress_bar(len(missing), phase) if show_progress else None
         for group in plan:
             if stop is not None and stop.is_set():
@@ -125,23 +132,23 @@ class VectorCompleter:
             if cache is not None:
                 cache.remember(batch_texts, batch)
             found.update(zip((keys[i] for i in rows), batch))
-            done, made = done + len(rows), made + len(rows)
+            done += len(rows)
+            chars = sum(len(t) for t in batch_texts)
+            chars_made, chars_left = chars_made + chars, chars_left - chars
             if bar is not None:
                 bar.update(len(rows))
-            if counted:
-                self._note(version, done, total, phase, started, made / max(time.monotonic() - t0, 1e-6))
+            note(done, chars_left * (time.monotonic() - t0) / max(chars_made, 1))
         if bar is not None:
             bar.close()
-        if counted:
-            self._note(version, total, total, phase, started, None)
+        note(total, 0.0)
         if not texts:
             return np.zeros((0, model.dimension), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
 
     def _note(self, version: str, embedded: int, total: int, phase: str, started: float,
-              rate: float | None) -> None:
+              seconds_left: float | None) -> None:
         try:
-            write_progress(self.index_dir, EmbeddingProgress(version, embedded, total, phase, started, rate,
+            write_progress(self.index_dir, EmbeddingProgress(version, embedded, total, phase, started, seconds_left,
                                                              time.time()))
         except OSError as exc:  # progress is for people; the vectors are what matters
             log.debug("progress note not written: %s", exc)

@@ -329,15 +329,15 @@ def test_header_shows_the_vectors_being_made_then_switches_to_hybrid(page, built
     settings = built_index.with_overrides(index_dir=tmp_path / "idx")  # the session's embedding cache: no model work
     IngestionService(settings, encoder).sync([small_corpus], show_progress=False, lexical=True)
     total = read_manifest(settings.index_dir).chunk_count
-    now = time.time()  # as the background embedder notes it after 4 passages at 0.01 a second
+    now = time.time()  # as the background embedder notes it after 4 passages, 50 minutes left
     write_progress(settings.index_dir, EmbeddingProgress(current_version_dir(settings.index_dir).name, 4, total,
-                                                         "passages", now, 0.01, now))
+                                                         "passages", now, 3000.0, now))
     service = QAService(settings, encoder)
     service.load()
     with serve(app_for(service)) as base:
         open_page(page, base)
         status = page.locator("#service-status")
-        expect(status).to_have_text(f"已就绪 · 2 份文档 · 关键词检索（向量 4/{total}，约 {round((total - 4) / 0.6)} 分钟）")
+        expect(status).to_have_text(f"已就绪 · 2 份文档 · 关键词检索（向量 4/{total}，约 50 分钟）")
         IngestionService(settings, encoder).complete_pending()
         expect(status).to_have_text("已就绪 · 2 份文档", timeout=30_000)  # the page looks again, the server follows
 

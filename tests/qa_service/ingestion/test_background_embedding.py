@@ -84,8 +84,16 @@ def _same_version(settings, reference) -> None:
     assert ours == theirs
 
 
+def _docs_list(settings, capsys) -> str:
+    from qa_service.cli import main
+
+    capsys.readouterr()
+    assert main(["docs", "list", "--index", str(settings.index_dir)]) == 0
+    return capsys.readouterr().out.splitlines()[-1]
+
+
 def test_a_lexical_version_is_served_by_bm25_at_once_then_switched_to_hybrid(reference, batch_encoder, tiny_corpus,
-                                                                               tmp_path):
+                                                                               tmp_path, capsys):
     settings = reference.with_overrides(index_dir=tmp_path / "idx")
     _lexical(settings, tiny_corpus)
     served = QAService(settings, LazyEncoder(_no_model))
@@ -102,12 +110,16 @@ def test_a_lexical_version_is_served_by_bm25_at_once_then_switched_to_hybrid(ref
     asked = client.post("/v1/ask", json={"question": QUESTION}).get_json()
     assert asked["retrieval"] == "lexical" and asked["citations"]
 
+    total = read_manifest(settings.index_dir).chunk_count
+    assert _docs_list(settings, capsys) == (f"vectors: not made yet for {total} passages (lexical retrieval; a "
+                                            "running `qa serve` makes them, or `qa ingest`)")
     lexical_version = current_version_dir(settings.index_dir).name
     written = IngestionService(settings, batch_encoder).complete_pending()
     assert written is not None and written.name != lexical_version
     _same_version(settings, reference)
     assert not PendingVectors(settings.index_dir, "", "").path.exists()  # emptied once complete
     assert load_index(settings.index_dir).vectors is not None
+    assert _docs_list(settings, capsys) == f"vectors: complete ({total} passages; hybrid retrieval)"
 
     hybrid = QAService(settings, batch_encoder)
     hybrid.load()
