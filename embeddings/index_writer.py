@@ -124,14 +124,14 @@ def _write_version_files(directory: Path, chunks: list[Chunk], vectors: np.ndarr
     with open(directory / CHUNKS_FILE, "w", encoding="utf-8") as fh:
         for chunk in chunks:
             fh.write(json.dumps(_chunk_fields(chunk), ensure_ascii=False) + "\n")
-    written = [CHUNKS_FILE, *bm25.save(directory)]
     if vectors is None:  # lexical: no vectors, no term vectors (both are the model's)
+        written = [CHUNKS_FILE, *bm25.save(directory)]
         dense = {"dimension": 0, "vector_index": "none", "dense": DENSE_PENDING}
     else:
         store = choose_vector_store(len(chunks), int(vectors.shape[1]), exact_max_rows)
         store.add(vectors)
-        written[1:1] = store.save(directory)
-        written += terms.save(directory) if terms is not None else []
+        written = [CHUNKS_FILE, *store.save(directory), *bm25.save(directory),
+                   *(terms.save(directory) if terms is not None else [])]
         dense = {"dimension": int(vectors.shape[1]), "vector_index": store_kind(store), "dense": DENSE_COMPLETE}
     manifest = IndexManifest(
         chunk_count=len(chunks),

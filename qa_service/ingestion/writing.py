@@ -23,7 +23,7 @@ from embeddings.index_lock import writer_lock
 from embeddings.index_store import read_manifest, read_version
 from embeddings.index_writer import IndexWriter
 from embeddings.lexical.term_vectors import TermVectors
-from embeddings.pending_vectors import PROGRESS_FILE
+from embeddings.pending_vectors import PROGRESS_FILE, PendingVectors
 from qa_service.document_records import DocumentRecord
 from qa_service.ingestion.contents import manifest_records, pending_store
 from qa_service.ingestion.embedding import PassageEmbedder
@@ -50,15 +50,17 @@ class VersionWriter:
         """Write a new version of these documents (under the writer lock, which the caller holds). Documents
         without vectors are embedded now, or with `lexical=True` left to the background embedder (the version is
         then lexical). `terms`: the term vectors when already made (by the background embedder)."""
+        pending = pending_store(self.settings.index_dir, self.spec)
+        pending_existed = pending.path.exists()
         try:
             return self._write(documents, lexical, terms)
         except StorageFull:
-            self._storage_full()
+            self._storage_full(pending, pending_existed)
             raise
         except Exception as exc:
             if not is_storage_full(exc):
                 raise
-            self._storage_full()
+            self._storage_full(pending, pending_existed)
             raise StorageFull(f"the index could not be written: {exc}") from exc
 
     def _write(self, documents: list[IndexedDocument], lexical: bool, terms: TermVectors | None) -> Path:
@@ -105,7 +107,9 @@ class VersionWriter:
         embedded = iter(self.embedder.embed_documents(missing))
         return [next(embedded) if d.vectors is None else d for d in documents]
 
-    def _storage_full(self) -> None:
+    def _storage_full(self, pending: PendingVectors, pending_existed: bool) -> None:
+        if not pending_existed:  # made by this write for its lexical version, which was not written
+            pending.clear()
         removed = self.uploads.collect_garbage()
         try:
             self.uploads.root.rmdir()  # only when it is empty: a folder this write created
