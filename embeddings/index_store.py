@@ -5,8 +5,8 @@ Layout of an index directory:
     DIR/CURRENT            name of the active version (replaced atomically with os.replace)
     DIR/v-<stamp>/         one complete version: manifest.json, chunks.jsonl, vectors.faiss, bm25/, terms/
 
-A version may also be *lexical* (manifest `dense: "pending"`): manifest.json, chunks.jsonl and bm25/ only, written
-the same way and checked the same way. It is served by BM25 alone while its vectors are made in the background
+A version may also be *lexical* (manifest `dense: "pending"`): manifest.json, chunks.jsonl and bm25/ (and terms/
+once they are made), written the same way and checked the same way. It is served by BM25 alone while its vectors are made in the background
 (qa_service/ingestion/background.py keeps them in DIR/.pending-vectors.sqlite, embeddings/pending_vectors.py);
 once they are all there, a complete version of the same documents is written and CURRENT switched to it.
 
@@ -191,7 +191,7 @@ def load_index(index_dir: Path, verify_checksums: bool = True, mmap: bool = Fals
         chunks = _read_chunks(version)
         vectors = None if manifest.pending else load_vector_store(version, manifest.dimension, mmap=mmap)
         bm25 = BM25Index.load(version, len(chunks))
-        terms = None if manifest.pending else TermVectors.load(version)
+        terms = TermVectors.load(version)  # a lexical version has them once the background has made them
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be loaded ({exc}); rebuild with "
                              f"`qa ingest --index {index_dir}`") from exc

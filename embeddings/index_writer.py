@@ -124,8 +124,8 @@ def _write_version_files(directory: Path, chunks: list[Chunk], vectors: np.ndarr
     with open(directory / CHUNKS_FILE, "w", encoding="utf-8") as fh:
         for chunk in chunks:
             fh.write(json.dumps(_chunk_fields(chunk), ensure_ascii=False) + "\n")
-    if vectors is None:  # lexical: no vectors, no term vectors (both are the model's)
-        written = [CHUNKS_FILE, *bm25.save(directory)]
+    if vectors is None:  # lexical: no vectors; the term vectors when they are made (both are the model's)
+        written = [CHUNKS_FILE, *bm25.save(directory), *(terms.save(directory) if terms is not None else [])]
         dense = {"dimension": 0, "vector_index": "none", "dense": DENSE_PENDING}
     else:
         store = choose_vector_store(len(chunks), int(vectors.shape[1]), exact_max_rows)

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 STORE_FILE = ".pending-vectors.sqlite"
 PROGRESS_FILE = ".embedding-progress.json"
-_UNIT_TOLERANCE = 1e-3  # stored vectors are L2-normalised; float32 rounding stays far below this
+_UNIT_TOLERANCE = 1e-2  # stored vectors are L2-normalised; float32 and float16 (term vectors) rounding stay below it
 
 
 class PendingVectors:
@@ -107,7 +107,7 @@ class EmbeddingProgress:
     version: str  # the lexical version being completed
     embedded: int  # passages with their vector
     total: int  # passages of the version
-    phase: str  # "model" (fetching / loading it), "passages", "terms" (close words), "switching"
+    phase: str  # "model" (fetching / loading it), "terms" (close words, served first), "passages", "switching"
     started_at: float  # unix time this run began
     seconds_left: float | None  # for the passages, when the note was written (None: not measured yet)
     updated_at: float

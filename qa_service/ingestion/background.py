@@ -2,8 +2,8 @@
 version of the same documents written and switched in.
 
 A lexical version (embeddings/index_store.py, `dense: "pending"`) is served by BM25 and the reranker from the
-moment it is written. `VectorCompleter.complete` makes what it lacks: the passage vectors, then the term vectors
-(close words), each through the embedding cache and in the encoder's own batches (`batch_plan`: the groups one
+moment it is written. `VectorCompleter.complete` makes what it lacks: the term vectors (the reader's close words;
+a lexical version with them is switched in at once), then the passage vectors, each through the embedding cache and in the encoder's own batches (`batch_plan`: the groups one
 call over the same texts would make, so every vector is the one `qa ingest` would have made), committing every
 batch to DIR/.pending-vectors.sqlite (embeddings/pending_vectors.py). A kill loses at most the batch being
 encoded; the next run finds the rest there. Then, under the writer lock, if CURRENT still names the version it
@@ -63,40 +63,59 @@ class VectorCompleter:
             return False
         return manifest is not None and manifest.pending and self.spec.matches(manifest)
 
-    def complete(self, stop: threading.Event | None = None, show_progress: bool = False) -> Path | None:
+    def complete(self, stop: threading.Event | None = None, show_progress: bool = False,
+                 on_switch: Callable[[], object] | None = None) -> Path | None:
         """Make the current lexical version's vectors and switch its complete version in; the version written,
-        or None when there was nothing to complete. Raises Stopped when `stop` is set (nothing is lost)."""
+        or None when there was nothing to complete. Raises Stopped when `stop` is set (nothing is lost).
+
+        The term vectors come first (about a tenth of the work): without them the reader misses close words, and
+        on dev.jsonl the lexical version answered 56% of the questions right instead of 83%. A lexical version
+        with them is switched in as soon as they are made (`on_switch` is called), then the passages follow."""
         while self.pending():
             stored = read_version(self.index_dir)
             name = self._version = stored.directory.name
             started = time.time()
-            self._note(name, 0, len(stored.chunks), "model", started, None)
+            n = len(stored.chunks)
+            self._note(name, 0, n, "model", started, None)
             model, cache = self.embedder.model_and_cache()
-            texts = [self.spec.text_of(c) for c in stored.chunks]
-            n = len(texts)
-            vectors = self._embed(texts, model, cache, "passages", stop, show_progress,
-                                  lambda done, left: self._note(name, done, n, "passages", started, left))
             bm25 = self.writer.index.bm25(stored.chunks)
             terms = TermVectors.build(bm25.vocabulary, lambda words: self._embed(
                 words, model, cache, "terms", stop, show_progress,
-                lambda done, left: self._note(name, n, n, "terms", started, left)))
-            self._note(name, len(texts), len(texts), "switching", started, None)
-            with writer_lock(self.index_dir, SWITCH_LOCK_TIMEOUT_SECONDS):
-                current = current_version_dir(self.index_dir)
-                if current is None or current.name != name:
-                    log.info("index version %s was replaced while its vectors were made; carrying on with %s",
-                             name, current.name if current else None)
-                    continue
-                documents, row = [], 0
-                for record in manifest_records(stored.manifest):
-                    documents.append(IndexedDocument(record, stored.chunks[row:row + record.chunks],
-                                                     vectors[row:row + record.chunks]))
-                    row += record.chunks
-                version = self.writer.write(documents, terms=terms)
+                lambda done, left: self._note(name, 0, n, "terms", started, left)))
+            if "terms/vectors.npy" not in stored.manifest.files:
+                if self._switch(stored, name, None, terms) is not None and on_switch is not None:
+                    on_switch()
+                continue  # the version with the term vectors (or whatever replaced it) is completed next
+            texts = [self.spec.text_of(c) for c in stored.chunks]
+            vectors = self._embed(texts, model, cache, "passages", stop, show_progress,
+                                  lambda done, left: self._note(name, done, n, "passages", started, left))
+            self._note(name, n, n, "switching", started, None)
+            version = self._switch(stored, name, vectors, terms)
+            if version is None:
+                continue
             log.info("index version %s: vectors complete after %.0f s; hybrid retrieval in %s", name,
                      time.time() - started, version.name)
             return version
         return None
+
+    def _switch(self, stored, name: str, vectors: np.ndarray | None, terms: TermVectors) -> Path | None:
+        """Under the writer lock, if CURRENT still names `name`: write its documents with these vectors (None: a
+        lexical version with the term vectors) and switch to it; None when another version replaced it."""
+        with writer_lock(self.index_dir, SWITCH_LOCK_TIMEOUT_SECONDS):
+            current = current_version_dir(self.index_dir)
+            if current is None or current.name != name:
+                log.info("index version %s was replaced while its vectors were made; carrying on with %s",
+                         name, current.name if current else None)
+                return None
+            documents, row = [], 0
+            for record in manifest_records(stored.manifest):
+                documents.append(IndexedDocument(record, stored.chunks[row:row + record.chunks],
+                                                 None if vectors is None else vectors[row:row + record.chunks]))
+                row += record.chunks
+            version = self.writer.write(documents, lexical=vectors is None, terms=terms)
+        if vectors is None:
+            log.info("index version %s: term vectors made; close words in %s, passages next", name, version.name)
+        return version
 
     def _embed(self, texts: Sequence[str], model, cache, phase: str, stop: threading.Event | None,
                show_progress: bool, note: Callable[[int, float | None], None]) -> np.ndarray:
@@ -197,7 +216,7 @@ class BackgroundEmbedding:
                     with writer_lock(self.completer.index_dir, timeout=0, lock_file=EMBEDDER_LOCK_FILE):
                         self.embedding = True
                         try:
-                            version = self.completer.complete(self._stop)
+                            version = self.completer.complete(self._stop, on_switch=self._on_complete)
                         finally:
                             self.embedding = False
                     if version is not None:

@@ -20,7 +20,7 @@ import numpy as np
 from documents import DocumentPipeline
 from documents.models import Chunk
 from embeddings.index_lock import writer_lock
-from embeddings.index_store import read_manifest, read_version
+from embeddings.index_store import IndexStoreError, current_version_dir, read_manifest, read_version
 from embeddings.index_writer import IndexWriter
 from embeddings.lexical.term_vectors import TermVectors
 from embeddings.pending_vectors import PROGRESS_FILE, PendingVectors
@@ -78,7 +78,9 @@ class VersionWriter:
             known = [d for d in documents if d.vectors is not None]
             store.put([store.key(self.spec.text_of(c)) for d in known for c in d.chunks],
                       np.vstack([d.vectors for d in known]) if known else np.zeros((0, 0), np.float32))
-            terms = None
+            if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
+                self._keep_current_terms(store)
+                terms = None  # the background embedder makes them first (the reader's close words), then vectors
         else:
             vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
             if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
@@ -99,6 +101,18 @@ class VersionWriter:
         if removed:
             log.info("removed %d stored upload(s) no version refers to", removed)
         return version
+
+    def _keep_current_terms(self, store: PendingVectors) -> None:
+        """The term vectors of the version being replaced, where the background embedder finds them: only the
+        words new to the corpus are embedded again (float16 as stored; a float16 round trip is exact)."""
+        try:
+            current = current_version_dir(self.settings.index_dir)
+            terms = TermVectors.load(current) if current is not None else None
+        except (IndexStoreError, OSError, ValueError) as exc:
+            log.warning("term vectors of the current version not carried over: %s", exc)
+            return
+        if terms is not None and len(terms):
+            store.put([store.key(t) for t in terms.vocabulary], terms.matrix(np.arange(len(terms))))
 
     def _with_vectors(self, documents: list[IndexedDocument]) -> list[IndexedDocument]:
         """Every document with its vectors: those of a lexical version that are not made yet, embedded now

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -142,17 +141,17 @@ def test_a_damaged_lexical_version_is_refused(reference, tiny_corpus, tmp_path):
 KILLED_EMBEDDER = """
 import sys, time
 from pathlib import Path
-from embeddings.pending_vectors import PendingVectors
+import qa_service.ingestion.background as background
 from qa_service.ingestion import IngestionService
 from qa_service.settings import Settings
 
-stored = PendingVectors.put
-def put_then_hang(self, keys, vectors):
-    stored(self, keys, vectors)
-    if len(keys):  # the first batch is committed: wait here to be killed
-        Path(sys.argv[2]).write_text(str(len(keys)))
+noted = background.write_progress
+def note_then_hang(index_dir, progress):
+    noted(index_dir, progress)
+    if progress.phase == "passages" and progress.embedded:  # the first batch of passages is committed: be killed
+        Path(sys.argv[2]).write_text(str(progress.embedded))
         time.sleep(600)
-PendingVectors.put = put_then_hang
+background.write_progress = note_then_hang
 settings = Settings.from_env(index_dir=Path(sys.argv[1]), embedding_cache="off", embedding_batch_size=%d)
 IngestionService(settings).complete_pending()
 """ % BATCH
@@ -177,10 +176,10 @@ def test_a_kill_during_background_embedding_loses_one_batch_and_the_next_run_end
         child.send_signal(signal.SIGKILL)
         child.wait()
     assert child.returncode == -signal.SIGKILL
-    store = PendingVectors(settings.index_dir, "", "").path
-    with sqlite3.connect(store) as db:
-        assert db.execute("SELECT count(*) FROM vectors").fetchone() == (BATCH,)  # the batch committed is kept
-    assert read_manifest(settings.index_dir).pending  # still the lexical version in service
+    assert marker.read_text() == str(BATCH)
+    manifest = read_manifest(settings.index_dir)
+    assert manifest.pending and "terms/vectors.npy" in manifest.files  # lexical, with the term vectors made first
+    assert load_index(settings.index_dir).terms is not None
     version = current_version_dir(settings.index_dir).name
 
     # Another process holds the embedder lock: this one's background thread leaves the index alone ...
