@@ -82,7 +82,7 @@ class VectorCompleter:
             terms = TermVectors.build(bm25.vocabulary, lambda words: self._embed(
                 words, model, cache, "terms", stop, show_progress,
                 lambda done, left: self._note(name, 0, n, "terms", started, left)))
-            if "terms/vectors.npy" not in stored.manifest.files:
+            if self._held_terms(stored.directory) is None:  # an upload's version holds those it carried over
                 if self._switch(stored, name, None, terms) is not None and on_switch is not None:
                     on_switch()
                 continue  # the version with the term vectors (or whatever replaced it) is completed next
@@ -97,6 +97,14 @@ class VectorCompleter:
                      time.time() - started, version.name)
             return version
         return None
+
+    @staticmethod
+    def _held_terms(directory: Path) -> TermVectors | None:
+        """The term vectors the lexical version holds (all of its words', or those a change carried over)."""
+        try:
+            return TermVectors.load(directory)
+        except (OSError, ValueError):
+            return None
 
     def _switch(self, stored, name: str, vectors: np.ndarray | None, terms: TermVectors) -> Path | None:
         """Under the writer lock, if CURRENT still names `name`: write its documents with these vectors (None: a

@@ -79,8 +79,10 @@ class VersionWriter:
             store.put([store.key(self.spec.text_of(c)) for d in known for c in d.chunks],
                       np.vstack([d.vectors for d in known]) if known else np.zeros((0, 0), np.float32))
             if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
-                self._keep_current_terms(store)
-                terms = None  # the background embedder makes them first (the reader's close words), then vectors
+                # The current version's term vectors, for the background embedder (only new words are embedded
+                # again) and, for the words still used, in this version: without them its answers would miss
+                # close words until the new ones are made.
+                terms = self._keep_current_terms(store, bm25.vocabulary)
         else:
             vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
             if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
@@ -102,17 +104,20 @@ class VersionWriter:
             log.info("removed %d stored upload(s) no version refers to", removed)
         return version
 
-    def _keep_current_terms(self, store: PendingVectors) -> None:
-        """The term vectors of the version being replaced, where the background embedder finds them: only the
-        words new to the corpus are embedded again (float16 as stored; a float16 round trip is exact)."""
+    def _keep_current_terms(self, store: PendingVectors, vocabulary: Sequence[str]) -> TermVectors | None:
+        """The term vectors of the version being replaced, put where the background embedder finds them (float16
+        as stored; a float16 round trip is exact); those of `vocabulary` among them (None: it had none)."""
         try:
             current = current_version_dir(self.settings.index_dir)
             terms = TermVectors.load(current) if current is not None else None
         except (IndexStoreError, OSError, ValueError) as exc:
             log.warning("term vectors of the current version not carried over: %s", exc)
-            return
-        if terms is not None and len(terms):
-            store.put([store.key(t) for t in terms.vocabulary], terms.matrix(np.arange(len(terms))))
+            return None
+        if terms is None or not len(terms):
+            return None
+        store.put([store.key(t) for t in terms.vocabulary], terms.matrix(np.arange(len(terms))))
+        kept = [t for t in sorted(set(vocabulary)) if t in terms]
+        return TermVectors(kept, terms.matrix(terms.rows(kept)).astype(np.float16)) if kept else None
 
     def _with_vectors(self, documents: list[IndexedDocument]) -> list[IndexedDocument]:
         """Every document with its vectors: those of a lexical version that are not made yet, embedded now
