@@ -6,16 +6,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Any, Iterator
 
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.factory import build_encoder
 from embeddings.encoders.lazy_encoder import LazyEncoder
-from embeddings.pending_vectors import read_progress
 from embeddings.index_spec import Difference
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
+from embeddings.pending_vectors import read_progress
 from qa_service.chain import QueryChain, build_chain
 from qa_service.conversation.question_rewriter import HistoryLimits, LLMQuestionRewriter, Turn
 from qa_service.llm_client import llm_configured, make_client

@@ -162,7 +162,7 @@ class SyncRun:
             load_clean_chunk_seconds=self.timer.load, embed_seconds=self.timer.embed,
             index_seconds=max(total - self.timer.load - self.timer.embed, 0.0),
             added=changes.added, updated=changes.updated, removed=changes.removed, unchanged=changes.unchanged,
-            embedded_chunks=self.timer.embedded,
+            embedded_chunks=self.timer.embedded if self.embed else 0,  # a lexical version's are made later
             model_chunks=(None if self.model_before is None or model_after is None
                           else model_after - self.model_before),
             written=written, rebuilt=changes.rebuilt,
