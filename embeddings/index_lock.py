@@ -20,6 +20,7 @@ from embeddings.index_store import IndexStoreError
 log = logging.getLogger(__name__)
 
 LOCK_FILE = ".writer.lock"
+EMBEDDER_LOCK_FILE = ".embedder.lock"  # held by the one process that embeds a lexical version in the background
 
 
 class IndexBusy(IndexStoreError):
@@ -27,10 +28,12 @@ class IndexBusy(IndexStoreError):
 
 
 @contextmanager
-def writer_lock(index_dir: Path, timeout: float | None = None, poll_seconds: float = 0.05) -> Iterator[None]:
-    """Hold the index directory's writer lock; wait at most `timeout` seconds (None: as long as it takes)."""
+def writer_lock(index_dir: Path, timeout: float | None = None, poll_seconds: float = 0.05,
+                lock_file: str = LOCK_FILE) -> Iterator[None]:
+    """Hold the index directory's writer lock (or another of its locks); wait at most `timeout` seconds (None: as
+    long as it takes, 0: not at all)."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(index_dir / lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = None if timeout is None else time.monotonic() + timeout
         waiting_logged = False

@@ -3,7 +3,12 @@
 Layout of an index directory:
 
     DIR/CURRENT            name of the active version (replaced atomically with os.replace)
-    DIR/v-<stamp>/         one complete version: manifest.json, chunks.jsonl, vectors.faiss, bm25/
+    DIR/v-<stamp>/         one complete version: manifest.json, chunks.jsonl, vectors.faiss, bm25/, terms/
+
+A version may also be *lexical* (manifest `dense: "pending"`): manifest.json, chunks.jsonl and bm25/ (and terms/
+once they are made), written the same way and checked the same way. It is served by BM25 alone while its vectors are made in the background
+(qa_service/ingestion/background.py keeps them in DIR/.pending-vectors.sqlite, embeddings/pending_vectors.py);
+once they are all there, a complete version of the same documents is written and CURRENT switched to it.
 
 A version is written in full (and fsynced) under a temporary name before CURRENT is switched to it,
 so a crash or Ctrl-C during ingest leaves the previous version in service and untouched. Writers
@@ -33,6 +38,8 @@ from embeddings.vector_stores.faiss_store import FILE_NAME as VECTORS_FILE
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+DENSE_COMPLETE = "complete"  # the version holds its vectors (and term vectors)
+DENSE_PENDING = "pending"  # chunks and BM25 only: served lexically until a complete version replaces it
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
@@ -69,8 +76,13 @@ class IndexManifest:
     lexical: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     embedding_variant: str = "torch-fp32"  # encoder backend-precision; older indexes were all torch fp32
-    vector_index: str = "flat"  # FAISS structure chosen by size (vector_stores/chooser.py): flat or hnsw
+    vector_index: str = "flat"  # FAISS structure chosen by size (vector_stores/chooser.py): flat or hnsw; none
     format_version: int = FORMAT_VERSION
+    dense: str = DENSE_COMPLETE  # DENSE_PENDING: a lexical version, its vectors not made yet
+
+    @property
+    def pending(self) -> bool:
+        return self.dense == DENSE_PENDING
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +100,7 @@ class StoredVersion:
     directory: Path
     manifest: IndexManifest
     chunks: list[Chunk]
-    vectors: np.ndarray  # (len(chunks), dimension) float32
+    vectors: np.ndarray | None  # (len(chunks), dimension) float32; None: a lexical version (no vectors yet)
 
 
 @dataclass
@@ -96,9 +108,14 @@ class LoadedIndex:
     directory: Path  # the version directory that was loaded
     manifest: IndexManifest
     chunks: list[Chunk]
-    vectors: VectorStore  # flat or HNSW by size; memory-mapped read-only when loaded with mmap=True
+    vectors: VectorStore | None  # flat or HNSW by size; mmap=True maps it read-only; None: a lexical version
     bm25: BM25Index
-    terms: TermVectors | None = None  # a vector per BM25 term (None: a version written before they existed)
+    terms: TermVectors | None = None  # a vector per BM25 term (None: a version written before them, or lexical)
+
+    @property
+    def lexical_only(self) -> bool:
+        """A lexical version: BM25 answers alone until its complete version is switched in."""
+        return self.vectors is None
 
 
 def file_sha256(path: Path) -> str:
@@ -138,6 +155,9 @@ def _verified_version(index_dir: Path, verify_checksums: bool = True) -> tuple[P
         raise IndexNotFound(f"no index at {index_dir}; build it with `qa ingest data/corpus --index {index_dir}`")
     manifest = read_manifest(index_dir)
     assert manifest is not None
+    if manifest.dense not in (DENSE_COMPLETE, DENSE_PENDING):
+        raise IndexMismatch(f"index at {index_dir} has dense state {manifest.dense!r}, which this version does not "
+                            f"know; rebuild with `qa ingest --index {index_dir}`")
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatch(f"index at {index_dir} has format {manifest.format_version}, this version reads "
                             f"{FORMAT_VERSION}; rebuild with `qa ingest --index {index_dir}`")
@@ -169,25 +189,29 @@ def load_index(index_dir: Path, verify_checksums: bool = True, mmap: bool = Fals
     version, manifest = _verified_version(index_dir, verify_checksums)
     try:
         chunks = _read_chunks(version)
-        vectors = load_vector_store(version, manifest.dimension, mmap=mmap)
+        vectors = None if manifest.pending else load_vector_store(version, manifest.dimension, mmap=mmap)
         bm25 = BM25Index.load(version, len(chunks))
-        terms = TermVectors.load(version)
+        terms = TermVectors.load(version)  # a lexical version has them once the background has made them
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be loaded ({exc}); rebuild with "
                              f"`qa ingest --index {index_dir}`") from exc
-    _check_counts(version, index_dir, len(chunks), len(vectors), manifest)
+    _check_counts(version, index_dir, len(chunks), len(bm25) if vectors is None else len(vectors), manifest)
     return LoadedIndex(directory=version, manifest=manifest, chunks=chunks, vectors=vectors, bm25=bm25, terms=terms)
 
 
 def read_version(index_dir: Path) -> StoredVersion:
-    """The active version's chunks and vectors, checksums verified, to carry unchanged documents over."""
+    """The active version's chunks and vectors (None for a lexical version), checksums verified, to carry
+    unchanged documents over."""
     version, manifest = _verified_version(index_dir)
     try:
         chunks = _read_chunks(version)
-        vectors = _all_vectors(faiss.read_index(str(version / VECTORS_FILE)))
+        vectors = None if manifest.pending else _all_vectors(faiss.read_index(str(version / VECTORS_FILE)))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be read ({exc}); rebuild with "
                              f"`qa ingest --rebuild --index {index_dir}`") from exc
+    if vectors is None:
+        _check_counts(version, index_dir, len(chunks), len(chunks), manifest)
+        return StoredVersion(version, manifest, chunks, None)
     _check_counts(version, index_dir, len(chunks), int(vectors.shape[0]), manifest)
     return StoredVersion(version, manifest, chunks, np.asarray(vectors, dtype=np.float32))
 

@@ -7,7 +7,8 @@ renamed version CURRENT does not name). Callers hold `embeddings.index_lock.writ
 described in index_store.py, which reads it.
 
 The steps are separate so that the lexical side can be built without the model (`bm25`), the model's part
-(`term_vectors`) after it, and the version written from both (`write`).
+(`term_vectors`) after it, and the version written from both (`write`). Written without vectors, a version is
+lexical (manifest `dense: "pending"`, index_store.py): chunks, BM25 and the manifest, switched in the same way.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ import numpy as np
 
 from documents.models import Chunk
 from embeddings.index_spec import IndexSpec
-from embeddings.index_store import (CHUNKS_FILE, CURRENT_FILE, MANIFEST_FILE, IndexManifest, current_version_dir,
-                                   file_sha256)
+from embeddings.index_store import (CHUNKS_FILE, CURRENT_FILE, DENSE_COMPLETE, DENSE_PENDING, MANIFEST_FILE,
+                                   IndexManifest, current_version_dir, file_sha256)
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.term_vectors import TermVectors
 from embeddings.lexical.token_cache import CACHE_FILE as TOKEN_CACHE_FILE, TokenCache
@@ -59,9 +60,10 @@ class IndexWriter:
         """A vector per BM25 term by the passage encoder (embeddings/lexical/term_vectors.py)."""
         return TermVectors.build(bm25.vocabulary, encode)
 
-    def write(self, chunks: list[Chunk], vectors: np.ndarray, bm25: BM25Index, terms: TermVectors | None,
+    def write(self, chunks: list[Chunk], vectors: np.ndarray | None, bm25: BM25Index, terms: TermVectors | None,
               documents: list[dict[str, Any]], corpus_fingerprint: str) -> Path:
-        """Write a complete version of this specification and switch CURRENT to it; the version directory."""
+        """Write a version of this specification and switch CURRENT to it; the version directory. Without
+        `vectors` the version is lexical (its vectors follow in a later, complete version)."""
         fields = {**self.spec.manifest_fields(), "corpus_fingerprint": corpus_fingerprint, "documents": documents}
         return write_index(self.index_dir, chunks, vectors, bm25, fields, terms=terms)
 
@@ -86,14 +88,15 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25: BM25Index,
+def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray | None, bm25: BM25Index,
                 manifest_fields: dict[str, Any], exact_max_rows: int = EXACT_SEARCH_MAX_ROWS,
                 terms: TermVectors | None = None) -> Path:
-    """Write a complete new version and switch CURRENT to it; return the version directory.
+    """Write a new version and switch CURRENT to it; return the version directory.
 
     The vectors go into exact search up to `exact_max_rows` rows and an HNSW graph above
-    (vector_stores/chooser.py has the measurements); the manifest records which."""
-    if len(chunks) != vectors.shape[0] or len(chunks) != len(bm25):
+    (vector_stores/chooser.py has the measurements); the manifest records which. `vectors=None` writes a
+    lexical version (chunks, BM25, manifest `dense: "pending"`)."""
+    if (vectors is not None and len(chunks) != vectors.shape[0]) or len(chunks) != len(bm25):
         raise ValueError("chunks, vectors and BM25 rows must line up")
     index_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(index_dir)
@@ -120,22 +123,26 @@ def write_index(index_dir: Path, chunks: list[Chunk], vectors: np.ndarray, bm25:
     return final
 
 
-def _write_version_files(directory: Path, chunks: list[Chunk], vectors: np.ndarray, bm25: BM25Index,
+def _write_version_files(directory: Path, chunks: list[Chunk], vectors: np.ndarray | None, bm25: BM25Index,
                          manifest_fields: dict[str, Any], exact_max_rows: int, terms: TermVectors | None) -> None:
     with open(directory / CHUNKS_FILE, "w", encoding="utf-8") as fh:
         for chunk in chunks:
             fh.write(json.dumps(_chunk_fields(chunk), ensure_ascii=False) + "\n")
-    store = choose_vector_store(len(chunks), int(vectors.shape[1]), exact_max_rows)
-    store.add(vectors)
-    written = [CHUNKS_FILE, *store.save(directory), *bm25.save(directory),
-               *(terms.save(directory) if terms is not None else [])]
+    if vectors is None:  # lexical: no vectors; the term vectors when they are made (both are the model's)
+        written = [CHUNKS_FILE, *bm25.save(directory), *(terms.save(directory) if terms is not None else [])]
+        dense = {"dimension": 0, "vector_index": "none", "dense": DENSE_PENDING}
+    else:
+        store = choose_vector_store(len(chunks), int(vectors.shape[1]), exact_max_rows)
+        store.add(vectors)
+        written = [CHUNKS_FILE, *store.save(directory), *bm25.save(directory),
+                   *(terms.save(directory) if terms is not None else [])]
+        dense = {"dimension": int(vectors.shape[1]), "vector_index": store_kind(store), "dense": DENSE_COMPLETE}
     manifest = IndexManifest(
-        chunk_count=len(chunks), dimension=int(vectors.shape[1]),
+        chunk_count=len(chunks),
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         package_version=package_version(),
         files={name: file_sha256(directory / name) for name in written},
-        vector_index=store_kind(store),
-        **manifest_fields,
+        **dense, **manifest_fields,
     )
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2))
 

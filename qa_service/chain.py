@@ -69,6 +69,11 @@ class QueryChain:
     answerer: Answerer
     rerank_candidates: int  # the first stage hands the reranker at least this many candidates
 
+    @property
+    def retrieval(self) -> str:
+        """What the first stage searches, as responses say it: "lexical" (BM25), "dense" or "hybrid"."""
+        return {"bm25": "lexical"}.get(self.retriever.name, self.retriever.name)
+
     def query(self, text: str, top_k: int) -> Query:
         """The request's question, analysed once, for every stage."""
         retrieve_k = top_k if self.reranker is None else max(top_k, self.rerank_candidates)
@@ -80,17 +85,18 @@ class QueryChain:
         return found if self.reranker is None else self.reranker.rerank(query, found)
 
 
-def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, vectors: KeyedVectorStore,
+def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, vectors: KeyedVectorStore | None,
                 keys: Sequence[str], llm: openai.OpenAI | None = None) -> QueryChain:
     """The chain over a loaded index; `vectors` holds its dense vectors under `keys` (one per chunk row), `llm`
-    is the client of the configured LLM endpoint (None: extractive answers)."""
+    is the client of the configured LLM endpoint (None: extractive answers). Without `vectors` (a lexical
+    version, its vectors still being made) BM25 is the first stage whatever QA_RETRIEVER says; the rest of the
+    chain is the same."""
     grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
     analyser = QueryAnalyser(index.bm25.tokenize, index.bm25.idf, encoder.encode_query, grounding.entities,
                              grounding.is_generic, index.terms, encoder.encode_documents)
-    scoring: dict[str, ScoringRetriever] = {
-        "bm25": BM25Retriever(index.chunks, index.bm25),
-        "dense": DenseRetriever(index.chunks, vectors, keys),
-    }
+    scoring: dict[str, ScoringRetriever] = {"bm25": BM25Retriever(index.chunks, index.bm25)}
+    if vectors is not None:
+        scoring["dense"] = DenseRetriever(index.chunks, vectors, keys)
     scorer = SentenceEvidenceScorer()
     s = settings
     detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus), index.bm25.tokenize,
@@ -103,5 +109,5 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
                                fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
                                timeout=s.llm_timeout, max_retries=s.llm_max_retries,
                                max_tokens=s.llm_max_tokens)
-    return QueryChain(analyser, RETRIEVERS[s.retriever](s, index.chunks, scoring), RERANKERS[s.reranker](s, scorer, detail),
-                      answerer, s.rerank_candidates)
+    retriever = RETRIEVERS[s.retriever if vectors is not None else "bm25"](s, index.chunks, scoring)
+    return QueryChain(analyser, retriever, RERANKERS[s.reranker](s, scorer, detail), answerer, s.rerank_candidates)

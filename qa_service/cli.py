@@ -51,9 +51,9 @@ def _ready_service(settings: Settings):
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from qa_service.api.contract.responses import SearchResults
 
-    passages = _ready_service(settings).search(args.query, _top_k(args, settings))
+    passages, retrieval = _ready_service(settings).search_with_retrieval(args.query, _top_k(args, settings))
     if args.json:
-        _print_json(SearchResults.of(args.query.strip(), passages).dump())
+        _print_json(SearchResults.of(args.query.strip(), passages, retrieval).dump())
         return 0
     for rank, p in enumerate(passages, 1):
         sys.stdout.write(f"{rank}. [{p.score:.3f}] {p.chunk.doc} | {p.chunk.title} | {p.chunk.section}\n"

@@ -26,6 +26,7 @@ from embeddings.index_store import IndexStoreError
 from qa_service.document_service import DocumentService
 from qa_service.index_watcher import IndexWatcher
 from qa_service.ingestion import IngestionService, document_parser
+from qa_service.ingestion.background import BackgroundEmbedding
 from qa_service.service import QAService
 from qa_service.settings import Settings
 from qa_service.vector_backends import VectorBackend, vector_backend
@@ -73,7 +74,7 @@ class ServiceRoot:
     def documents(self) -> DocumentService:
         if not self.serving:
             return DocumentService(self.settings)
-        return DocumentService(self.settings, encoder=self.encoder, on_change=self.watcher.refresh,
+        return DocumentService(self.settings, encoder=self.encoder, on_change=self._changed,
                                lock_timeout=UPLOAD_LOCK_TIMEOUT_SECONDS, vector_backend=self.vector_backend)
 
     @cached_property
@@ -82,6 +83,17 @@ class ServiceRoot:
         from qa_service.channels.hub import ChannelHub  # here: a `qa` command imports no Flask
 
         return ChannelHub(self.qa, self.settings)
+
+    @cached_property
+    def background(self) -> BackgroundEmbedding:
+        """Makes the vectors of a lexical version in the background and loads its complete version here."""
+        return BackgroundEmbedding(self.documents.ingestion.completer, on_complete=self.watcher.refresh)
+
+    def _changed(self) -> None:
+        """After an upload or a deletion here: serve the new version now; a lexical one gets its vectors next."""
+        self.watcher.refresh()
+        if "background" in self.__dict__:
+            self.background.nudge()
 
     @cached_property
     def ingestion(self) -> IngestionService:
@@ -101,10 +113,15 @@ class ServiceRoot:
         if self.serving:
             self.watcher  # noqa: B018 - starts from the version just loaded
             document_parser(self.settings).warm()  # a parsing child imports the loaders now, not on the first upload
+            if self.settings.background_embedding:
+                self.background.start()
+                self.documents.lexical = self.settings.lexical_uploads  # their vectors follow in the background
         return self
 
     def close(self) -> None:
         """Release the vector backend's connections (Milvus); the process may go on without this root."""
+        if "background" in self.__dict__:
+            self.background.stop(timeout=5.0)
         if "vector_backend" in self.__dict__:
             self.vector_backend.close()
         if "channels" in self.__dict__:

@@ -38,11 +38,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
     service = _root(settings).ingestion
-    if args.if_stale and not args.rebuild and service.is_current(paths):
+    if args.if_stale and not args.rebuild and service.is_current(paths, lexical=args.lexical):
         log.info("index at %s is up to date; nothing to do", settings.index_dir)
         return EXIT_OK
     try:
-        report = service.sync(paths, rebuild=args.rebuild, show_progress=not args.quiet)
+        report = service.sync(paths, rebuild=args.rebuild, show_progress=not args.quiet, lexical=args.lexical)
     except KeyboardInterrupt:
         log.error("interrupted: the previous index at %s is unchanged", settings.index_dir)
         return EXIT_INTERRUPTED
@@ -54,6 +54,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not report.written:
         log.info("index at %s is up to date (%s): %d documents, %d chunks; nothing written", settings.index_dir,
                  report.index_version, report.documents, report.chunks)
+    elif args.lexical and service.current_contents(with_rows=False).pending:
+        log.info("indexed %d documents, %d chunks into %s (%s) for lexical retrieval in %.1f s: %d added, %d updated, "
+                 "%d removed, %d unchanged; `qa serve` answers now and makes the vectors in the background",
+                 report.documents, report.chunks, settings.index_dir, report.index_version, report.total_seconds,
+                 len(report.added), len(report.updated), len(report.removed), len(report.unchanged))
     else:
         by_model = "" if report.model_chunks is None else f" ({report.model_chunks} by the model, the rest cached)"
         log.info("indexed %d documents, %d chunks into %s (%s)%s: %d added, %d updated, %d removed, %d unchanged; "
@@ -74,16 +79,55 @@ def _documents(settings: Settings):
     return _root(settings).documents
 
 
+def vectors_state(settings: Settings) -> dict[str, Any] | None:
+    """Where the current version's vectors stand (None: no index): complete, or n of N passages embedded and the
+    time left, as the background embedder last noted it."""
+    from embeddings.index_store import IndexStoreError, current_version_dir, read_manifest
+    from embeddings.pending_vectors import read_progress
+
+    try:
+        manifest = read_manifest(settings.index_dir)
+        version = current_version_dir(settings.index_dir)
+    except IndexStoreError:
+        return None
+    if manifest is None or version is None:
+        return None
+    if not manifest.pending:
+        return {"state": "complete", "embedded": manifest.chunk_count, "total": manifest.chunk_count}
+    progress = read_progress(settings.index_dir)
+    if progress is None or progress.version != version.name:
+        return {"state": "waiting", "embedded": None, "total": manifest.chunk_count, "seconds_left": None}
+    return progress.to_public()
+
+
+def describe_vectors(state: dict[str, Any]) -> str:
+    if state["state"] == "complete":
+        return f"vectors: complete ({state['total']} passages; hybrid retrieval)"
+    if state["state"] == "waiting":
+        return (f"vectors: not made yet for {state['total']} passages (lexical retrieval; a running `qa serve` makes "
+                "them, or `qa ingest`)")
+    left = state.get("seconds_left")
+    eta = f", about {left / 60:.0f} min left" if left is not None and left >= 90 else (
+        f", about {left:.0f} s left" if left is not None else "")
+    doing = {"model": "fetching and loading the model", "passages": "embedding passages",
+             "terms": "embedding the BM25 terms (close words)", "switching": "writing the complete version"}
+    return (f"vectors: {state['embedded']} of {state['total']} passages embedded ({doing.get(state['phase'], '')}"
+            f"{eta}; lexical retrieval until complete)")
+
+
 def cmd_docs_list(args: argparse.Namespace, settings: Settings) -> int:
     records = _documents(settings).list()
+    state = vectors_state(settings)
     if args.json:
-        _print_json({"documents": [r.to_dict() for r in records]})
+        _print_json({"documents": [r.to_dict() for r in records], "vectors": state})
         return EXIT_OK
     for r in records:
         pages = f"{r.pages} pages, " if r.pages else ""
         sys.stdout.write(f"{r.id}  {r.name}  [{r.origin}, {r.format}, {pages}{r.chunks} chunks, added {r.added_at}]\n")
     if not records:
         sys.stdout.write("no documents indexed\n")
+    if state is not None:
+        sys.stdout.write(describe_vectors(state) + "\n")
     return EXIT_OK
 
 
@@ -143,6 +187,9 @@ def register(sub: Any, common: Callable[..., None], bind: Callable[[Callable], C
                    "unchanged ones over (the embedding cache still applies)")
     p.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--lexical", action="store_true", help="write a lexical version now (chunks and BM25: no model, "
+                   "seconds) and leave the vectors to `qa serve`, which makes them in the background and switches to "
+                   "hybrid retrieval when they are complete (`make run` does this)")
     p.set_defaults(func=bind(cmd_ingest))
 
     docs = sub.add_parser("docs", help="list, add and remove indexed documents")

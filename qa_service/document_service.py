@@ -121,6 +121,7 @@ class DocumentService:
         self._ingestion: IngestionService | None = None
         self._on_change = on_change
         self._lock_timeout = lock_timeout
+        self.lexical = False  # True: added files are written without vectors, made by the background embedder
 
     @property
     def ingestion(self) -> IngestionService:
@@ -184,7 +185,7 @@ class DocumentService:
             source = self.ingestion.parser.parse(safe, raw)
             doc_id = document_id(UPLOAD, safe)
             stored = self.ingestion.upload_path(doc_id, source.sha256, safe)
-            return self.ingestion.prepare(source, UPLOAD, safe, raw, stored_as=stored)
+            return self.ingestion.prepare(source, UPLOAD, safe, raw, stored_as=stored, embed=not self.lexical)
         except DocumentError as exc:
             raise rejection(safe, exc) from None
         except Exception as exc:  # noqa: BLE001 (cleaning or chunking failed on this file: its refusal, logged)
@@ -265,7 +266,7 @@ class DocumentService:
         return contents.documents
 
     def _commit(self, change: Callable[[IndexContents], list[IndexedDocument] | None]) -> None:
-        version, _ = self.ingestion.commit(change, lock_timeout=self._lock_timeout)
+        version, _ = self.ingestion.commit(change, lock_timeout=self._lock_timeout, lexical=self.lexical)
         if version is None:
             return
         log.info("index version %s written", version.name)

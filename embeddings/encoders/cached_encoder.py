@@ -46,8 +46,7 @@ class CachedEncoder(TextEncoder):
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.model_id}\x00{self.dimension}\x00{text}".encode()).hexdigest()
 
-    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        keys = [self._key(t) for t in texts]
+    def _found(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for start in range(0, len(keys), 500):
@@ -58,6 +57,23 @@ class CachedEncoder(TextEncoder):
                     vector = np.frombuffer(blob, dtype=np.float32)
                     if vector.size == self.dimension:
                         found[key] = vector
+        return found
+
+    def lookup(self, texts: Sequence[str]) -> dict[int, np.ndarray]:
+        """The cached vectors of these texts, by position (the background embedder's first step)."""
+        keys = [self._key(t) for t in texts]
+        found = self._found(keys)
+        return {i: found[k] for i, k in enumerate(keys) if k in found}
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Cache vectors made elsewhere (the background embedder encodes batch by batch through the inner encoder)."""
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+                                 [(self._key(t), v.tobytes()) for t, v in zip(texts, vectors)])
+
+    def encode_documents(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        found = self._found(keys)
         missing = [i for i, k in enumerate(keys) if k not in found]
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
@@ -75,3 +91,7 @@ class CachedEncoder(TextEncoder):
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._inner.encode_query(text)
+
+    @property
+    def inner(self) -> TextEncoder:
+        return self._inner

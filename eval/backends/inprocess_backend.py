@@ -37,7 +37,8 @@ class InProcessBackend:
         except ImportError as exc:
             raise BackendUnavailable(f"the QA service is not available in this installation: {exc}") from exc
         try:
-            settings = Settings.from_env(index_dir=index_dir, retriever=retriever)
+            # Scores the index as it is: a lexical one is not completed in the background halfway through the run.
+            settings = Settings.from_env(index_dir=index_dir, retriever=retriever, background_embedding=False)
             root = ServiceRoot(settings, serving=True).warm_up(strict=True)
             app = create_app(root)
         except Exception as exc:  # noqa: BLE001 - any startup failure is "unusable input" for the CLI

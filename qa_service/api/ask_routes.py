@@ -17,7 +17,7 @@ def blueprint(qa: QAService, limits: Limits) -> Blueprint:
     @routes.post("/v1/search")
     def search():
         req = SearchRequest.parse(json_object(request), limits)
-        return SearchResults.of(req.query, qa.search(req.query, req.top_k)).response()
+        return SearchResults.of(req.query, *qa.search_with_retrieval(req.query, req.top_k)).response()
 
     @routes.post("/v1/ask")
     def ask():

@@ -14,7 +14,8 @@ from qa_service.service import QAService
 # What /v1/info shows of the service and its manifest: named fields only, so a field added later (a path, say)
 # stays private until someone decides to publish it. Document records go through the Document model.
 PUBLIC_MANIFEST_FIELDS = ("model", "dimension", "chunking", "corpus_fingerprint", "chunk_count", "created_at",
-                          "package_version", "lexical", "embedding_variant", "vector_index", "format_version")
+                          "package_version", "lexical", "embedding_variant", "vector_index", "format_version",
+                          "dense")
 
 
 def public_manifest(manifest: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -52,7 +53,8 @@ def blueprint(qa: QAService, limits: Limits, openapi: dict[str, Any]) -> Bluepri
         limits a client should respect before sending (question length, upload size)."""
         about = qa.info()
         return Info(
-            model=about["model"], retriever=about["retriever"], reranker=about["reranker"],
+            model=about["model"], retriever=about["retriever"], retrieval=about["retrieval"],
+            embedding=about["embedding"], reranker=about["reranker"],
             answerer=about["answerer"], ready=about["ready"], index_version=about["index_version"],
             manifest=public_manifest(about["manifest"]), uploads=may_write(request),
             limits=InfoLimits(max_question_chars=limits.max_question_chars,

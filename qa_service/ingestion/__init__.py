@@ -24,6 +24,11 @@ a cache in the index directory). Nothing is written when nothing changed. A chan
 
 Writers hold the index directory's writer lock only while they merge with the current version and write;
 loading and embedding happen before, so an upload does not wait for a long ingest's embedding.
+
+Lexical first (`qa ingest --lexical`, uploads to a server with QA_LEXICAL_UPLOADS): step 5 is skipped and the
+version written holds chunks and BM25 only; ingestion/background.py makes its term vectors, then its passage
+vectors, batch by batch (kept in DIR/.pending-vectors.sqlite), and writes the complete version through step 6
+and 7 like any other. A change to a lexical version stays lexical; `qa ingest` without --lexical completes it.
 """
 from embeddings.index_spec import indexable_text
 from qa_service.ingestion.embedding import PassageEmbedder, ingest_encoder

@@ -45,14 +45,26 @@ class PassageEmbedder:
         self._passage_misses = 0  # passages (not BM25 terms) the model itself embedded
         self._indexed_text = settings.index_spec.indexed_text
 
-    def encode_texts(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        """Vectors of these texts (passages or BM25 terms), through the embedding cache when there is one."""
+    def _ready(self) -> TextEncoder:
         if self.encoder is None:
             self.encoder = ingest_encoder(self.settings)
         cache_file = self.settings.embedding_cache_file
         if cache_file is not None and not isinstance(self.encoder, CachedEncoder):
             self.encoder = CachedEncoder(self.encoder, cache_file)
-        return self.encoder.encode_documents(texts, show_progress=show_progress)
+        return self.encoder
+
+    def encode_texts(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """Vectors of these texts (passages or BM25 terms), through the embedding cache when there is one."""
+        return self._ready().encode_documents(texts, show_progress=show_progress)
+
+    def model_and_cache(self) -> tuple[TextEncoder, CachedEncoder | None]:
+        """The model (loaded now: fetched and exported first if needed) and the embedding cache in front of it,
+        for the background embedder, which encodes batch by batch."""
+        encoder = self._ready()
+        cache = encoder if isinstance(encoder, CachedEncoder) else None
+        model = cache.inner if cache is not None else encoder
+        model.dimension  # noqa: B018 - a LazyEncoder builds the model here
+        return model, cache
 
     def embed(self, chunks: Sequence[Chunk], show_progress: bool = False) -> np.ndarray:
         before = self._misses()

@@ -25,7 +25,7 @@ class IndexedDocument:
 
     record: DocumentRecord
     chunks: list[Chunk]
-    vectors: np.ndarray  # None only between prepare(embed=False) and embed_documents
+    vectors: np.ndarray  # None between prepare(embed=False) and embed_documents, or not made yet (lexical version)
     raw: bytes | None = None  # an upload's bytes, stored beside the index when the version is written
 
 
@@ -52,6 +52,7 @@ class IndexContents:
     documents: list[IndexedDocument] | None  # None: chunks and vectors cannot be carried over
     version: str | None  # None: there is no index yet
     why_not_reusable: str = ""
+    pending: bool = False  # a lexical version: its vectors are being made (documents without them have None)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from documents.models import SourceDocument
 from documents.sandbox import DocumentParser
 from embeddings.encoders.base import TextEncoder
 from embeddings.index_lock import writer_lock
+from qa_service.ingestion.background import VectorCompleter
 from qa_service.ingestion.contents import read_contents
 from qa_service.ingestion.embedding import PassageEmbedder
 from qa_service.ingestion.preparing import DocumentPreparer
@@ -36,6 +37,7 @@ class IngestionService:
         self.vector_backend = vector_backend or make_vector_backend(settings)
         self.uploads = UploadStore(settings.index_dir)
         self.writer = VersionWriter(settings, self.embedder, self.uploads, self.vector_backend)
+        self.completer = VectorCompleter(settings, self.embedder, self.writer)
 
     @property
     def parser(self) -> DocumentParser:
@@ -76,15 +78,23 @@ class IngestionService:
     # -- writing ---------------------------------------------------------------------------------------
 
     def commit(self, change: Callable[[IndexContents], list[IndexedDocument] | None],
-               lock_timeout: float | None = None, with_rows: bool = True) -> tuple[Path | None, IndexContents]:
+               lock_timeout: float | None = None, with_rows: bool = True,
+               lexical: bool = False) -> tuple[Path | None, IndexContents]:
         """Under the writer lock: read the current version, let `change` give the new document list
-        (None: nothing to write), write it as a new version. Returns the version written (or None)."""
+        (None: nothing to write), write it as a new version. Returns the version written (or None).
+        `lexical`: documents without vectors are left to the background embedder (a lexical version)."""
         with writer_lock(self.settings.index_dir, lock_timeout):
             contents = self.current_contents(with_rows=with_rows)
             documents = change(contents)
             if documents is None:
                 return None, contents
-            return self.writer.write(documents), contents
+            # a change to a lexical version stays lexical: its vectors are made in one place, the background
+            return self.writer.write(documents, lexical=lexical or contents.pending), contents
+
+    def complete_pending(self, show_progress: bool = False) -> Path | None:
+        """Make the vectors of the current lexical version now and switch its complete version in (what the
+        background embedder does; `qa ingest` without --lexical does it in the foreground)."""
+        return self.completer.complete(show_progress=show_progress)
 
     def mirror_current(self, lock_timeout: float | None = None) -> bool:
         """Fill an external vector store that lags behind the current version; True when it was filled."""
@@ -92,8 +102,10 @@ class IngestionService:
 
     # -- syncing folders ------------------------------------------------------------------------------
 
-    def _run(self, paths: Sequence[Path], rebuild: bool = False, show_progress: bool = False) -> SyncRun:
-        return SyncRun(self.preparer, self.uploads, discover(paths, self.registry), rebuild, show_progress).read_files()
+    def _run(self, paths: Sequence[Path], rebuild: bool = False, show_progress: bool = False,
+             lexical: bool = False) -> SyncRun:
+        return SyncRun(self.preparer, self.uploads, discover(paths, self.registry), rebuild, show_progress,
+                       embed=not lexical).read_files()
 
     @property
     def registry(self) -> LoaderRegistry:
@@ -102,9 +114,11 @@ class IngestionService:
             self._registry = default_registry(self.settings.ocr_options)
         return self._registry
 
-    def is_current(self, paths: Sequence[Path]) -> bool:
-        """True when the index holds exactly these files' current contents, built with these settings."""
-        return self._run(paths).index_is_current(self.current_contents(with_rows=False))
+    def is_current(self, paths: Sequence[Path], lexical: bool = False) -> bool:
+        """True when the index holds exactly these files' current contents, built with these settings (and, unless
+        `lexical`, with their vectors)."""
+        contents = self.current_contents(with_rows=False)
+        return self._run(paths).index_is_current(contents) and (lexical or not contents.pending)
 
     def run(self, paths: Sequence[Path], show_progress: bool = True) -> IngestReport:
         """Sync (see `sync`); raises when nothing at all could be indexed, as `qa ingest` always did."""
@@ -114,13 +128,20 @@ class IngestionService:
         return report
 
     def sync(self, paths: Sequence[Path], rebuild: bool = False, show_progress: bool = True,
-             lock_timeout: float | None = None) -> IngestReport:
-        """Make the folder documents of the index those under `paths` (see __init__.py)."""
-        run = self._run(paths, rebuild, show_progress)
+             lock_timeout: float | None = None, lexical: bool = False) -> IngestReport:
+        """Make the folder documents of the index those under `paths` (see __init__.py). `lexical`: write a
+        lexical version (chunks and BM25, no model) whose vectors a serving process makes in the background;
+        otherwise a lexical current version is completed here."""
+        run = self._run(paths, rebuild, show_progress, lexical)
         preview = self.current_contents(with_rows=False)
         if run.index_is_current(preview):
+            completed = None if lexical else self.complete_pending(show_progress)
+            if completed is not None:
+                return run.report(completed.name, self.current_contents(with_rows=False))
             self.mirror_current(lock_timeout)
             return run.report(None, preview)
         run.process(run.plan_against(preview))  # outside the lock
-        version, contents = self.commit(run.change, lock_timeout=lock_timeout)
+        version, contents = self.commit(run.change, lock_timeout=lock_timeout, lexical=lexical)
+        if not lexical:  # a change to a lexical version was written lexical: complete it now
+            version = self.complete_pending(show_progress) or version
         return run.report(version.name if version is not None else None, contents)

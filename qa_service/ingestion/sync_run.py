@@ -29,8 +29,9 @@ class SyncRun:
     """The state of one sync: the files found, their bytes and hashes, what was processed, and the outcome."""
 
     def __init__(self, preparer: DocumentPreparer, uploads: UploadStore, found: Discovery, rebuild: bool = False,
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False, embed: bool = True) -> None:
         self.preparer = preparer
+        self.embed = embed  # False: a lexical version (the vectors are made in the background)
         self.uploads = uploads  # stored copies of uploads, processed again when chunks cannot be reused
         self.found = found
         self.rebuild = rebuild
@@ -72,18 +73,20 @@ class SyncRun:
         return not self.failures and not self.rebuild and self.plan_against(contents).current
 
     def process(self, plan: SyncPlan) -> None:
-        """Load and chunk the files the plan processes, then embed them all in one call (outside the lock)."""
+        """Load and chunk the files the plan processes, then embed them all in one call (outside the lock; not at
+        all for a lexical version)."""
         files = {f.key: f for f in self.found.files}
         pending = [(key, self.raws[key][1]) for key in plan.to_process
                    if self._prepare_file(files[key], embed=False) is not None]
         unembedded = [k for k in pending if self.prepared[k].vectors is None]
-        if unembedded:
+        if unembedded and self.embed:
             embedded = self.preparer.embedder.embed_documents([self.prepared[k] for k in unembedded],
                                                              self.show_progress, self.timer)
             self.prepared.update(zip(unembedded, embedded))
 
-    def _prepare_file(self, f: FoundFile, embed: bool = True) -> IndexedDocument | None:
+    def _prepare_file(self, f: FoundFile, embed: bool | None = None) -> IndexedDocument | None:
         raw, sha = self.raws[f.key]
+        embed = self.embed if embed is None else embed
         if (f.key, sha) not in self.prepared and f.key not in self.bad:
             try:
                 self.prepared[(f.key, sha)] = self.preparer.parse_and_prepare(
@@ -100,7 +103,7 @@ class SyncRun:
             try:
                 raw = self.uploads.read(record.source)  # type: ignore[arg-type]  (REPROCESS: it has a source)
                 doc = self.preparer.parse_and_prepare(record.name, raw, UPLOAD, record.name, stored_as=record.source,
-                                                      timer=self.timer)
+                                                      timer=self.timer, embed=self.embed)
                 self.prepared[(record.id, record.sha256)] = dataclasses.replace(
                     doc, record=doc.record.renewed(record), raw=None)
             except Exception as exc:  # noqa: BLE001 (one stored upload's failure is that document's, never the run's)
@@ -159,7 +162,7 @@ class SyncRun:
             load_clean_chunk_seconds=self.timer.load, embed_seconds=self.timer.embed,
             index_seconds=max(total - self.timer.load - self.timer.embed, 0.0),
             added=changes.added, updated=changes.updated, removed=changes.removed, unchanged=changes.unchanged,
-            embedded_chunks=self.timer.embedded,
+            embedded_chunks=self.timer.embedded if self.embed else 0,  # a lexical version's are made later
             model_chunks=(None if self.model_before is None or model_after is None
                           else model_after - self.model_before),
             written=written, rebuilt=changes.rebuilt,

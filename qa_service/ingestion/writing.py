@@ -3,7 +3,9 @@ the stored copies of uploads it refers to and an external vector store brought t
 
 Order: the lexical side (BM25 over every passage; no model), the term vectors (the model, mostly the embedding
 cache), the upload copies, the external vector store (QA_VECTOR_STORE=milvus), then the version's files and
-the switch. A full disk (ENOSPC, EDQUOT, SQLite's "disk is full") leaves nothing behind: the writer removes its
+the switch. A lexical write (`lexical=True`: the documents whose vectors are not made yet keep None) writes chunks
+and BM25 only, after putting the vectors it already has where the background embedder finds them
+(embeddings/pending_vectors.py); the complete version follows from there (ingestion/background.py). A full disk (ENOSPC, EDQUOT, SQLite's "disk is full") leaves nothing behind: the writer removes its
 unfinished version, the copies saved for it are removed here, and StorageFull is raised.
 """
 from __future__ import annotations
@@ -18,10 +20,12 @@ import numpy as np
 from documents import DocumentPipeline
 from documents.models import Chunk
 from embeddings.index_lock import writer_lock
-from embeddings.index_store import read_manifest, read_version
+from embeddings.index_store import IndexStoreError, current_version_dir, read_manifest, read_version
 from embeddings.index_writer import IndexWriter
+from embeddings.lexical.term_vectors import TermVectors
+from embeddings.pending_vectors import PROGRESS_FILE, PendingVectors
 from qa_service.document_records import DocumentRecord
-from qa_service.ingestion.contents import manifest_records
+from qa_service.ingestion.contents import manifest_records, pending_store
 from qa_service.ingestion.embedding import PassageEmbedder
 from qa_service.ingestion.records import EmptyIndex, IndexedDocument
 from qa_service.settings import Settings
@@ -41,40 +45,90 @@ class VersionWriter:
         self.uploads = uploads
         self.vector_backend = vector_backend
 
-    def write(self, documents: list[IndexedDocument]) -> Path:
-        """Write a new version of these documents (under the writer lock, which the caller holds)."""
+    def write(self, documents: list[IndexedDocument], lexical: bool = False,
+              terms: TermVectors | None = None) -> Path:
+        """Write a new version of these documents (under the writer lock, which the caller holds). Documents
+        without vectors are embedded now, or with `lexical=True` left to the background embedder (the version is
+        then lexical). `terms`: the term vectors when already made (by the background embedder)."""
+        pending = pending_store(self.settings.index_dir, self.spec)
+        pending_existed = pending.path.exists()
         try:
-            return self._write(documents)
+            return self._write(documents, lexical, terms)
         except StorageFull:
-            self._storage_full()
+            self._storage_full(pending, pending_existed)
             raise
         except Exception as exc:
             if not is_storage_full(exc):
                 raise
-            self._storage_full()
+            self._storage_full(pending, pending_existed)
             raise StorageFull(f"the index could not be written: {exc}") from exc
 
-    def _write(self, documents: list[IndexedDocument]) -> Path:
+    def _write(self, documents: list[IndexedDocument], lexical: bool, terms: TermVectors | None) -> Path:
         chunks = [c for d in documents for c in d.chunks]
         if not chunks:
             raise EmptyIndex("no text to index: the index would hold no documents")
-        vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
+        missing = [d for d in documents if d.vectors is None]
+        lexical = lexical and bool(missing)
+        if missing and not lexical:
+            documents = self._with_vectors(documents)
         bm25 = self.index.bm25(chunks)
-        terms = self.index.term_vectors(bm25, self.embedder.encode_texts)
+        vectors: np.ndarray | None = None
+        if lexical:
+            store = pending_store(self.settings.index_dir, self.spec)  # what is known stays known
+            known = [d for d in documents if d.vectors is not None]
+            store.put([store.key(self.spec.text_of(c)) for d in known for c in d.chunks],
+                      np.vstack([d.vectors for d in known]) if known else np.zeros((0, 0), np.float32))
+            if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
+                # The current version's term vectors, for the background embedder (only new words are embedded
+                # again) and, for the words still used, in this version: without them its answers would miss
+                # close words until the new ones are made.
+                terms = self._keep_current_terms(store, bm25.vocabulary)
+        else:
+            vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
+            if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
+                terms = self.index.term_vectors(bm25, self.embedder.encode_texts)
         for d in documents:
             if d.raw is not None and d.record.source:
                 self.uploads.save(d.record.source, d.raw)
         records = [dataclasses.replace(d.record, chunks=len(d.chunks)) for d in documents]
         fingerprint = DocumentPipeline.fingerprint(records)  # type: ignore[arg-type]  (records have name, sha256)
         doc_ids = [d.record.id for d in documents for _ in d.chunks]
-        self.vector_backend.sync(self.settings.index_dir, self.index_vectors(chunks, doc_ids, vectors, records))
+        if vectors is not None:  # a lexical version leaves the store as it is: its queries never search it
+            self.vector_backend.sync(self.settings.index_dir, self.index_vectors(chunks, doc_ids, vectors, records))
         version = self.index.write(chunks, vectors, bm25, terms, [r.to_dict() for r in records], fingerprint)
+        if vectors is not None:  # the version holds every vector: nothing is pending any more
+            pending_store(self.settings.index_dir, self.spec).clear()
+            (self.settings.index_dir / PROGRESS_FILE).unlink(missing_ok=True)
         removed = self.uploads.collect_garbage()
         if removed:
             log.info("removed %d stored upload(s) no version refers to", removed)
         return version
 
-    def _storage_full(self) -> None:
+    def _keep_current_terms(self, store: PendingVectors, vocabulary: Sequence[str]) -> TermVectors | None:
+        """The term vectors of the version being replaced, put where the background embedder finds them (float16
+        as stored; a float16 round trip is exact); those of `vocabulary` among them (None: it had none)."""
+        try:
+            current = current_version_dir(self.settings.index_dir)
+            terms = TermVectors.load(current) if current is not None else None
+        except (IndexStoreError, OSError, ValueError) as exc:
+            log.warning("term vectors of the current version not carried over: %s", exc)
+            return None
+        if terms is None or not len(terms):
+            return None
+        store.put([store.key(t) for t in terms.vocabulary], terms.matrix(np.arange(len(terms))))
+        kept = [t for t in sorted(set(vocabulary)) if t in terms]
+        return TermVectors(kept, terms.matrix(terms.rows(kept)).astype(np.float16)) if kept else None
+
+    def _with_vectors(self, documents: list[IndexedDocument]) -> list[IndexedDocument]:
+        """Every document with its vectors: those of a lexical version that are not made yet, embedded now
+        (in one call, through the embedding cache)."""
+        missing = [d for d in documents if d.vectors is None]
+        embedded = iter(self.embedder.embed_documents(missing))
+        return [next(embedded) if d.vectors is None else d for d in documents]
+
+    def _storage_full(self, pending: PendingVectors, pending_existed: bool) -> None:
+        if not pending_existed:  # made by this write for its lexical version, which was not written
+            pending.clear()
         removed = self.uploads.collect_garbage()
         try:
             self.uploads.root.rmdir()  # only when it is empty: a folder this write created
@@ -93,8 +147,8 @@ class VersionWriter:
         existing index, or an ingest stopped between the store and the index); True when it was filled."""
         index_dir = self.settings.index_dir
         manifest = read_manifest(index_dir)
-        if manifest is None or not self.spec.matches(manifest):
-            return False
+        if manifest is None or manifest.pending or not self.spec.matches(manifest):
+            return False  # a lexical version has no vectors to mirror yet
         records = manifest_records(manifest)
         if not self.vector_backend.needs_sync(index_dir, {r.id: r.sha256 for r in records},
                                               self.spec.manifest_fields()):

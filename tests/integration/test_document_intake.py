@@ -27,9 +27,9 @@ pytestmark = pytest.mark.integration
 
 @contextmanager
 def qa_serve(index_dir: Path, cache: str, *extra: str, ready_in_a_row: int = 1,
-             log_file: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+             log_file: Path | None = None, **settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_EMBEDDING_CACHE": cache}
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_EMBEDDING_CACHE": cache, **settings}
     log = open(log_file, "w") if log_file else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--port", str(port), *extra],
                             env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -122,7 +122,9 @@ def test_sigkill_during_an_upload_keeps_the_previous_version(own_index, tmp_path
     big = (CORPUS / "首批双创示范基地经验总结汇编.txt").read_text(encoding="utf-8")[:50_000].encode()  # ~200 passages
     server_log = tmp_path / "serve.log"
     fresh_cache = str(tmp_path / "fresh.sqlite")  # so the server really embeds while it is killed
-    with qa_serve(settings.index_dir, fresh_cache, log_file=server_log) as (base, proc):
+    # The upload embeds before it writes (a lexical upload embeds after: its kill is tests/qa_service/ingestion/
+    # test_background_embedding.py's).
+    with qa_serve(settings.index_dir, fresh_cache, log_file=server_log, QA_LEXICAL_UPLOADS="false") as (base, proc):
         outcome: list[object] = []
         sender = threading.Thread(target=lambda: outcome.append(_try_upload(base, "大文件.txt", big)))
         sender.start()

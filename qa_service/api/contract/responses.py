@@ -17,6 +17,9 @@ from qa_service.types import Answer as AnswerResult
 from qa_service.types import Passage as PassageResult
 
 Page = Annotated[int | None, OMITTED, Published({"minimum": 1})]
+Retrieval = Annotated[Literal["lexical", "dense", "hybrid"], Published(
+    description='what found the passages: "lexical" (BM25 and the reranker) while the index\'s vectors are still '
+                'being made in the background, "hybrid" (BM25 and vectors) once they are')]
 
 
 class Passage(ResponseModel):
@@ -100,21 +103,25 @@ class Answer(ResponseModel):
     finish_reason: Annotated[FinishReason | None, OMITTED, Published(
         description="how the LLM's generation ended when not by itself: length = cut at QA_LLM_MAX_TOKENS "
                     "or the deadline, error = failed or broke off; `notice` says what the answer is instead")] = None
+    retrieval: Retrieval
 
     @classmethod
     def of(cls, question: str, a: AnswerResult) -> "Answer":
         return cls.model_validate({"question": question, "answer": a.answer,
                                    "confidence": round(float(a.confidence), 4), **answer_fields(a),
-                                   "finish_reason": None if a.finish_reason == "stop" else a.finish_reason})
+                                   "finish_reason": None if a.finish_reason == "stop" else a.finish_reason,
+                                   "retrieval": a.retrieval})
 
 
 class SearchResults(ResponseModel):
     query: str
     results: list[Passage]
+    retrieval: Retrieval
 
     @classmethod
-    def of(cls, query: str, passages: list[PassageResult]) -> "SearchResults":
-        return cls.model_validate({"query": query, "results": [Passage.fields_of(p) for p in passages]})
+    def of(cls, query: str, passages: list[PassageResult], retrieval: str) -> "SearchResults":
+        return cls.model_validate({"query": query, "results": [Passage.fields_of(p) for p in passages],
+                                   "retrieval": retrieval})
 
 
 class Document(ResponseModel):
@@ -173,9 +180,25 @@ class InfoLimits(ResponseModel):
     max_upload_bytes: int
 
 
+class EmbeddingState(ResponseModel):
+    state: Annotated[Literal["complete", "embedding", "waiting"], Published(
+        description='"complete": hybrid retrieval; "embedding": the vectors are being made in the background '
+                    '(answers are lexical meanwhile); "waiting": not started yet (no process has taken it up)')]
+    phase: Annotated[str | None, OMITTED, Published(
+        description='while embedding: "model" (fetching, exporting, loading it), "passages", "terms", '
+                    '"switching"')] = None
+    embedded: Annotated[int | None, Published({"minimum": 0}, description="passages with their vector")]
+    total: Annotated[int, Published({"minimum": 0}, description="passages of the served version")]
+    seconds_left: Annotated[float | None, Published(description="estimated time to hybrid retrieval (passages "
+                                                                "at the measured rate); null: not measured yet")]
+    updated_at: Annotated[str | None, OMITTED] = None
+
+
 class Info(ResponseModel):
     model: str
     retriever: str
+    retrieval: Annotated[Retrieval | None, Published(description="what answers now; null: nothing loaded")]
+    embedding: Annotated[EmbeddingState | None, Published(description="how far the served version's vectors are")]
     reranker: str | None
     answerer: str | None
     ready: bool

@@ -142,21 +142,43 @@ function setUpKeyForm() {
   $("key-clear").addEventListener("click", () => { storeKey(""); $("api-key").value = ""; refresh(); });
 }
 
-// The service state in the header, then the document panel; also after each upload or deletion.
-async function refresh() {
+// While the index's vectors are made in the background (answers come from keyword retrieval meanwhile): how far
+// they are, from /v1/info's "embedding"; "" once they are complete.
+function vectorsNote(embedding) {
+  if (!embedding || embedding.state === "complete") return "";
+  if (embedding.state !== "embedding" || !Number.isFinite(embedding.embedded)) return " · 关键词检索（向量待计算）";
+  const left = embedding.seconds_left;
+  const eta = !Number.isFinite(left) ? "" : left >= 90 ? `，约 ${Math.round(left / 60)} 分钟` : `，约 ${Math.max(1, Math.round(left))} 秒`;
+  return ` · 关键词检索（向量 ${embedding.embedded}/${embedding.total}${eta}）`;
+}
+
+const PROGRESS_POLL_MS = 5000;
+let progressTimer = null;
+
+// The service state in the header; looked at again every few seconds while the vectors are being made.
+async function refreshStatus() {
+  clearTimeout(progressTimer);
+  progressTimer = null;
   try {
     const info = await request("GET", "v1/info");
     const count = info?.manifest?.documents?.length;
     const maxChars = info?.limits?.max_question_chars;
     if (Number.isInteger(maxChars) && maxChars > 0) $("ask-limit").textContent = `；问题最长 ${maxChars} 字`;
+    const note = vectorsNote(info?.embedding);
     $("service-status").textContent = info?.ready === false
       ? "索引尚未加载，暂时无法回答"
-      : `已就绪${Number.isFinite(count) ? ` · ${count} 份文档` : ""}`;
+      : `已就绪${Number.isFinite(count) ? ` · ${count} 份文档` : ""}${note}`;
+    if (note) progressTimer = setTimeout(refreshStatus, PROGRESS_POLL_MS);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     if (err.status === 401) showKeyForm();
     $("service-status").textContent = err.status === 401 ? "需要 API 密钥" : `服务不可用：${err.message || err.code}`;
   }
+}
+
+// The service state in the header, then the document panel; also after each upload or deletion.
+async function refresh() {
+  await refreshStatus();
   await refreshDocuments();
 }
 

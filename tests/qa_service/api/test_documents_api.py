@@ -338,12 +338,19 @@ def _fill(disk, leave: int) -> None:
 # 75 kB (1,000 sentences of 75 bytes) is over the 64 KiB left even with a tmpfs page of rounding, so the stored
 # copy is what fails ("no space left to store the upload"; with 16 KiB left the token cache fails first). It was
 # 150 kB, whose ~200 passages the first, refused, upload embeds: 18.8 s of the quiet suite run.
-@pytest.mark.parametrize("leave, size, where", [(64 << 10, 75_000, "the stored copy"),
-                                                (160 << 10, 6_000, "the new version")])
-def test_a_full_disk_gives_507_and_leaves_nothing_behind(built_index, encoder, small_disk, leave, size, where):
+@pytest.mark.parametrize("leave, size, where, lexical", [(64 << 10, 75_000, "the stored copy", False),
+                                                         (160 << 10, 6_000, "the new version", False),
+                                                         (96 << 10, 6_000, "a lexical version", True)])
+def test_a_full_disk_gives_507_and_leaves_nothing_behind(built_index, encoder, small_disk, leave, size, where,
+                                                         lexical):
+    from qa_service.api.app import create_app
+    from qa_service.composition import ServiceRoot
+
     settings = copy_index(built_index, small_disk / "idx")
     service = QAService.from_settings(settings, encoder)
-    client = _page_client(app_for(service, encoder=encoder))
+    root = ServiceRoot(settings, serving=True, encoder=encoder, qa=service)
+    root.documents.lexical = lexical  # as a server with background embedding writes uploads
+    client = _page_client(create_app(root))
     _fill(small_disk, leave)
     before = sorted(p.name for p in settings.index_dir.iterdir())
     text = ("满盘测试文件：推进科技成果转化，加快建设科技强国。" * (size // 75 + 1)).encode()[:size]

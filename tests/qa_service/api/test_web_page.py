@@ -1,7 +1,7 @@
 """The question page at `/`: served with a strict CSP and no outside resources, open without a key, and
 driven in headless Chromium against the real app on loopback over real indexes: answers, citations, the
 not-found state, streaming and a stalled answer (a scripted LLM endpoint, the only stand-in), the real
-rate limit, a service with no index, a too-long question, API keys, phone width, and uploading a real PDF
+rate limit, a service with no index, a lexical index whose vectors are being made, a too-long question, API keys, phone width, and uploading a real PDF
 into a private index copy, asking about its page 2 and deleting it."""
 import re
 import time
@@ -321,6 +321,28 @@ def test_service_without_an_index_says_it_is_not_ready(page, base_settings, enco
         box = error_box(page)
         expect(box).to_contain_text("服务尚未就绪（索引未加载）")
         expect(box).to_contain_text("the index is not loaded")
+
+
+def test_header_shows_the_vectors_being_made_then_switches_to_hybrid(page, built_index, encoder, small_corpus,
+                                                                     tmp_path):
+    from embeddings.index_store import current_version_dir
+    from embeddings.pending_vectors import EmbeddingProgress, write_progress
+    from qa_service.ingestion import IngestionService
+
+    settings = built_index.with_overrides(index_dir=tmp_path / "idx")  # the session's embedding cache: no model work
+    IngestionService(settings, encoder).sync([small_corpus], show_progress=False, lexical=True)
+    total = read_manifest(settings.index_dir).chunk_count
+    now = time.time()  # as the background embedder notes it after 4 passages, 50 minutes left
+    write_progress(settings.index_dir, EmbeddingProgress(current_version_dir(settings.index_dir).name, 4, total,
+                                                         "passages", now, 3000.0, now))
+    service = QAService(settings, encoder)
+    service.load()
+    with serve(app_for(service)) as base:
+        open_page(page, base)
+        status = page.locator("#service-status")
+        expect(status).to_have_text(f"已就绪 · 2 份文档 · 关键词检索（向量 4/{total}，约 50 分钟）")
+        IngestionService(settings, encoder).complete_pending()
+        expect(status).to_have_text("已就绪 · 2 份文档", timeout=30_000)  # the page looks again, the server follows
 
 
 def test_too_long_question_shows_the_limit_and_stays_text(page, service):
