@@ -94,8 +94,8 @@ def create_mcp_server(root: ServiceRoot) -> MCPServer:
     def search(query: Query, top_k: TopK = None) -> CallToolResult:
         """Find the passages of the documents that best match a query, each with its document, section and page
         or lines."""
-        passages = call(lambda: qa.search(query, settings.top_k if top_k is None else top_k))
-        body = SearchResults.of(query.strip(), passages).dump()
+        passages, retrieval = call(lambda: qa.search_with_retrieval(query, settings.top_k if top_k is None else top_k))
+        body = SearchResults.of(query.strip(), passages, retrieval).dump()
         text = "\n\n".join(f"{source_of(rank, p.chunk)}\n{_preview(p.chunk.text)}"
                            for rank, p in enumerate(passages, 1))
         return CallToolResult(content=[TextContent(text=text or "no passage matches")], structured_content=body)
