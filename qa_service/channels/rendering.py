@@ -1,26 +1,15 @@
 """An answer as the chat tools show it: the text with its [n] markers, then the sources those markers name
-(document, section, page), as Markdown (WeCom, DingTalk) or as a Feishu card. The sources are part of the
-message text, so they survive every client of the platform."""
+(citation_footnotes.source_line: document, title, section, page), as Markdown (WeCom, DingTalk) or as a Feishu
+card. The sources are part of the message text, so they survive every client of the platform."""
 from __future__ import annotations
 
 from typing import Any
 
-from qa_service.types import Answer, Citation
+from qa_service.citation_footnotes import source_line  # one line per source, as chat completions and MCP write it
+from qa_service.types import Answer
 
 SOURCES_HEADING = "来源"
 CUT_MARK = "……"
-
-
-def source_line(citation: Citation) -> str:
-    """`[n] 《document》 · section · 第 p 页` (section and page when the passage has them)."""
-    chunk = citation.passage.chunk
-    parts = [f"《{chunk.title or chunk.doc}》"]
-    if chunk.section:
-        parts.append(chunk.section)
-    if chunk.page is not None:
-        end = chunk.page_end if chunk.page_end is not None else chunk.page
-        parts.append(f"第 {chunk.page} 页" if end == chunk.page else f"第 {chunk.page}–{end} 页")
-    return f"[{citation.ref}] " + " · ".join(parts)
 
 
 def _fit(text: str, max_bytes: int) -> str:

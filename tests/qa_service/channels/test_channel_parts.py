@@ -146,8 +146,9 @@ def test_a_long_answer_is_cut_to_the_platform_limit_and_its_sources_kept():
     answer = _answer("海淀区" * 2000 + "[1][2]", sources=2)
     text = markdown(answer, 2048, mention="@staff001")
     assert len(text.encode("utf-8")) <= 2048 and text.startswith("@staff001 海淀区")
-    assert text.endswith("- [1] 《政策文件0》 · 第一章 > 第二节 · 第 3–4 页\n- [2] 《政策文件1》 · 第一章 > 第二节 · 第 4–5 页")
+    assert text.endswith("- [1] 政策0.pdf，《政策文件0》，第一章 > 第二节，第 3–4 页\n"
+                         "- [2] 政策1.pdf，《政策文件1》，第一章 > 第二节，第 4–5 页")
     assert "……\n\n**来源**" in text  # the cut is marked
     card = feishu_card(answer, 4000)
     assert len(card["elements"][0]["content"].encode("utf-8")) <= 2000
-    assert card["elements"][2]["content"].endswith("[2] 《政策文件1》 · 第一章 > 第二节 · 第 4–5 页")
+    assert card["elements"][2]["content"].endswith("[2] 政策1.pdf，《政策文件1》，第一章 > 第二节，第 4–5 页")

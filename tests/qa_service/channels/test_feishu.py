@@ -83,7 +83,7 @@ def test_a_question_is_answered_with_a_card_listing_the_sources(channel_client, 
     assert sent.body["msg_type"] == "interactive" and sent.token.startswith("t-")
     answer, rule, sources = sent.body["card"]["elements"]
     assert "[1]" in answer["content"] and rule == {"tag": "hr"}
-    assert sources["content"].startswith("**来源**\n[1] 《") and "海淀" in sources["content"]
+    assert sources["content"].startswith("**来源**\n[1] ") and "海淀" in sources["content"]
 
 
 def test_the_tenant_token_is_cached_and_renewed_when_refused(channel_client, platforms):
