@@ -81,8 +81,12 @@ def run(corpus: Path, cold: bool, port: int, limit_seconds: float) -> dict[str, 
             if now - last_note >= 30:
                 progress.append({"seconds": round(now), **(info.get("embedding") or {})})
                 last_note = now
-            if server.poll() is not None or now > limit_seconds:
-                raise RuntimeError(f"not hybrid after {now:.0f} s; see {work / 'serve.log'}")
+            if server.poll() is not None:
+                raise RuntimeError(f"the server stopped before hybrid; see {work / 'serve.log'}")
+            if now > limit_seconds:  # --limit: report the first answer and how far the vectors got
+                progress.append({"seconds": round(now), **(info.get("embedding") or {})})
+                result.update(full_quality_seconds=None, gave_up_after_seconds=round(now), progress=progress)
+                return result
             time.sleep(2)
         answer = _ask(base) or {}
         result.update(full_quality_seconds=round(time.monotonic() - t0, 1), final_retrieval=answer.get("retrieval"),
