@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from qa_service.understanding.asked_detail import DetailQuestion
+from qa_service.understanding.asked_detail import DetailQuestion, clause_start
 from qa_service.understanding.entity_grounding import _compact
 from qa_service.understanding.quantities import DATE, Quantity
 from qa_service.understanding.sentence_splitter import Sentence
@@ -17,7 +17,6 @@ _ENUMERATION = re.compile(r"[^，,；;。：:\n]*、[^，,；;。：:\n]*")
 _LIST_ITEM = re.compile(r"、|和|及|与")
 _FROM = re.compile(r"[从由]")
 _CHANGE_TO = re.compile(r"[^。；;！？!?\d]{0,12}?(?:到|至)[^。；;！？!?\d]{0,6}")  # 人，减少到目前 / 降至
-_CLAUSE_END_MARK = re.compile(r"[，,；;。！？?!：:]")
 
 
 def values_of_asked_kind(detail: DetailQuestion, text: str, quantities: tuple[Quantity, ...], asked_in: str = ""):
@@ -70,11 +69,9 @@ def onward(text: str, candidates: list[tuple[int, int, float]],
             continue
         after = next((q for q in quantities if q.start >= end), None)
         # 从 before this value, with no other value between: it is the starting one (not 11 项 in 由 156 项减少到 11 项)
-        since = max([m.end() for m in _CLAUSE_END_MARK.finditer(text, 0, start)]
-                    + [q.end for q in quantities if q.end <= start] + [0])
+        since = max([clause_start(text, start)] + [q.end for q in quantities if q.end <= start])
         if after is not None and _FROM.search(text, since, start) and _CHANGE_TO.fullmatch(text, end, after.start):
-            absorbed.add(after.start)
-            out = [c for c in out if c[0] != after.start]
+            absorbed.add(after.start)  # candidates come in text order: the changed-to value is still ahead
             end = after.end
         out.append((start, end, weight))
     return out

@@ -98,11 +98,15 @@ def wh_clause(question: str) -> str:
     return parts[-1] if parts else question
 
 
+def clause_start(text: str, at: int) -> int:
+    """Where the clause of `text` holding offset `at` begins (line breaks do not end a clause: table rows wrap)."""
+    return max((m.end() for m in _CLAUSE_END.finditer(text, 0, at)), default=0)
+
+
 def clause_around(text: str, start: int, end: int) -> str:
     """The clause of `text` holding text[start:end]. Line breaks do not end a clause: table rows wrap."""
-    left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
     right = _CLAUSE_END.search(text, end)
-    return text[left:right.start() if right else len(text)]
+    return text[clause_start(text, start):right.start() if right else len(text)]
 
 
 def asked_detail(question: str) -> AskedDetail:

@@ -80,10 +80,10 @@ def find_quantities(text: str) -> list[Quantity]:
             label = [u for end, u in labels if end <= m.start() and m.start() - end < LABEL_REACH
                      and _ROW_GAP.fullmatch(text, end, m.start())]
             unit = label[-1] if label else ""
-        years_long = not is_year and not chinese and len(number) <= 2 and _YEARS_LONG.match(text, m.end())
+        start, end = m.start(), m.end()
+        years_long = not is_year and not chinese and len(number) <= 2 and _YEARS_LONG.match(text, end)
         if years_long:  # 有效期 3年, 5 年内: a length of time, not a year (a date's 年 has its month: 3年5月)
-            unit, kind = "年", "duration"
-            m_end = years_long.end()
+            unit, kind, end = "年", "duration", years_long.end()
         elif is_year or unit in ("年", "月", "日") or follows == "年":
             kind = "date"
         elif not unit and magnitude:
@@ -91,7 +91,6 @@ def find_quantities(text: str) -> list[Quantity]:
             kind = "count" if re.match(r"\s*[\u4e00-\u9fff]", text[m.end():]) or magnitude == "千" else "magnitude"
         else:
             kind = unit_class(unit)
-        start, end = m.start(), (m_end if years_long else m.end())
         head = text[max(0, start - 4):start]
         if q := _QUALIFIER_BEFORE.search(head):
             start -= len(head) - q.start()
