@@ -72,7 +72,9 @@ def onward(text: str, candidates: list[tuple[int, int, float]],
         since = max([clause_start(text, start)] + [q.end for q in quantities if q.end <= start])
         if after is not None and _FROM.search(text, since, start) and _CHANGE_TO.fullmatch(text, end, after.start):
             absorbed.add(after.start)  # candidates come in text order: the changed-to value is still ahead
-            end = after.end
+            # to the end of the value of the asked kind starting there (从2017年7月至2018年12月: 12月, not 2018)
+            whole = next((c for c in candidates if c[0] == after.start), None)
+            end = max(after.end, whole[1]) if whole else after.end
         out.append((start, end, weight))
     return out
 

@@ -60,6 +60,7 @@ def test_both_readers_answer_a_question_worded_like_the_text(built_index, encode
 
 def test_a_value_said_to_change_is_read_with_the_value_it_changes_to():
     from qa_service.readers.asked_values import onward as _onward
+    from qa_service.understanding.quantities import DATE
     from qa_service.understanding.quantities import find_quantities
 
     def spans(text):
@@ -70,6 +71,9 @@ def test_a_value_said_to_change_is_read_with_the_value_it_changes_to():
     # the changed-to value of one change is not the start of the next
     assert spans("审批事项由 156 项减少到 11 项，注册时间缩减到 2 天") == ["156 项减少到 11 项", "2 天"]
     assert spans("建成 20 个分中心和 10 个行业级分中心") == ["20 个", "10 个"]
+    text = "基地建设从2017年7月至2018年12月分三步"  # a date range: to the end of the second date
+    assert [text[s:e] for s, e, _ in _onward(text, [(m.start(), m.end(), 1.0) for m in DATE.finditer(text)],
+                                             tuple(find_quantities(text)))] == ["2017年7月至2018年12月"]
 
 
 def test_the_passage_the_reader_answers_from_leads_and_is_answered_from_once(service):
