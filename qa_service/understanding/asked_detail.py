@@ -76,7 +76,7 @@ class DetailQuestion:
     quoted: tuple[str, ...]  # “…” 《…》 terms, as written
     numbers: tuple[str, ...]  # digits of the question's own quantities (not years, not document numbers)
     years: tuple[str, ...] = field(default=())
-    # What is counted: the specific words after the question word and its measure (多少名创业导师: 创业, 导师);
+    # What is counted: the head of the noun after the question word and its measure (多少名创业导师: 导师);
     # empty when the question names it before (有博士学位的有多少人) or only by kind (多少钱).
     counted: tuple[str, ...] = field(default=())
 
@@ -193,11 +193,14 @@ def analyse_detail(question: str, tokens: tuple[str, ...], entities: tuple[str, 
     if word and detail.kind == "number":
         after = normalise(clause[word.end():])
         after = after[len(detail.measure):] if after.startswith(detail.measure) else after
-        # the noun the measure word counts: its first words (几家企业做到…) or, said last, its head (多少个…试验区)
+        # the noun the measure word counts: its head, the last word when the clause ends with the noun (几个国家物联网
+        # …示范基地 counts 基地, not the 物联网 of its modifiers), else its first words (几家企业做到…). Head only:
+        # dev_unanswerable recall 0.861 -> 0.889, dev's unanswerables 0.762 -> 0.810, no answerable question changed
         first, last = after[:COUNTED_CHARS], after[-COUNTED_CHARS:]
-        counted = tuple(t for t in dict.fromkeys(tokens) if (t in first or last.endswith(t)) and t in after
-                        and t not in GENERIC_FOCUS and not _names_a_class(t) and not QUESTION_WORD.fullmatch(t)
-                        and not any(t in e for e in named))
+        usable = [t for t in dict.fromkeys(tokens) if t in after and t not in GENERIC_FOCUS and not _names_a_class(t)
+                  and not QUESTION_WORD.fullmatch(t) and not any(t in e for e in named)]
+        head = tuple(t for t in usable if last.endswith(t))
+        counted = head or tuple(t for t in usable if t in first)
     without_document_numbers = _DOCUMENT_NUMBER.sub("", question)
     numbers = tuple(dict.fromkeys(
         q.digits for q in find_quantities(without_document_numbers)

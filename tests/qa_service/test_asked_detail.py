@@ -71,3 +71,13 @@ def test_a_small_number_of_years_is_a_length_of_time_and_a_question_asking_years
     assert [kind for text, _, kind in found if text == "2021"] == ["date"]
     assert asked_detail("评估结果的有效期是几年？").measure == "年"
     assert asked_detail("改造要多久完成？") == asked_detail("改造要多久完成？") and asked_detail("改造要多久完成？").measure == ""
+
+
+def test_what_is_counted_is_the_head_of_the_noun_after_the_question_word():
+    """A Chinese noun phrase ends in its head: 几个国家物联网…示范基地 counts 基地, not 物联网 (its modifier), so a
+    clause counting 物联网企业 does not answer it; 多少名创业导师 counts 导师."""
+    long = analyse_detail("行动计划要新培育几个国家物联网新型工业化产业示范基地？",
+                          ("行动", "计划", "培育", "国家", "物联网", "新型", "工业化", "产业", "示范", "基地"))
+    assert "基地" in long.counted and "物联网" not in long.counted and "国家" not in long.counted
+    short = analyse_detail("基地聘请了多少名创业导师？", ("基地", "聘请", "创业", "导师"))
+    assert short.counted == ("导师",)
