@@ -35,6 +35,7 @@ _DEMONSTRATIVE = re.compile(r"[这那]几[个项类种家所条位名]?")
 _OPEN = re.compile(r"什么|怎样|怎么|如何|为什么|为何")
 MONEY_CUES = re.compile(r"钱|资金|经费|金额|投资|投入|资费|价格|收费|补贴|奖金|奖励|资助|融资|基金|费用|收入|营收|产值|总额|"
                         r"票价|售价|多少亿元|多少万元")
+GENERIC_MONEY = re.compile(r"钱|资金|经费|金额|费用|总额|多少亿元|多少万元")  # money of no particular kind
 _PEOPLE_CUES = re.compile(r"人员|员工|职工|人才|人数|学生|院士|专家|博士|团队规模|多少人|几个人|职员|工作人员")
 _AREA_CUES = re.compile(r"面积|占地|平方|亩")
 _LENGTH_CUES = re.compile(r"全长|长度|里程|多少公里|多长")
@@ -82,7 +83,7 @@ class DetailQuestion:
 
     @property
     def specific_focus(self) -> tuple[str, ...]:
-        return tuple(t for t in self.focus if t not in GENERIC_FOCUS and not MONEY_CUES.fullmatch(t))
+        return tuple(t for t in self.focus if t not in GENERIC_FOCUS and not GENERIC_MONEY.fullmatch(t))
 
 
 def normalise(text: str) -> str:

@@ -81,3 +81,12 @@ def test_what_is_counted_is_the_head_of_the_noun_after_the_question_word():
     assert "基地" in long.counted and "物联网" not in long.counted and "国家" not in long.counted
     short = analyse_detail("基地聘请了多少名创业导师？", ("基地", "聘请", "创业", "导师"))
     assert short.counted == ("导师",)
+
+
+def test_a_kind_of_money_names_the_detail_money_itself_does_not():
+    """融资 and 估值 are both money, but a valuation does not answer how much was raised; 钱 and 资金 say only
+    that money is asked."""
+    raised = analyse_detail("第二轮融资拿到了多少钱？", ("第二轮", "融资", "拿到", "钱"))
+    assert raised.detail.unit_class == "money" and "融资" in raised.specific_focus and "钱" not in raised.specific_focus
+    funds = analyse_detail("基地一共投入了多少资金？", ("基地", "一共", "投入", "资金"))
+    assert "资金" not in funds.specific_focus
