@@ -270,7 +270,8 @@ class Settings(DerivedSettings):
     feedback_db: str = _feedback(str(PROJECT_ROOT / "var" / "feedback.sqlite"), "SQLite file of the answers "
                                  "given and the ratings of them (`qa feedback export` reads it); `off`: answers "
                                  "carry no id and are not recorded")
-    feedback_max_answers: int = _feedback(100_000, "answers kept to be rated; the oldest are pruned first",
+    # An answer with five citations takes about 2 KB: 50,000 are about 100 MB (benchmarks/feedback_cost.py).
+    feedback_max_answers: int = _feedback(50_000, "answers kept to be rated; the oldest are pruned first",
                                           between=(100, 100_000_000))
     feedback_max_ratings: int = _feedback(100_000, "ratings kept; the oldest are pruned first",
                                           between=(100, 100_000_000))

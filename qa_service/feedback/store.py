@@ -110,6 +110,7 @@ class FeedbackStore:
             db = sqlite3.connect(str(self.path), timeout=5.0, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; a power cut may lose the last answers
+            db.execute(f"PRAGMA journal_size_limit={16 << 20}")  # the WAL file is cut back after a checkpoint
             db.executescript(_SCHEMA)
             self._db = db
         return self._db
