@@ -114,6 +114,16 @@ def test_feedback_round_trips_from_answers_to_a_question_file_qa_eval_scores(fb_
     assert [q.id for q in load_questions(out).questions] == ["fb-" + streamed["answer_id"]]
 
 
+def test_a_streamed_chat_completion_is_rated_by_its_id(fb_app):
+    client = fb_app.test_client()
+    chunks = _events(client.post("/v1/chat/completions", json={
+        "stream": True, "messages": [{"role": "user", "content": ASK["question"]}]}))
+    assert len({c["id"] for c in chunks}) == 1 and chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert _rate(client, chunks[0]["id"], "down", "太简略").status_code == 201
+    [rated] = client.get("/v1/feedback", headers={"X-Requested-With": "t"}).get_json()["ratings"]
+    assert rated["answer_id"] == chunks[0]["id"] and "33" in rated["answer"] and rated["citations"]
+
+
 def test_unknown_ids_and_bad_bodies_are_refused_clearly(fb_app):
     client = fb_app.test_client()
     answer_id = client.post("/v1/ask", json=ASK).get_json()["answer_id"]
