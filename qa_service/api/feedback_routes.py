@@ -7,6 +7,9 @@ scoped keys it becomes the admin of that knowledge base.
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from flask import Blueprint, request
 
 from qa_service.api.answer_log import current_kb
@@ -16,6 +19,8 @@ from qa_service.api.contract.feedback import (FeedbackListing, FeedbackRecorded,
 from qa_service.api.errors import ApiError
 from qa_service.api.validation import json_object
 from qa_service.feedback.store import FeedbackStore
+
+log = logging.getLogger(__name__)
 
 
 def blueprint(store: FeedbackStore | None, limits: Limits) -> Blueprint:
@@ -27,7 +32,12 @@ def blueprint(store: FeedbackStore | None, limits: Limits) -> Blueprint:
         req = FeedbackRequest.parse(json_object(request), limits)
         if store is None:
             raise ApiError(404, "not_found", "this server does not record answers (QA_FEEDBACK_DB=off)")
-        result = store.rate(req.answer_id, current_kb(), req.rating, req.comment)
+        try:
+            result = store.rate(req.answer_id, current_kb(), req.rating, req.comment)
+        except sqlite3.Error as exc:  # locked past its timeout, disk full: the rating can be sent again
+            log.warning("rating of %s not recorded: %s", req.answer_id, exc)
+            raise ApiError(503, "feedback_unavailable", "the rating could not be stored now; send it again "
+                                                        "later", {"Retry-After": "5"}) from None
         if result is None:
             raise ApiError(404, "not_found", "no answer with this answer_id in this knowledge base (answers are "
                                              "kept for QA_FEEDBACK_MAX_ANSWERS answers)")
