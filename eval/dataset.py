@@ -76,6 +76,9 @@ def parse_question(obj: Any, line: int = 0) -> Question:
     """Validate one decoded JSON value and build a `Question`; raise `QuestionFormatError` if unusable."""
     if not isinstance(obj, dict):
         raise QuestionFormatError(f"expected a JSON object, got {type(obj).__name__}")
+    if obj.get("needs_review") is True:  # `qa feedback export`: a rating whose gold answer is not settled yet
+        raise QuestionFormatError("needs review: its answer, evidence and doc are to be filled by a reviewer "
+                                  "(`qa feedback review`)")
     missing = [k for k in (*_REQUIRED_STR, "answerable") if k not in obj]
     if missing:
         raise QuestionFormatError(f"missing key(s): {', '.join(missing)}")

@@ -96,6 +96,7 @@ def _print_json(data: object) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from qa_service import document_commands, serve_commands
+    from qa_service.feedback import commands as feedback_commands
 
     parser = argparse.ArgumentParser(prog="qa", description="Question answering with citations over Chinese documents")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         common(p)
         p.set_defaults(func=_bind(func))
     serve_commands.register(sub, common, _bind)
+    feedback_commands.register(sub, _bind)
 
     p = sub.add_parser("fetch-model", help="fetch and verify the embedding model, and export it for "
                        "QA_EMBEDDING_BACKEND=openvino (cached)")

@@ -24,6 +24,7 @@ from embeddings.encoders.factory import build_encoder
 from embeddings.encoders.lazy_encoder import LazyEncoder
 from embeddings.index_store import IndexStoreError
 from qa_service.document_service import DocumentService
+from qa_service.feedback.store import FeedbackStore
 from qa_service.index_watcher import IndexWatcher
 from qa_service.ingestion import IngestionService, document_parser
 from qa_service.ingestion.background import BackgroundEmbedding
@@ -85,6 +86,13 @@ class ServiceRoot:
         return ChannelHub(self.qa, self.settings)
 
     @cached_property
+    def feedback(self) -> FeedbackStore | None:
+        """The answers given and their ratings (QA_FEEDBACK_DB), opened on first use; None when it is off."""
+        path = self.settings.feedback_file
+        return None if path is None else FeedbackStore(path, self.settings.feedback_max_answers,
+                                                       self.settings.feedback_max_ratings)
+
+    @cached_property
     def background(self) -> BackgroundEmbedding:
         """Makes the vectors of a lexical version in the background and loads its complete version here."""
         return BackgroundEmbedding(self.documents.ingestion.completer, on_complete=self.watcher.refresh)
@@ -126,3 +134,5 @@ class ServiceRoot:
             self.vector_backend.close()
         if "channels" in self.__dict__:
             self.channels.close()
+        if self.__dict__.get("feedback") is not None:
+            self.feedback.close()

@@ -209,6 +209,12 @@ class QAService:
         return rewriter.rewrite(history, question, deadline or self.deadline())
 
     @property
+    def index_version(self) -> str | None:
+        """The version answering now (None: nothing loaded); recorded with each answer for feedback."""
+        components = self._components
+        return components.index.directory.name if components is not None else None
+
+    @property
     def retrieval(self) -> str | None:
         """"lexical", "dense" or "hybrid": what answers now (None: nothing loaded)."""
         components = self._components

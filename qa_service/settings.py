@@ -34,8 +34,9 @@ __all__ = ["Settings", "SettingsError", "SECTIONS", "PROJECT_ROOT", "MULTIPART_S
            "RERANKERS"]
 
 SECTIONS = ("Index and corpus", "Embedding", "Retrieval", "Answering", "LLM", "HTTP and limits", "Access",
-            "Scale-out", "Chat-tool channels")
-_index, _embedding, _retrieval, _answering, _llm, _http, _access, _scale, _channel = (section(s) for s in SECTIONS)
+            "Scale-out", "Chat-tool channels", "Feedback")
+_index, _embedding, _retrieval, _answering, _llm, _http, _access, _scale, _channel, _feedback = (
+    section(s) for s in SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,16 @@ class Settings(DerivedSettings):
                                          "503 and the platform retries it", between=(0, 100_000))
     channel_http_timeout: float = _channel(10.0, "seconds per call to a platform's token or message API",
                                            between=(0.5, 300.0))
+
+    # --- Feedback (qa_service/feedback/): every HTTP answer is stored under its id, so a rating can name it.
+    feedback_db: str = _feedback(str(PROJECT_ROOT / "var" / "feedback.sqlite"), "SQLite file of the answers "
+                                 "given and the ratings of them (`qa feedback export` reads it); `off`: answers "
+                                 "carry no id and are not recorded")
+    # An answer with five citations takes about 2 KB: 50,000 are about 100 MB (benchmarks/feedback_cost.py).
+    feedback_max_answers: int = _feedback(50_000, "answers kept to be rated; the oldest are pruned first",
+                                          between=(100, 100_000_000))
+    feedback_max_ratings: int = _feedback(100_000, "ratings kept; the oldest are pruned first",
+                                          between=(100, 100_000_000))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

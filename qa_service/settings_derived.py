@@ -26,6 +26,12 @@ class DerivedSettings:
         return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
 
     @property
+    def feedback_file(self) -> Path | None:
+        """QA_FEEDBACK_DB, or None when answers are not recorded (`off`)."""
+        value = self.feedback_db.strip()
+        return None if value.lower() in {"", "off", "none", "0", "false"} else Path(os.path.expanduser(value))
+
+    @property
     def ocr_options(self) -> "OcrOptions":
         """What the loaders may read by OCR, and within which limits (documents/ocr/options.py)."""
         from documents.ocr.options import OcrOptions

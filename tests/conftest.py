@@ -50,7 +50,8 @@ def small_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory) -> Settings:
     return Settings.from_env(index_dir=tmp_path_factory.mktemp("index") / "idx",
-                             embedding_cache=str(tmp_path_factory.mktemp("cache") / "embeddings.sqlite"))
+                             embedding_cache=str(tmp_path_factory.mktemp("cache") / "embeddings.sqlite"),
+                             feedback_db=str(tmp_path_factory.mktemp("feedback") / "feedback.sqlite"))
 
 
 @pytest.fixture(scope="session")

@@ -37,8 +37,10 @@ class InProcessBackend:
         except ImportError as exc:
             raise BackendUnavailable(f"the QA service is not available in this installation: {exc}") from exc
         try:
-            # Scores the index as it is: a lexical one is not completed in the background halfway through the run.
-            settings = Settings.from_env(index_dir=index_dir, retriever=retriever, background_embedding=False)
+            # Scores the index as it is: a lexical one is not completed in the background halfway through the run;
+            # its answers are not users' and are not recorded for feedback (they would push users' out).
+            settings = Settings.from_env(index_dir=index_dir, retriever=retriever, background_embedding=False,
+                                         feedback_db="off")
             root = ServiceRoot(settings, serving=True).warm_up(strict=True)
             app = create_app(root)
         except Exception as exc:  # noqa: BLE001 - any startup failure is "unusable input" for the CLI

@@ -3,7 +3,8 @@
 With keys (keys.py), every endpoint except the health checks, the OpenAPI document, the question page and the
 chat-tool channels (/channels/*, signed by their platform instead: qa_service/channels/) needs a valid key, and
 the key's role must allow the endpoint: read for questions and listings, write for document uploads and
-deletions, admin for /admin/*. A wrong key counts against the client address (admission.py).
+deletions, admin for /admin/* and for reading the ratings of answers (GET /v1/feedback; rating an answer is
+a read). A wrong key counts against the client address (admission.py).
 
 Without keys, reads are open and writes are allowed only when all of this holds:
 
@@ -33,6 +34,7 @@ PAGE_PATHS = frozenset({"/"})
 PAGE_ASSET_PREFIX = "/web/"
 DOCUMENTS_PATH = "/v1/documents"
 ADMIN_PREFIX = "/admin/"
+FEEDBACK_NAME = "feedback"  # /v1/feedback (and a knowledge base's .../feedback): reading the ratings is admin
 CHANNEL_PREFIX = "/channels/"  # authenticated by the chat platform's signature (qa_service/channels/), not a key
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIMPLE_METHODS = frozenset({"GET", "HEAD", "POST"})  # sent cross-site without a CORS preflight
@@ -56,8 +58,12 @@ def changes_documents(req: Request) -> bool:
     return (req.path == DOCUMENTS_PATH or req.path.startswith(DOCUMENTS_PATH + "/")) and req.method not in READ_METHODS
 
 
+def reads_feedback(req: Request) -> bool:
+    return req.path.startswith("/v1/") and req.path.rsplit("/", 1)[-1] == FEEDBACK_NAME and req.method in READ_METHODS
+
+
 def required_role(req: Request) -> Role:
-    if req.path.startswith(ADMIN_PREFIX):
+    if req.path.startswith(ADMIN_PREFIX) or reads_feedback(req):
         return Role.ADMIN
     if changes_documents(req):
         return Role.WRITE

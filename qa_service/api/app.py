@@ -3,6 +3,7 @@
     status_routes    GET /healthz, /readyz, /v1/info, /openapi.json
     ask_routes       POST /v1/search, /v1/ask
     openai_compat    POST /v1/chat/completions, GET /v1/models
+    feedback_routes  POST /v1/feedback (rate an answer by its id), GET /v1/feedback (admin)
     documents_routes GET/POST /v1/documents, DELETE /v1/documents/<id>
     admin_routes     POST /admin/reload
     web_page         GET / and /web/* (the question page)
@@ -21,7 +22,9 @@ import uuid
 from flask import Flask, g, request
 
 from qa_service import channels
-from qa_service.api import admin_routes, ask_routes, documents_routes, openai_compat, status_routes, web_page
+from qa_service.api import (admin_routes, ask_routes, documents_routes, feedback_routes, openai_compat, status_routes,
+                            web_page)
+from qa_service.api.answer_log import AnswerLog
 from qa_service.api.access import AccessPolicy, register_access_control
 from qa_service.api.admission import Admission, register_client_identity
 from qa_service.api.contract.base import Limits
@@ -79,9 +82,11 @@ def create_app(root: ServiceRoot) -> Flask:
     limits = Limits.from_settings(settings)
     app.register_blueprint(web_page.blueprint())
     app.register_blueprint(status_routes.blueprint(root.qa, limits, openapi_document(limits)))
-    app.register_blueprint(ask_routes.blueprint(root.qa, limits))
-    app.register_blueprint(openai_compat.blueprint(root.qa, limits, settings.service_model_id,
+    answers = AnswerLog(root.feedback)
+    app.register_blueprint(ask_routes.blueprint(root.qa, limits, answers))
+    app.register_blueprint(openai_compat.blueprint(root.qa, limits, settings.service_model_id, answers,
                                                    settings.chat_citation_footnotes))
+    app.register_blueprint(feedback_routes.blueprint(root.feedback, limits))
     app.register_blueprint(documents_routes.blueprint(root.documents, root.qa, settings.max_upload_bytes))
     app.register_blueprint(admin_routes.blueprint(root.qa))
     if any(settings.channels_on.values()):

@@ -1,8 +1,10 @@
-"""POST /v1/search and POST /v1/ask: validate the body, make one call to the QA service, serialise."""
+"""POST /v1/search and POST /v1/ask: validate the body, make one call to the QA service, serialise (an answer
+with the id it is recorded under for feedback)."""
 from __future__ import annotations
 
 from flask import Blueprint, request
 
+from qa_service.api.answer_log import AnswerLog
 from qa_service.api.contract.base import Limits
 from qa_service.api.contract.requests import AskRequest, SearchRequest
 from qa_service.api.contract.responses import Answer, SearchResults
@@ -11,7 +13,8 @@ from qa_service.api.validation import json_object
 from qa_service.service import QAService
 
 
-def blueprint(qa: QAService, limits: Limits) -> Blueprint:
+def blueprint(qa: QAService, limits: Limits, answers: AnswerLog) -> Blueprint:
+    """Each answer is recorded under its answer_id as it is sent (`answers`)."""
     routes = Blueprint("ask", __name__)
 
     @routes.post("/v1/search")
@@ -22,8 +25,11 @@ def blueprint(qa: QAService, limits: Limits) -> Blueprint:
     @routes.post("/v1/ask")
     def ask():
         req = AskRequest.parse(json_object(request), limits)
+        version = qa.index_version
         if req.stream:
-            return answer_events(req.question, qa.ask_stream(req.question, req.top_k))
-        return Answer.of(req.question, qa.ask(req.question, req.top_k)).response()
+            return answer_events(req.question, qa.ask_stream(req.question, req.top_k),
+                                 lambda answer: answers.record(req.question, answer, version))
+        answer = qa.ask(req.question, req.top_k)
+        return Answer.of(req.question, answer, answers.record(req.question, answer, version)).response()
 
     return routes

@@ -2,9 +2,9 @@
 
 A key grants one role; roles are ordered, each allowing what the one below allows:
 
-- read: search, ask, chat, models, info, listing documents;
+- read: search, ask, chat, models, info, listing documents, rating answers;
 - write: also uploading and deleting documents;
-- admin: also /admin/* (reloading the index).
+- admin: also /admin/* (reloading the index) and reading the ratings of answers (GET /v1/feedback).
 
 `QA_API_KEYS` holds comma-separated `key:role` entries; a bare key means read, so a key given without thought
 cannot change anything. `QA_API_KEYS_FILE` holds one `role name sha256-hex` per line, so the keys themselves are

@@ -18,11 +18,11 @@ sent back as history lose that block before a follow-up is rewritten.
 from __future__ import annotations
 
 import time
-import uuid
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from flask import Blueprint, request
 
+from qa_service.api.answer_log import AnswerLog
 from qa_service.api.contract.base import Limits
 from qa_service.api.contract.requests import ChatRequest
 from qa_service.api.contract.responses import (ChatCompletion, Citation, ModelList, UnsupportedClaim, answer_fields,
@@ -31,6 +31,7 @@ from qa_service.api.sse import DONE, event, sse, started
 from qa_service.api.validation import json_object
 from qa_service.citation_footnotes import footnotes, without_footnotes
 from qa_service.conversation.question_rewriter import Turn
+from qa_service.feedback.store import new_answer_id
 from qa_service.service import QAService
 from qa_service.types import Answer
 
@@ -52,10 +53,12 @@ def _last_chunk(base: dict[str, Any], answer: Answer, question: str) -> str:
 
 
 def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str,
-            with_footnotes: bool, include_usage: bool = False) -> Iterator[str]:
+            with_footnotes: bool, include_usage: bool = False,
+            record: Callable[[Answer], object] = lambda answer: None) -> Iterator[str]:
     yield _chunk(base, {"role": "assistant", "content": ""})
     for item in pieces:
         if isinstance(item, Answer):
+            record(item)
             if with_footnotes and item.citations:
                 yield _chunk(base, {"content": footnotes(item.citations)})
             yield _last_chunk(base, item, question)
@@ -66,8 +69,10 @@ def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str,
     yield DONE
 
 
-def blueprint(qa: QAService, limits: Limits, model_id: str, with_footnotes: bool = True) -> Blueprint:
-    """`with_footnotes`: QA_CHAT_CITATION_FOOTNOTES."""
+def blueprint(qa: QAService, limits: Limits, model_id: str, answers: AnswerLog,
+              with_footnotes: bool = True) -> Blueprint:
+    """`with_footnotes`: QA_CHAT_CITATION_FOOTNOTES; each answer is recorded under its completion id (`answers`),
+    which POST /v1/feedback takes as its answer_id."""
     routes = Blueprint("openai", __name__)
 
     @routes.get("/v1/models")
@@ -82,13 +87,19 @@ def blueprint(qa: QAService, limits: Limits, model_id: str, with_footnotes: bool
         deadline = qa.deadline()  # one deadline for the rewrite and the answer
         turns = [Turn(role, without_footnotes(text) if role == "assistant" else text) for role, text in history]
         standalone = qa.standalone_question(turns, question, deadline)
-        base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
+        base = {"id": new_answer_id("chatcmpl-"), "created": int(time.time()), "model": model_id}
+        version = qa.index_version
+
+        def record(answer: Answer) -> str:
+            return answers.record(standalone, answer, version, base["id"])
+
         if req.stream:
             include_usage = bool(req.stream_options and req.stream_options.include_usage)
             return sse(_stream(base, started(qa.ask_stream(standalone, req.top_k, deadline)), standalone,
-                               with_footnotes, include_usage))
-        return ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline),
-                                 with_footnotes).response()
+                               with_footnotes, include_usage, record))
+        answer = qa.ask(standalone, req.top_k, deadline)
+        record(answer)
+        return ChatCompletion.of(base, standalone, answer, with_footnotes).response()
 
     return routes
 

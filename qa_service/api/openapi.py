@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from documents.loaders import SUPPORTED_EXTENSIONS
+from qa_service.api.contract import feedback as fb
 from qa_service.api.contract import requests as rq
 from qa_service.api.contract import responses as rs
 from qa_service.api.contract.base import Limits
@@ -24,7 +25,7 @@ _ERROR_TEXT = {
     403: "the key's role does not allow this (insufficient_role); without keys, a write from another host or "
          "to a server listening beyond loopback (forbidden), or one that does not prove it comes from this "
          "server's own page: Host not loopback, Origin of another site, or no X-Requested-With (cross_origin)",
-    404: "no such document", 408: "the request was not received in time (request_timeout)",
+    404: "no such document, or no answer with this answer_id in this knowledge base (not_found)", 408: "the request was not received in time (request_timeout)",
     409: "the index cannot be loaded or changed", 413: "body or file too large",
     415: "not JSON, or an unsupported file type",
     422: "invalid fields, text with a lone UTF-16 surrogate (invalid_text), or a file that cannot be read",
@@ -107,6 +108,19 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
             "parameters": [{"name": "doc_id", "in": "path", "required": True,
                             "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}],
             "responses": {"204": {"description": "removed"}, **_errors(w, 401, 403, 404, 409, 429, 503, 507)}}},
+        "/v1/feedback": {
+            "post": {
+                "summary": "rate an answer by its answer_id (a chat completion's id): up or down, with an optional "
+                           "comment; rating it again replaces the rating",
+                "requestBody": _body(w.model(fb.FeedbackRequest)),
+                "responses": {"201": _json(w.model(fb.FeedbackRecorded), "recorded"),
+                              "200": _json(w.model(fb.FeedbackRecorded), "replaced the earlier rating"),
+                              **_errors(w, 400, 401, 404, 408, 413, 415, 422, 429, 503)}},
+            "get": {
+                "summary": "the ratings of a knowledge base's answers, newest first (admin)",
+                "parameters": fb.LISTING_PARAMETERS,
+                "responses": {"200": _json(w.model(fb.FeedbackListing), "ratings"),
+                              **_errors(w, 401, 403, 422, 429, 503)}}},
         "/admin/reload": {"post": {"summary": "load the index's current version", "responses": {
             "200": _json(w.model(rs.Reloaded), "reloaded"), **_errors(w, 401, 403, 409, 429, 503)}}},
     }

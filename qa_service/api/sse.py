@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from flask import Response, stream_with_context
 
@@ -29,14 +29,16 @@ def sse(events: Iterator[str]) -> Response:
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def answer_events(question: str, pieces: Iterator[str | Answer]) -> Response:
-    """/v1/ask with stream: answer.delta events with text pieces, then answer.done with the full answer."""
+def answer_events(question: str, pieces: Iterator[str | Answer],
+                  identify: Callable[[Answer], str | None] = lambda answer: None) -> Response:
+    """/v1/ask with stream: answer.delta events with text pieces, then answer.done with the full answer and the
+    id `identify` gives it once it is complete (answer_log.py)."""
     all_pieces = started(pieces)
 
     def events() -> Iterator[str]:
         for item in all_pieces:
             if isinstance(item, Answer):
-                yield event({"type": "answer.done", **AnswerBody.of(question, item).dump()})
+                yield event({"type": "answer.done", **AnswerBody.of(question, item, identify(item)).dump()})
             elif item:
                 yield event({"type": "answer.delta", "text": item})
         yield DONE

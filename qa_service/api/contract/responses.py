@@ -104,13 +104,15 @@ class Answer(ResponseModel):
         description="how the LLM's generation ended when not by itself: length = cut at QA_LLM_MAX_TOKENS "
                     "or the deadline, error = failed or broke off; `notice` says what the answer is instead")] = None
     retrieval: Retrieval
+    answer_id: Annotated[str | None, OMITTED, Published(
+        description="names this answer in POST /v1/feedback (every answer of the HTTP API has one)")] = None
 
     @classmethod
-    def of(cls, question: str, a: AnswerResult) -> "Answer":
+    def of(cls, question: str, a: AnswerResult, answer_id: str | None = None) -> "Answer":
         return cls.model_validate({"question": question, "answer": a.answer,
                                    "confidence": round(float(a.confidence), 4), **answer_fields(a),
                                    "finish_reason": None if a.finish_reason == "stop" else a.finish_reason,
-                                   "retrieval": a.retrieval})
+                                   "retrieval": a.retrieval, "answer_id": answer_id})
 
 
 class SearchResults(ResponseModel):
@@ -246,7 +248,7 @@ class Usage(ResponseModel):
 
 
 class ChatCompletion(ResponseModel):
-    id: str
+    id: Annotated[str, Published(description="also names this answer in POST /v1/feedback")]
     created: int
     model: str
     object: Literal["chat.completion"]

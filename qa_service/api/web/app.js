@@ -17,6 +17,7 @@ let current = null; // the turn being answered, with its AbortController
 
 // A turn that was under way when the page was left cannot resume.
 function settled(turn) {
+  if (turn.feedback?.busy) turn = { ...turn, feedback: { ...turn.feedback, busy: false } };
   return turn.state === "pending" || turn.state === "streaming" ? { ...turn, state: "stopped", slow: false } : turn;
 }
 
@@ -43,7 +44,7 @@ function draw(turn) {
     articles.set(turn, article);
     $("conversation").append(article);
   }
-  renderTurn(turn, article, { retry: () => run(turn) });
+  renderTurn(turn, article, { retry: () => run(turn), changed: () => { draw(turn); saveTurns(); } });
   $("empty-hint").hidden = turns.length > 0;
 }
 
@@ -61,7 +62,7 @@ function errorOf(err) {
 
 async function run(turn) {
   if (current) return;
-  Object.assign(turn, { state: "pending", text: "", result: null, error: null, slow: false });
+  Object.assign(turn, { state: "pending", text: "", result: null, error: null, slow: false, feedback: undefined });
   const controller = new AbortController();
   const timer = setTimeout(() => { turn.slow = true; draw(turn); }, SLOW_MS);
   current = { turn, controller };

@@ -2,6 +2,7 @@
 // textContent or text nodes.
 
 import { segments } from "./cite.js";
+import { feedbackBox } from "./feedback.js";
 import { openPassage, pageOf } from "./passage.js";
 
 // A turn: {question, state, text, result, error}. state is pending (nothing yet), streaming, done,
@@ -99,7 +100,7 @@ async function copy(text, b) {
   setTimeout(() => { b.textContent = "复制答案及出处"; }, 2000);
 }
 
-export function renderTurn(turn, article, { retry }) {
+export function renderTurn(turn, article, { retry, changed }) {
   article.className = "turn";
   article.dataset.state = turn.state;
   const question = el("div", "question");
@@ -134,6 +135,10 @@ export function renderTurn(turn, article, { retry }) {
     if (turn.result.citations?.length) body.append(sources(turn.result));
   }
   if (turn.result?.notice) body.append(el("p", "hint notice", `说明：${turn.result.notice}`));
+  if (turn.state === "done" || turn.state === "notfound") {
+    const rating = feedbackBox(turn, changed);
+    if (rating) body.append(rating);
+  }
 
   const actions = el("div", "turn-actions");
   if (turn.state === "done") {

@@ -39,10 +39,16 @@ REQUEST_CHANGES = {
 }
 
 
+# Endpoints added since (issue 20: rating answers by their id).
+NEW_PATHS = {"+ /paths//v1/feedback"}
+
+
 def test_generated_document_is_the_one_before_but_for_the_listed_changes():
     before = json.loads(BEFORE.read_text(encoding="utf-8"))
     now = json.loads(json.dumps(openapi_document(Limits.from_settings(Settings()))))
     found = changes(before, now)
+    assert NEW_PATHS <= set(found)
+    found = [c for c in found if c not in NEW_PATHS]
     assert {c for c in found if "/requestBody/" in c} == REQUEST_CHANGES
     in_responses = [c for c in found if "/requestBody/" not in c]
     assert in_responses and all(c.startswith("+ ") for c in in_responses), in_responses  # only more promised
