@@ -102,25 +102,25 @@ class ClaimChecker:
     def __init__(self, grounding: EntityGrounding) -> None:
         self._grounding = grounding
 
+    def session(self, query: Query, shown: list[Passage]) -> "ClaimSession":
+        """The checks of one answer's sentences against `shown`, sharing one budget."""
+        return ClaimSession(self._grounding, _compact(query.text), shown)
+
     def check(self, query: Query, text: str, shown: list[Passage]) -> ClaimVerdict:
         """`text` carries verified [n] markers into `shown` (1-based)."""
-        all_refs = _refs(text, len(shown))
-        question_compact = _compact(query.text)
-        sources: dict[tuple[int, ...], _Source] = {}
-        budget = _Budget()
+        all_refs = cited_refs(text, len(shown))
+        session = self.session(query, shown)
         kept: list[str] = []
         unsupported: list[UnsupportedClaim] = []
         used = 0
-        sentences = _sentences(text)
+        sentences = answer_sentences(text)
         for i, sentence in enumerate(sentences):
             if used + len(sentence) > MAX_CHECKED_CHARS:
                 return ClaimVerdict("".join(kept).strip(), tuple(unsupported),
                                     sum(len(s) for s in sentences[i:]))
             used += len(sentence)
-            refs = _refs(sentence, len(shown)) or all_refs
-            if refs not in sources:
-                sources[refs] = _Source.of([shown[r - 1] for r in refs])
-            claims = self._unsupported(MARKER.sub("", sentence), sources[refs], question_compact, budget)
+            refs = cited_refs(sentence, len(shown)) or all_refs
+            claims = session.unsupported(MARKER.sub("", sentence), refs)
             if claims:
                 stated = sentence.strip()
                 unsupported.extend(UnsupportedClaim(claim, kind, stated, refs) for claim, kind in claims)
@@ -128,8 +128,25 @@ class ClaimChecker:
                 kept.append(sentence)
         return ClaimVerdict("".join(kept).strip(), tuple(unsupported))
 
-    def _unsupported(self, sentence: str, source: "_Source", question_compact: str,
-                     budget: _Budget) -> list[tuple[str, str]]:
+
+class ClaimSession:
+    """One answer's claim checks: the passages' prepared sources and the tagging and look-up budget are
+    shared by its sentences (qa_service.answerers.content_attribution asks one sentence against several
+    passages)."""
+
+    def __init__(self, grounding: EntityGrounding, question_compact: str, shown: list[Passage]) -> None:
+        self._grounding = grounding
+        self._question = question_compact
+        self._shown = shown
+        self._sources: dict[tuple[int, ...], _Source] = {}
+        self._budget = _Budget()
+
+    def unsupported(self, sentence: str, refs: tuple[int, ...]) -> list[tuple[str, str]]:
+        """(claim, kind) of each number or entity of `sentence` (markers removed) that the passages `refs`
+        (1-based into shown) do not state."""
+        if refs not in self._sources:
+            self._sources[refs] = _Source.of([self._shown[r - 1] for r in refs])
+        source, budget = self._sources[refs], self._budget
         claims: list[tuple[str, str]] = []
         for mention in _numbers(_ITEM_NUMBER.sub("", sentence)):
             if source.states(mention.number):
@@ -140,7 +157,7 @@ class ClaimChecker:
             claims.append((mention.written, "number"))
         for entity in self._grounding.entities(sentence, budget.tagging):
             compact = _compact(entity)
-            if compact in source.compact or compact in question_compact:
+            if compact in source.compact or compact in self._question:
                 continue
             if budget.corpus_lookups > 0:
                 budget.corpus_lookups -= 1
@@ -150,7 +167,7 @@ class ClaimChecker:
         return claims
 
 
-def _sentences(text: str) -> list[str]:
+def answer_sentences(text: str) -> list[str]:
     """The answer cut after each sentence's closing punctuation and markers; the pieces join to `text`."""
     pieces, start = [], 0
     for m in _SENTENCE_END.finditer(text):
@@ -161,7 +178,7 @@ def _sentences(text: str) -> list[str]:
     return pieces
 
 
-def _refs(text: str, count: int) -> tuple[int, ...]:
+def cited_refs(text: str, count: int) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ref for m in MARKER.finditer(text) if 1 <= (ref := int(m.group(1))) <= count))
 
 

@@ -68,12 +68,19 @@ Citation.extends = Passage
 
 class UnsupportedClaim(ResponseModel):
     claim: str
-    kind: Literal["number", "entity"]
+    kind: Annotated[Literal["number", "entity", "content"], Published(
+        description="number (with its unit), entity (a name or quoted term), or content: a sentence no passage "
+                    "states (`claim` is the sentence)")]
     sentence: str
     refs: list[int]
 
 
 FinishReason = Literal["stop", "length", "error"]  # qa_service.types.Answer.finish_reason
+Revision = Annotated[Literal["cited", "trimmed", "replaced"] | None, OMITTED, Published(
+    description="how the answer differs from the text the LLM wrote (and a stream already sent; show `answer` "
+                "instead): cited = the same sentences with citations added or corrected by what they state, "
+                "trimmed = sentences no passage states removed, replaced = the extractive answer instead; absent "
+                "when the LLM's text is the answer or no LLM was asked")]
 
 
 def usage_of(a: AnswerResult) -> dict[str, int]:
@@ -88,7 +95,8 @@ def answer_fields(a: AnswerResult) -> dict[str, Any]:
     return {"citations": [{"ref": c.ref, **Passage.fields_of(c.passage), "quote": c.quote} for c in a.citations],
             "answerable": a.answerable, "generator": a.generator, "notice": a.notice or None,
             "unsupported_claims": [{"claim": c.claim, "kind": c.kind, "sentence": c.sentence, "refs": list(c.refs)}
-                                   for c in a.unsupported_claims] or None}
+                                   for c in a.unsupported_claims] or None,
+            "revision": a.revision}
 
 
 class Answer(ResponseModel):
@@ -103,6 +111,7 @@ class Answer(ResponseModel):
     finish_reason: Annotated[FinishReason | None, OMITTED, Published(
         description="how the LLM's generation ended when not by itself: length = cut at QA_LLM_MAX_TOKENS "
                     "or the deadline, error = failed or broke off; `notice` says what the answer is instead")] = None
+    revision: Revision = None
     retrieval: Retrieval
 
     @classmethod
@@ -258,6 +267,7 @@ class ChatCompletion(ResponseModel):
     question: str
     notice: Annotated[str | None, OMITTED] = None
     unsupported_claims: Annotated[list[UnsupportedClaim] | None, OMITTED] = None
+    revision: Revision = None
 
     @classmethod
     def of(cls, base: dict[str, Any], question: str, a: AnswerResult, with_footnotes: bool = False) -> "ChatCompletion":
