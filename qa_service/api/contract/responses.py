@@ -83,6 +83,12 @@ Revision = Annotated[Literal["cited", "trimmed", "replaced"] | None, OMITTED, Pu
                 "when the LLM's text is the answer or no LLM was asked")]
 
 
+class Usage(ResponseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
 def usage_of(a: AnswerResult) -> dict[str, int]:
     """The LLM's reported token counts for this answer (zeros when no LLM wrote or it reported none)."""
     u = a.usage
@@ -112,6 +118,9 @@ class Answer(ResponseModel):
         description="how the LLM's generation ended when not by itself: length = cut at QA_LLM_MAX_TOKENS "
                     "or the deadline, error = failed or broke off; `notice` says what the answer is instead")] = None
     revision: Revision = None
+    usage: Annotated[Usage | None, OMITTED, Published(
+        description="the tokens the LLM reported spending on this answer; absent when no LLM was asked or it "
+                    "reported none")] = None
     retrieval: Retrieval
 
     @classmethod
@@ -119,6 +128,7 @@ class Answer(ResponseModel):
         return cls.model_validate({"question": question, "answer": a.answer,
                                    "confidence": round(float(a.confidence), 4), **answer_fields(a),
                                    "finish_reason": None if a.finish_reason == "stop" else a.finish_reason,
+                                   "usage": usage_of(a) if a.usage else None,
                                    "retrieval": a.retrieval})
 
 
@@ -246,12 +256,6 @@ class Choice(ResponseModel):
     index: int
     message: ChatMessageOut
     finish_reason: FinishReason
-
-
-class Usage(ResponseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
 
 
 class ChatCompletion(ResponseModel):
