@@ -33,6 +33,7 @@ from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 # 0.14 (海淀区大约有三十多所高校: the passage says 高等院校), off-topic ones 0 to 0.03. Below 0.5 a sentence
 # shares little more than the question's own words.
 MIN_TERM_SUPPORT = 0.5
+_LEAD_IN = ("：", ":")
 _CLOSING = re.compile(r"[。！？；!?;，,：:、]*\s*$")
 
 
@@ -99,6 +100,10 @@ class ContentAttributor:
                 kept.append(bare)  # layout (a line break); a lone marker goes
                 continue
             refs = cited_refs(sentence, len(shown))
+            every = tuple(range(1, len(shown) + 1))
+            if bare.rstrip().endswith(_LEAD_IN) and not session.unsupported(bare, every):
+                kept.append(bare)  # "主要措施包括：" introduces the cited lines that follow; it states nothing
+                continue
             support = self._support_of(bare, shown)
             if refs and self._supports(session, bare, refs, support):
                 kept.append(sentence)
@@ -109,7 +114,7 @@ class ContentAttributor:
                 recited += 1
                 continue
             removed += 1
-            against = refs or tuple(range(1, len(shown) + 1))
+            against = refs or every
             claims = session.unsupported(bare, against)
             stated = sentence.strip()
             unsupported.extend(UnsupportedClaim(c, kind, stated, against) for c, kind in claims)

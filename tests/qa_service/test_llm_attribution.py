@@ -105,3 +105,11 @@ def test_not_stated_detail_is_answered_as_without_an_llm_and_costs_no_call(built
 ])
 def test_markers_go_before_the_closing_punctuation(sentence, refs, cited):
     assert _cited(sentence, refs) == cited
+
+
+def test_a_lead_in_line_stays_without_a_citation(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    reply = f"根据资料：\n{STATED}。\n{INVENTED}。"
+    results = _every_way(service, llm, "reply", reply)
+    assert results["ask"]["answer"] == f"根据资料：\n{STATED}[1]。"
+    assert results["ask"]["revision"] == "trimmed" and results["ask"]["unsupported"] == ["一万元"]
