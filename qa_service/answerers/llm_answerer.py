@@ -210,10 +210,10 @@ class LLMAnswerer(Answerer):
         if not done.trimmed and not done.recited:
             return Answer(text, True, self._citations(query, shown, verify_markers(text, len(shown))[1]),
                           gate.confidence, self.name)
-        what = ("in the streamed answer " if streamed and done.trimmed else "") + done.describe(uncited)
+        what = done.describe(uncited)
         log.warning("LLM answer attributed: %s", what)
         if done.answers(query):
-            removed = ("; those sentences are removed from this final answer" if streamed
+            removed = ("; those sentences, already streamed, are removed from this final answer" if streamed
                        else "; those sentences were removed") if done.trimmed else ""
             return Answer(done.text, True, self._citations(query, shown, verify_markers(done.text, len(shown))[1]),
                           gate.confidence, self.name, what + removed, done.unsupported,

@@ -113,3 +113,17 @@ def test_a_lead_in_line_stays_without_a_citation(built_index, encoder, llm):
     results = _every_way(service, llm, "reply", reply)
     assert results["ask"]["answer"] == f"根据资料：\n{STATED}[1]。"
     assert results["ask"]["revision"] == "trimmed" and results["ask"]["unsupported"] == ["一万元"]
+
+
+def test_ask_reports_the_llm_usage_plain_and_streamed(built_index, encoder, llm):
+    service = _service(built_index, encoder, llm)
+    reply = STATED + "[1]。"
+    llm.script(("reply", reply))
+    body = app_for(service).test_client().post("/v1/ask", json={"question": QUESTION}).get_json()
+    assert body["usage"]["completion_tokens"] == len(reply) and body["usage"]["prompt_tokens"] > 0
+    llm.script(("reply", reply))
+    _, done = _ask_stream(service)
+    assert done["usage"] == body["usage"]
+    llm.script(("reply", "不该被调用[1]"))
+    body = app_for(service).test_client().post("/v1/ask", json={"question": "红烧肉怎么做才好吃？"}).get_json()
+    assert "usage" not in body and llm.requests == []  # no LLM call, no usage
