@@ -16,8 +16,8 @@ or its words as a "content" claim). The caller decides whether what is left stil
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
 
 from qa_service.answerers.citation_markers import MARKER, has_text
 from qa_service.answerers.claim_check import (MAX_CHECKED_CHARS, ClaimChecker, ClaimSession, answer_sentences,
@@ -44,6 +44,9 @@ class Attribution:
     recited: int  # kept sentences whose markers were added or corrected
     removed: int  # sentences removed
     unchecked_chars: int = 0  # removed unchecked at the end of a very long answer (MAX_CHECKED_CHARS)
+    # For each cited passage, the first kept sentence citing it, analysed as a query: its citation quotes the
+    # passage's sentence that best matches what the answer says, not what the question asked.
+    rests_on: Mapping[int, Query] = field(default_factory=dict)
 
     @property
     def trimmed(self) -> bool:
@@ -88,12 +91,13 @@ class ContentAttributor:
         session = self._claims.session(query, shown)
         kept: list[str] = []
         unsupported: list[UnsupportedClaim] = []
+        rests_on: dict[int, Query] = {}
         recited = removed = used = 0
         sentences = answer_sentences(text)
         for i, sentence in enumerate(sentences):
             if used + len(sentence) > MAX_CHECKED_CHARS:
                 return Attribution("".join(kept).strip(), tuple(unsupported), recited, removed,
-                                   sum(len(s) for s in sentences[i:]))
+                                   sum(len(s) for s in sentences[i:]), rests_on)
             used += len(sentence)
             bare = MARKER.sub("", sentence)
             if not has_text(bare):
@@ -107,10 +111,12 @@ class ContentAttributor:
             support = self._support_of(bare, shown)
             if refs and self._supports(session, bare, refs, support):
                 kept.append(sentence)
+                rests_on.update({r: support.asked for r in refs if r not in rests_on})
                 continue
             found = self._find(session, bare, shown, support)
             if found:
                 kept.append(_cited(bare, found))
+                rests_on.update({r: support.asked for r in found if r not in rests_on})
                 recited += 1
                 continue
             removed += 1
@@ -120,31 +126,17 @@ class ContentAttributor:
             unsupported.extend(UnsupportedClaim(c, kind, stated, against) for c, kind in claims)
             if not claims:
                 unsupported.append(UnsupportedClaim(bare.strip(), "content", stated, against))
-        return Attribution("".join(kept).strip(), tuple(unsupported), recited, removed)
+        return Attribution("".join(kept).strip(), tuple(unsupported), recited, removed, rests_on=rests_on)
 
-    def _support_of(self, sentence: str, shown: list[Passage]) -> Callable[[tuple[int, ...]], float]:
-        """The sentence's term support by a set of passages (1-based refs), computed when asked."""
-        asked = self._analyse(sentence)
-        cache: dict[tuple[int, ...], float] = {}
-
-        def support(refs: tuple[int, ...]) -> float:
-            if refs not in cache:
-                if len(refs) == 1:
-                    cache[refs] = self._scorer.support(asked, shown[refs[0] - 1])
-                else:
-                    joined = "\n".join(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}"
-                                       for p in (shown[r - 1] for r in refs))
-                    cache[refs] = self._scorer.coverage(asked, joined)
-            return cache[refs]
-
-        return support
+    def _support_of(self, sentence: str, shown: list[Passage]) -> "_Support":
+        return _Support(self._analyse(sentence), self._scorer, shown)
 
     def _supports(self, session: ClaimSession, sentence: str, refs: tuple[int, ...],
-                  support: Callable[[tuple[int, ...]], float]) -> bool:
+                  support: "_Support") -> bool:
         return support(refs) >= self._min_support and not session.unsupported(sentence, refs)
 
     def _find(self, session: ClaimSession, sentence: str, shown: list[Passage],
-              support: Callable[[tuple[int, ...]], float]) -> tuple[int, ...]:
+              support: "_Support") -> tuple[int, ...]:
         """The passage that supports the sentence best, else the best two together; () when none do."""
         ranked = sorted(range(1, len(shown) + 1), key=lambda r: -support((r,)))
         for ref in ranked:
@@ -157,6 +149,26 @@ class ContentAttributor:
             if self._supports(session, sentence, pair, support):
                 return pair
         return ()
+
+
+class _Support:
+    """One sentence's term support by sets of passages (1-based refs), computed when first asked."""
+
+    def __init__(self, asked: Query, scorer: SentenceEvidenceScorer, shown: list[Passage]) -> None:
+        self.asked = asked  # the sentence analysed as a query: also what its citations' quotes are chosen by
+        self._scorer = scorer
+        self._shown = shown
+        self._cache: dict[tuple[int, ...], float] = {}
+
+    def __call__(self, refs: tuple[int, ...]) -> float:
+        if refs not in self._cache:
+            if len(refs) == 1:
+                self._cache[refs] = self._scorer.support(self.asked, self._shown[refs[0] - 1])
+            else:
+                joined = "\n".join(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}"
+                                   for p in (self._shown[r - 1] for r in refs))
+                self._cache[refs] = self._scorer.coverage(self.asked, joined)
+        return self._cache[refs]
 
 
 def _cited(sentence: str, refs: tuple[int, ...]) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import openai
 import tiktoken
@@ -174,11 +174,15 @@ class LLMAnswerer(Answerer):
         else:
             yield self._final(query, text, shown, gate, finish, usage, streamed=True)
 
-    def _citations(self, query: Query, shown: list[Passage], refs: list[int]) -> list[Citation]:
+    def _citations(self, query: Query, shown: list[Passage], refs: list[int],
+                   rests_on: Mapping[int, Query] | None = None) -> list[Citation]:
+        """A citation per ref, quoting the passage's sentence that best matches the answer sentence citing it
+        (`rests_on`), else the question."""
         citations = []
         for ref in refs:
             passage = shown[ref - 1]
-            quote = self._scorer.quote(query, passage)
+            said = (rests_on or {}).get(ref)
+            quote = self._scorer.best_quote(said, passage) if said is not None else self._scorer.quote(query, passage)
             citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
         return citations
 
@@ -208,15 +212,15 @@ class LLMAnswerer(Answerer):
         passage states it; the extractive answer when what is left no longer answers."""
         done = self._attribution.attribute(query, text, shown)
         if not done.trimmed and not done.recited:
-            return Answer(text, True, self._citations(query, shown, verify_markers(text, len(shown))[1]),
-                          gate.confidence, self.name)
+            return Answer(text, True, self._citations(query, shown, verify_markers(text, len(shown))[1],
+                                                      done.rests_on), gate.confidence, self.name)
         what = done.describe(uncited)
         log.warning("LLM answer attributed: %s", what)
         if done.answers(query):
             removed = ("; those sentences, already streamed, are removed from this final answer" if streamed
                        else "; those sentences were removed") if done.trimmed else ""
-            return Answer(done.text, True, self._citations(query, shown, verify_markers(done.text, len(shown))[1]),
-                          gate.confidence, self.name, what + removed, done.unsupported,
+            refs = verify_markers(done.text, len(shown))[1]
+            return Answer(done.text, True, self._citations(query, shown, refs, done.rests_on), gate.confidence, self.name, what + removed, done.unsupported,
                           revision="trimmed" if done.trimmed else "cited")
         why = _joined("the LLM answer cited no passage it was given" if uncited and not done.recited else None,
                       what)

@@ -36,6 +36,8 @@ def test_uncited_answer_is_cited_by_content_and_kept(built_index, encoder, llm):
         assert result["revision"] == "cited" and "cited by what they state" in result["notice"]
     assert results["ask"]["answer"] == STATED + "[1]。"
     llm.script(("reply", STATED + "。"))
+    assert "33 所" in service.ask(QUESTION, 5).citations[0].quote  # the passage's sentence the answer restates
+    llm.script(("reply", STATED + "。"))
     sent, done = _ask_stream(service)
     assert sent == STATED + "。" and done["answer"] == STATED + "[1]。"  # the final event carries the citation
     llm.script(("reply", STATED + "。"))
