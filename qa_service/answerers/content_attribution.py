@@ -29,9 +29,10 @@ from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 
 # Share of a sentence's (IDF-weighted) terms a passage must hold to support it. Against the passages of 海淀区有
 # 多少所高等院校？ in the test corpus: sentences restating a passage 1.0 (海淀区有33所高等院校, 科研院所 138 家),
-# a generic one 0.5 to 0.7 (海淀区是中国科技创新的重要中心: its words are there), a paraphrase with other words
-# 0.14 (海淀区大约有三十多所高校: the passage says 高等院校), off-topic ones 0 to 0.03. Below 0.5 a sentence
-# shares little more than the question's own words.
+# a generic one 0.3 to 0.7 by passage (海淀区是中国科技创新的重要中心: its words are common), a paraphrase in other
+# words 0.14 (海淀区大约有三十多所高校: the passage says 高等院校), off-topic ones 0 to 0.03. Below 0.5 a sentence
+# shares little more than the question's own words. A generic sentence can pass: this measure catches sentences
+# about something else, the claim check invented figures and names.
 MIN_TERM_SUPPORT = 0.5
 _LEAD_IN = ("：", ":")
 _CLOSING = re.compile(r"[。！？；!?;，,：:、]*\s*$")
