@@ -11,7 +11,9 @@ was given by its content, with the checks the service already has:
 A sentence whose own markers point at passages that pass both keeps them. Otherwise it is cited to the one
 passage that supports it best (or the best two together, when its claims come from two passages), markers
 added or corrected; a sentence no passage supports is removed and reported (its unchecked numbers and names,
-or its words as a "content" claim). The caller decides whether what is left still answers.
+or its words as a "content" claim). The caller decides whether what is left still answers. The work is
+bounded by claim_check's MAX_CHECKED_CHARS: 4,000 characters of corpus text (75 sentences) against five
+passages took 140-150 ms here, once per answer (a one-off timing, not kept).
 """
 from __future__ import annotations
 
