@@ -129,3 +129,30 @@ def test_ask_reports_the_llm_usage_plain_and_streamed(built_index, encoder, llm)
     llm.script(("reply", "不该被调用[1]"))
     body = app_for(service).test_client().post("/v1/ask", json={"question": "红烧肉怎么做才好吃？"}).get_json()
     assert "usage" not in body and llm.requests == []  # no LLM call, no usage
+
+
+def test_cited_by_content_over_a_real_server_with_the_openai_sdk(built_index, encoder, llm):
+    import openai
+    import urllib.request
+
+    service = _service(built_index, encoder, llm)
+    with serve(app_for(service)) as base:
+        llm.script(("reply", STATED + "。"))
+        request = urllib.request.Request(base + "/v1/ask", json.dumps({"question": QUESTION}).encode(),
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            body = json.loads(resp.read())
+        assert (body["answer"], body["generator"], body["revision"]) == (STATED + "[1]。", "llm", "cited")
+        client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0)
+        messages = [{"role": "user", "content": QUESTION}]
+        for stream in (False, True):
+            llm.script(("reply", f"{STATED}。{INVENTED}。"))
+            if stream:
+                chunks = list(client.chat.completions.create(model="qa-service", messages=messages, stream=True))
+                extra = chunks[-1].model_extra
+            else:
+                reply = client.chat.completions.create(model="qa-service", messages=messages)
+                extra = reply.model_extra
+                assert reply.choices[0].message.content.startswith(STATED + "[1]。")
+            assert (extra["generator"], extra["revision"]) == ("llm", "trimmed")
+            assert [c["ref"] for c in extra["citations"]] == [1] and extra["unsupported_claims"][0]["claim"] == "一万元"
