@@ -107,3 +107,9 @@ def test_a_very_long_answer_is_checked_within_bounds(checker, passages, monkeypa
     assert sum(1 for c in "".join(seen) if c in UNKNOWN_TO_HMM) <= HMM_UNKNOWN_CHARS  # one budget per answer
     assert len(done.text) <= MAX_CHECKED_CHARS and done.unchecked_chars > 0 and done.trimmed
     assert "not checked" in done.describe(uncited=False)
+
+
+def test_a_sentence_whose_claims_come_from_two_passages_cites_both(checker, passages, query):
+    sentence = "海淀区有高等院校 33 所，中国电科据国发[2015]32 号推进双创"
+    done = checker.attribute(query, sentence + "。", passages)
+    assert (done.text, done.unsupported, done.recited) == (sentence + "[1][2]。", (), 1)
