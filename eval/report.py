@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.generation import render_generation
 from eval.metrics import LATENCY_METRICS, METRIC_NAMES
 from eval.runner import EvalReport
 
@@ -106,6 +107,7 @@ def render_summary(report: EvalReport | Mapping[str, Any]) -> str:
     for metric in METRIC_NAMES:
         lines.append(f"{metric:<{width}}  " + "  ".join(
             f"{format_value(metric, values.get(metric)):>{w}}" for (_, values, _), w in zip(columns, cells)))
+    lines += render_generation(data.get("generation"))
     return "\n".join(lines) + "\n"
 
 
@@ -138,6 +140,8 @@ def render_markdown(report: EvalReport | Mapping[str, Any]) -> str:
     for metric in METRIC_NAMES:
         lines.append(f"| {metric} | {format_value(metric, data['metrics'].get(metric))} |")
     lines.append("")
+    if generated := render_generation(data.get("generation")):
+        lines += ["## Generation", "", *(f"- {line}" for line in generated), ""]
     sets = data.get("by_set", {})
     if len(sets) > 1:
         lines += _group_table("By question file", "file", sets)

@@ -49,6 +49,14 @@ class QuestionRow:
     citations_correct: int = 0
     citation_hit: bool | None = None
     ask_ms: float | None = None
+    # how the answer was written, as /v1/ask reports it (issue 23): "extractive" or "llm"; how the LLM's
+    # generation ended ("stop", "length", "error"); how the answer differs from the LLM's text (None, "cited",
+    # "trimmed", "replaced"); the tokens the LLM reported (None when no LLM was asked or it reported none)
+    generator: str | None = None
+    finish_reason: str | None = None
+    revision: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
     errors: list[str] = field(default_factory=list)
 
     @property

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from eval import metrics as m
 from eval.backends.base import Backend, BackendError
 from eval.dataset import UNANSWERABLE_DOC_GROUP, Question, QuestionSet
+from eval.generation import generation_summary
 from eval.rows import CitationOutcome, QuestionRow
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class EvalReport:
     by_doc: dict[str, GroupSummary]
     by_subtype: dict[str, GroupSummary]
     by_set: dict[str, GroupSummary]  # one group per question file; the overall metrics are the whole
+    generation: dict[str, Any]  # who wrote the answers and what the LLM spent (eval/generation.py)
     calibration: list[m.CalibrationRow]
     definitions: dict[str, str]
     rows: list[QuestionRow]
@@ -118,6 +120,7 @@ def evaluate_question(question: Question, backend: Backend, options: RunOptions)
         confidence = body.get("confidence")
         if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
             row.confidence = float(confidence)
+        _read_generation(row, body)
         citations = body.get("citations")
         if citations is None:
             citations = []
@@ -141,6 +144,18 @@ def evaluate_question(question: Question, backend: Backend, options: RunOptions)
         row.answer_char_f1 = m.char_f1(question.answer, scored_answer)
         row.citation_hit = row.citations_correct > 0
     return row
+
+
+def _read_generation(row: QuestionRow, body: dict[str, Any]) -> None:
+    """Who wrote the answer and what the LLM spent, when the service says (older services do not)."""
+    row.generator = _str_or_none(body.get("generator"))
+    row.finish_reason = _str_or_none(body.get("finish_reason")) or ("stop" if row.generator else None)
+    row.revision = _str_or_none(body.get("revision"))
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens")]
+        if all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+            row.prompt_tokens, row.completion_tokens = counts
 
 
 def run_questions(
@@ -263,6 +278,7 @@ def build_report(
         by_doc=_group(rows, lambda r: r.doc or UNANSWERABLE_DOC_GROUP),
         by_subtype=_group(rows, lambda r: r.subtype),
         by_set=_group(rows, lambda r: r.set or None, in_order=True),
+        generation=generation_summary(rows),
         calibration=m.calibration(rows),
         definitions=dict(m.DEFINITIONS),
         rows=rows,

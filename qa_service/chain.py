@@ -16,6 +16,7 @@ from embeddings.index_store import LoadedIndex
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
 from qa_service.answerers.base import Answerer
 from qa_service.answerers.claim_check import ClaimChecker
+from qa_service.answerers.content_attribution import ContentAttributor
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
 from qa_service.readers.base import Reader
 from qa_service.readers.detail_reader import DetailReader, ReaderConfig
@@ -104,8 +105,8 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers)
     if llm is not None:
         from qa_service.answerers.llm_answerer import LLMAnswerer  # here: without an LLM the SDK is never loaded
-
-        answerer = LLMAnswerer(llm, s.llm_model, answerer, scorer, ClaimChecker(grounding),
+        attribution = ContentAttributor(ClaimChecker(grounding), scorer, analyser.analyse)
+        answerer = LLMAnswerer(llm, s.llm_model, answerer, scorer, attribution,
                                fallback=s.llm_fallback, context_tokens=s.llm_context_tokens,
                                timeout=s.llm_timeout, max_retries=s.llm_max_retries,
                                max_tokens=s.llm_max_tokens)

@@ -118,6 +118,11 @@ class Answer:
     # (the LLM failed or broke off). Unless "stop", `notice` says what the answer is instead.
     finish_reason: str = "stop"
     usage: TokenUsage | None = None  # of the LLM call behind this answer, when one was made and reported it
+    # How the answer differs from the text the LLM wrote (and a stream sent): None (the same, or no LLM was
+    # asked), "cited" (the same sentences, citation markers added or corrected by what they state), "trimmed"
+    # (sentences no passage states removed), "replaced" (the extractive answer instead of the LLM's text).
+    # Whichever way the answer was asked; a streaming client shows `answer` in place of what it received.
+    revision: str | None = None
     # What found the passages: "lexical" (BM25 alone: the index's vectors are still being made, or QA_RETRIEVER=
     # bm25), "dense" or "hybrid"; set by the service, "" until then.
     retrieval: str = ""
@@ -134,6 +139,8 @@ class Answer:
             data["unsupported_claims"] = [c.to_dict() for c in self.unsupported_claims]
         if self.finish_reason != "stop":
             data["finish_reason"] = self.finish_reason
+        if self.revision:
+            data["revision"] = self.revision
         if self.retrieval:
             data["retrieval"] = self.retrieval
         return data

@@ -1,9 +1,9 @@
-"""Is what an LLM answer states also stated by the passages it cites?
+"""Does a passage state what a sentence of an LLM answer states?
 
 Checking that a marker points to a real passage says nothing of what the sentence before it claims: a
 scripted LLM answering "每位市民每月可领取一万元人工智能补贴[1]" cited a real passage that holds no 一万元
-and came back as a clean answer. Each sentence of the answer is checked against the passages it cites
-(all cited passages when it cites none itself) for the claims that can be checked without understanding:
+and came back as a clean answer. A sentence is checked against a set of passages for the claims that can be
+checked without understanding:
 - numbers with their unit: amounts, counts, years and dates, percentages (33所, 2025年, 3.5%, 百分之二十).
   Chinese numerals and digits are compared by value (一万元 = 1万元 = 10000元); a Chinese numeral counts
   only before a unit (so 统一, 十分, 万众创新 are not numbers) and 一 alone ("一个平台") is not a claim;
@@ -13,9 +13,9 @@ and came back as a clean answer. Each sentence of the answer is checked against 
 Matching is on the compact form (NFKC, lower case, no whitespace or punctuation) of the passage's
 document name, title, headings and text, which is what the LLM was shown.
 
-A sentence with an unsupported claim is removed. What is left still answers when it cites a passage and,
-for a question that can only be answered with a date or a number, holds one; otherwise the caller returns
-the extractive answer. Either way the claims are listed (Answer.unsupported_claims) and a notice says so.
+One answer is checked in one ClaimSession: a sentence's claims are found once however many passages it is
+held against (qa_service.answerers.content_attribution tries several), and the part-of-speech tagging and
+corpus look-ups of the whole answer share one budget.
 """
 from __future__ import annotations
 
@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from qa_service.answerers.citation_markers import MARKER
-from qa_service.types import Passage, UnsupportedClaim
+from qa_service.types import Passage
 from qa_service.understanding.entity_grounding import EntityGrounding, TaggingBudget, _compact
 from qa_service.understanding.query import Query
-from qa_service.understanding.question_types import holds_kind
 
 # Characters that may follow a Chinese numeral for it to count as a number: units, measure words, time.
 _UNITS = frozenset("个项家所类年月日号时次倍成座支条元角人名位批户台套件种亩吨米克升度岁期届轮周天季%‰")
@@ -70,87 +69,68 @@ class _Budget:
     corpus_lookups: int = MAX_CORPUS_LOOKUPS
 
 
-@dataclass(frozen=True)
-class ClaimVerdict:
-    text: str  # the answer without the sentences holding unsupported claims (or beyond MAX_CHECKED_CHARS)
-    unsupported: tuple[UnsupportedClaim, ...]
-    unchecked_chars: int = 0  # removed unchecked at the end of a very long answer
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.unsupported or self.unchecked_chars)
-
-    def answers(self, query: Query) -> bool:
-        """The remaining text cites a passage and holds the kind of content the question requires."""
-        if not MARKER.search(self.text):
-            return False
-        kind = query.required_kind
-        return kind is None or holds_kind(MARKER.sub("", self.text), kind)
-
-    def describe(self) -> str:
-        """What was removed, for the answer's notice."""
-        parts = []
-        if self.unsupported:
-            claims = "、".join(dict.fromkeys(c.claim for c in self.unsupported))
-            parts.append(f"the cited passages do not state {claims}")
-        if self.unchecked_chars:
-            parts.append(f"{self.unchecked_chars} characters past the first {MAX_CHECKED_CHARS} were not checked")
-        return "; ".join(parts)
-
-
 class ClaimChecker:
     def __init__(self, grounding: EntityGrounding) -> None:
         self._grounding = grounding
 
-    def check(self, query: Query, text: str, shown: list[Passage]) -> ClaimVerdict:
-        """`text` carries verified [n] markers into `shown` (1-based)."""
-        all_refs = _refs(text, len(shown))
-        question_compact = _compact(query.text)
-        sources: dict[tuple[int, ...], _Source] = {}
-        budget = _Budget()
-        kept: list[str] = []
-        unsupported: list[UnsupportedClaim] = []
-        used = 0
-        sentences = _sentences(text)
-        for i, sentence in enumerate(sentences):
-            if used + len(sentence) > MAX_CHECKED_CHARS:
-                return ClaimVerdict("".join(kept).strip(), tuple(unsupported),
-                                    sum(len(s) for s in sentences[i:]))
-            used += len(sentence)
-            refs = _refs(sentence, len(shown)) or all_refs
-            if refs not in sources:
-                sources[refs] = _Source.of([shown[r - 1] for r in refs])
-            claims = self._unsupported(MARKER.sub("", sentence), sources[refs], question_compact, budget)
-            if claims:
-                stated = sentence.strip()
-                unsupported.extend(UnsupportedClaim(claim, kind, stated, refs) for claim, kind in claims)
-            else:
-                kept.append(sentence)
-        return ClaimVerdict("".join(kept).strip(), tuple(unsupported))
+    def session(self, query: Query, shown: list[Passage]) -> "ClaimSession":
+        """The checks of one answer's sentences against `shown`, sharing one budget."""
+        return ClaimSession(self._grounding, _compact(query.text), shown)
 
-    def _unsupported(self, sentence: str, source: "_Source", question_compact: str,
-                     budget: _Budget) -> list[tuple[str, str]]:
+
+class ClaimSession:
+    """One answer's claim checks: the passages' prepared sources and the tagging and look-up budget are
+    shared by its sentences (qa_service.answerers.content_attribution asks one sentence against several
+    passages)."""
+
+    def __init__(self, grounding: EntityGrounding, question_compact: str, shown: list[Passage]) -> None:
+        self._grounding = grounding
+        self._question = question_compact
+        self._shown = shown
+        self._sources: dict[tuple[int, ...], _Source] = {}
+        self._claims: dict[str, tuple[list[_Mention], list[str]]] = {}
+        self._generic: dict[str, bool] = {}
+        self._budget = _Budget()
+
+    def unsupported(self, sentence: str, refs: tuple[int, ...]) -> list[tuple[str, str]]:
+        """(claim, kind) of each number or entity of `sentence` (markers removed) that the passages `refs`
+        (1-based into shown) do not state."""
+        if refs not in self._sources:
+            self._sources[refs] = _Source.of([self._shown[r - 1] for r in refs])
+        source = self._sources[refs]
+        numbers, entities = self._claims_of(sentence)
         claims: list[tuple[str, str]] = []
-        for mention in _numbers(_ITEM_NUMBER.sub("", sentence)):
+        for mention in numbers:
             if source.states(mention.number):
                 continue
             # Chinese numerals also as written: a passage's "十三五"时期 holds the answer's 十三五时期.
             if mention.chinese and _compact(mention.written) in source.compact:
                 continue
             claims.append((mention.written, "number"))
-        for entity in self._grounding.entities(sentence, budget.tagging):
-            compact = _compact(entity)
-            if compact in source.compact or compact in question_compact:
-                continue
-            if budget.corpus_lookups > 0:
-                budget.corpus_lookups -= 1
-                if self._grounding.is_generic(entity):
-                    continue
-            claims.append((entity, "entity"))
+        claims.extend((entity, "entity") for entity in entities
+                      if _compact(entity) not in source.compact and not self._is_generic(entity))
         return claims
 
+    def _claims_of(self, sentence: str) -> tuple[list[_Mention], list[str]]:
+        """The sentence's numbers, and its entities that are not the question's."""
+        if sentence not in self._claims:
+            numbers = _numbers(_ITEM_NUMBER.sub("", sentence))
+            entities = [e for e in self._grounding.entities(sentence, self._budget.tagging)
+                        if _compact(e) not in self._question]
+            self._claims[sentence] = (numbers, entities)
+        return self._claims[sentence]
 
-def _sentences(text: str) -> list[str]:
+    def _is_generic(self, entity: str) -> bool:
+        """Common in the corpus (中国): not a claim. Asked once per entity, within the answer's budget."""
+        if entity not in self._generic:
+            if self._budget.corpus_lookups <= 0:
+                return False  # past the budget an entity counts as a claim
+            self._budget.corpus_lookups -= 1
+            self._generic[entity] = self._grounding.is_generic(entity)
+        return self._generic[entity]
+
+
+def answer_sentences(text: str) -> list[str]:
     """The answer cut after each sentence's closing punctuation and markers; the pieces join to `text`."""
     pieces, start = [], 0
     for m in _SENTENCE_END.finditer(text):
@@ -161,7 +141,7 @@ def _sentences(text: str) -> list[str]:
     return pieces
 
 
-def _refs(text: str, count: int) -> tuple[int, ...]:
+def cited_refs(text: str, count: int) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ref for m in MARKER.finditer(text) if 1 <= (ref := int(m.group(1))) <= count))
 
 

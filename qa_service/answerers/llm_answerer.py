@@ -1,14 +1,18 @@
 """Answers written by an LLM behind any OpenAI-compatible endpoint, with verified citations.
 
-The extractive answerer's abstention decision gates the call (no tokens are spent on questions the
-documents do not cover). The prompt gives numbered passages with their document and section, fitted to a
-token budget, and asks for a Chinese answer from the passages only, cited as [n]. Markers pointing to no
-passage are removed (the forms models write, [1, 2], [^1], 【1】, are read as [n]); an answer left with no
-valid citation, or with nothing but markers, is not trusted; the numbers, dates and names
-each sentence states must be stated by the passages it cites (qa_service.answerers.claim_check), else the
-sentence is removed or the extractive answer returned, and the response says which claims. The call with
-its retries ends within the request's deadline (qa_service.answerers.llm_calls); on failure the extractive
-answer is returned (the response says so), or a GeneratorError becomes a 502/504 when fall-back is off.
+The extractive answerer's reading gates the call: a question the passages do not answer (nothing relevant,
+the asked detail not stated: "文档提到了…，但没有说明…", a contradicted premise) gets the extractive answer and
+costs no tokens. The prompt gives numbered passages with their document and section, fitted to a token
+budget, and asks for a Chinese answer from the passages only, cited as [n]. Markers pointing to no passage
+are removed (the forms models write, [1, 2], [^1], 【1】, are read as [n]); an answer of nothing but markers
+is not trusted. Each sentence is then cited by what it states (qa_service.answerers.content_attribution):
+its markers kept when the passage they point at states its numbers, dates and names and most of its words,
+else cited to the passage that does, else removed; when what is left no longer answers, the extractive
+answer is returned. The response says what was changed (notice, unsupported_claims) and, in a form clients
+can act on, how the final answer differs from the LLM's text (Answer.revision: cited, trimmed, replaced).
+The call with its retries ends within the request's deadline (qa_service.answerers.llm_calls); on failure
+the extractive answer is returned (the response says so), or a GeneratorError becomes a 502/504 when
+fall-back is off.
 
 Generation is bounded by max_tokens (QA_LLM_MAX_TOKENS); an answer cut there (finish_reason "length") is
 not a complete answer and the extractive one is returned. Plain and streamed asks end in the same final
@@ -19,14 +23,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import openai
 import tiktoken
 
 from qa_service.answerers.base import Answerer, GeneratorError, stream_pieces
 from qa_service.answerers.citation_markers import StreamingMarkerFilter, has_text, verify_markers
-from qa_service.answerers.claim_check import ClaimChecker
+from qa_service.answerers.content_attribution import ContentAttributor
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
 from qa_service.answerers.llm_calls import MIN_ATTEMPT_SECONDS, OutOfTime, create_completion
 from qa_service.types import Answer, Citation, Deadline, Passage, TokenUsage
@@ -55,14 +59,14 @@ class LLMAnswerer(Answerer):
     name = "llm"
 
     def __init__(self, client: openai.OpenAI, model: str, extractive: ExtractiveAnswerer,
-                 scorer: SentenceEvidenceScorer, claims: ClaimChecker, fallback: bool = True,
+                 scorer: SentenceEvidenceScorer, attribution: ContentAttributor, fallback: bool = True,
                  context_tokens: int = 3000, max_passages: int = 5, timeout: float = 30.0,
                  max_retries: int = 2, max_tokens: int = 512) -> None:
         self._client = client.with_options(max_retries=0)  # retries within the deadline: llm_calls
         self._timeout = timeout
         self._max_retries = max_retries
         self._max_tokens = max_tokens
-        self._claims = claims
+        self._attribution = attribution
         self._model = model
         self._extractive = extractive
         self._scorer = scorer
@@ -170,11 +174,15 @@ class LLMAnswerer(Answerer):
         else:
             yield self._final(query, text, shown, gate, finish, usage, streamed=True)
 
-    def _citations(self, query: Query, shown: list[Passage], refs: list[int]) -> list[Citation]:
+    def _citations(self, query: Query, shown: list[Passage], refs: list[int],
+                   rests_on: Mapping[int, Query] | None = None) -> list[Citation]:
+        """A citation per ref, quoting the passage's sentence that best matches the answer sentence citing it
+        (`rests_on`), else the question."""
         citations = []
         for ref in refs:
             passage = shown[ref - 1]
-            quote = self._scorer.quote(query, passage)
+            said = (rests_on or {}).get(ref)
+            quote = self._scorer.best_quote(said, passage) if said is not None else self._scorer.quote(query, passage)
             citations.append(Citation(ref, passage, passage.chunk.text[quote.start:quote.end] if quote else ""))
         return citations
 
@@ -187,39 +195,43 @@ class LLMAnswerer(Answerer):
         if NOT_IN_PASSAGES in text:
             return Answer(text, False, [], gate.confidence, self.name, usage=usage)
         cleaned, refs = verify_markers(text, len(shown))
-        if not refs:
-            return self._replaced(gate, "the LLM answer cited no passage it was given", "stop", usage)
         if not has_text(cleaned):
             return self._replaced(gate, "the LLM answer held only citation markers", "stop", usage)
-        return replace(self._checked(query, cleaned, shown, gate, streamed=streamed), usage=usage)
+        return replace(self._attributed(query, cleaned, shown, gate, not refs, streamed), usage=usage)
 
     @staticmethod
     def _replaced(gate: Answer, why: str, finish: str, usage: TokenUsage | None) -> Answer:
         log.warning("%s", why)
-        return replace(gate, notice=f"{why}; extractive answer returned", finish_reason=finish, usage=usage)
+        return replace(gate, notice=f"{why}; extractive answer returned", finish_reason=finish, usage=usage,
+                       revision="replaced")
 
-    def _checked(self, query: Query, text: str, shown: list[Passage], gate: Answer, notice: str | None = None,
-                 streamed: bool = False) -> Answer:
-        """The answer with its claims checked against the passages each sentence cites (see claim_check)."""
-        verdict = self._claims.check(query, text, shown)
-        if not verdict.changed:
-            _, refs = verify_markers(text, len(shown))
-            return Answer(text, True, self._citations(query, shown, refs), gate.confidence, self.name, notice)
-        what = ("in the streamed answer " if streamed else "") + verdict.describe()
-        log.warning("LLM answer checked: %s", what)
-        if verdict.answers(query):
-            kept, refs = verify_markers(verdict.text, len(shown))
-            removed = "those sentences are removed from this final answer" if streamed else "those sentences were removed"
-            return Answer(kept, True, self._citations(query, shown, refs), gate.confidence, self.name,
-                          _joined(notice, f"{what}; {removed}"), verdict.unsupported)
-        return replace(gate, notice=_joined(notice, f"{what}; extractive answer returned"),
-                       unsupported_claims=verdict.unsupported)
+    def _attributed(self, query: Query, text: str, shown: list[Passage], gate: Answer, uncited: bool,
+                    streamed: bool) -> Answer:
+        """The answer with each sentence cited to the passages that state it (content_attribution): kept as
+        written when its markers are right, cited by content when they are missing or wrong, removed when no
+        passage states it; the extractive answer when what is left no longer answers."""
+        done = self._attribution.attribute(query, text, shown)
+        if not done.trimmed and not done.recited:
+            return Answer(text, True, self._citations(query, shown, verify_markers(text, len(shown))[1],
+                                                      done.rests_on), gate.confidence, self.name)
+        what = done.describe(uncited)
+        log.warning("LLM answer attributed: %s", what)
+        if done.answers(query):
+            removed = ("; those sentences, already streamed, are removed from this final answer" if streamed
+                       else "; those sentences were removed") if done.trimmed else ""
+            refs = verify_markers(done.text, len(shown))[1]
+            return Answer(done.text, True, self._citations(query, shown, refs, done.rests_on), gate.confidence, self.name, what + removed, done.unsupported,
+                          revision="trimmed" if done.trimmed else "cited")
+        why = _joined("the LLM answer cited no passage it was given" if uncited and not done.recited else None,
+                      what)
+        return replace(self._replaced(gate, why, "stop", None), unsupported_claims=done.unsupported)
 
     def _failed(self, gate: Answer, status: int, message: str, usage: TokenUsage | None = None) -> Answer:
         log.warning("%s", message)
         if not self._fallback:
             raise GeneratorError(status, message)
-        return replace(gate, notice=f"{message}; extractive answer returned", finish_reason="error", usage=usage)
+        return replace(gate, notice=f"{message}; extractive answer returned", finish_reason="error", usage=usage,
+                       revision="replaced")
 
 
 def _joined(*notices: str | None) -> str:

@@ -47,6 +47,8 @@ def _last_chunk(base: dict[str, Any], answer: Answer, question: str) -> str:
     verdict: dict[str, Any] = {"notice": parts["notice"]} if parts["notice"] else {}
     if parts["unsupported_claims"]:
         verdict["unsupported_claims"] = [UnsupportedClaim.model_validate(c).dump() for c in parts["unsupported_claims"]]
+    if parts["revision"]:
+        verdict["revision"] = parts["revision"]
     return _chunk(base, {}, answer.finish_reason,
                   citations=[Citation.model_validate(c).dump() for c in parts["citations"]],
                   answerable=answer.answerable, generator=answer.generator, question=question, **verdict)

@@ -1,4 +1,5 @@
-"""Claims of an LLM answer against the real passages they cite (the LLM itself: test_llm_answerer.py)."""
+"""Claims of an LLM answer against the real passages, each sentence cited by what it states (the LLM itself:
+test_llm_answerer.py, test_llm_attribution.py)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,8 +8,10 @@ import jieba.posseg
 import pytest
 
 from qa_service.answerers.claim_check import MAX_CHECKED_CHARS, ClaimChecker, _numbers
+from qa_service.answerers.content_attribution import ContentAttributor
 from qa_service.understanding.entity_grounding import HMM_UNKNOWN_CHARS, EntityGrounding
 from qa_service.types import Passage
+from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 from tests.qa_service.test_bounded_questions import UNKNOWN_TO_HMM
 
 
@@ -36,9 +39,10 @@ def passages(service):
 
 
 @pytest.fixture(scope="module")
-def checker(service):
+def checker(service, analyse):
     chunks = service._require().index.chunks
-    return ClaimChecker(EntityGrounding(c.title + c.section + c.text for c in chunks))
+    claims = ClaimChecker(EntityGrounding(c.title + c.section + c.text for c in chunks))
+    return ContentAttributor(claims, SentenceEvidenceScorer(), analyse)
 
 
 QUESTION = "海淀区有多少所高等院校？"
@@ -49,38 +53,48 @@ def query(analyse):
     return analyse(QUESTION)
 
 
-def test_each_sentence_is_checked_against_the_passage_it_cites(checker, passages, query):
+def test_a_marker_to_a_passage_that_does_not_state_the_claim_is_corrected(checker, passages, query):
     ok = "海淀区有北大、清华等高等院校 33 所[1]。"
-    verdict = checker.check(query, ok + "高等院校 33 所[2]。", passages)  # passage 2 does not say it
-    assert verdict.text == ok and [(c.claim, c.refs) for c in verdict.unsupported] == [("33 所", (2,))]
-    assert checker.check(query, ok, passages).unsupported == ()
+    done = checker.attribute(query, ok + "高等院校 33 所[2]。", passages)  # passage 2 does not say it; 1 does
+    assert done.text == ok + "高等院校 33 所[1]。" and done.unsupported == () and done.recited == 1
+    done = checker.attribute(query, ok, passages)
+    assert (done.text, done.unsupported, done.recited, done.trimmed) == (ok, (), 0, False)
 
 
-def test_uncited_sentence_is_checked_against_all_cited_passages(checker, passages, query):
-    verdict = checker.check(query, "海淀区共有高等院校 33 所。另有 999 家科研院所[1]。", passages)
-    assert [c.claim for c in verdict.unsupported] == ["999 家"] and verdict.text == "海淀区共有高等院校 33 所。"
+def test_uncited_sentence_is_cited_to_the_passage_that_states_it(checker, passages, query):
+    done = checker.attribute(query, "海淀区共有高等院校 33 所。另有 999 家科研院所[1]。", passages)
+    assert [(c.claim, c.refs) for c in done.unsupported] == [("999 家", (1,))]
+    assert done.text == "海淀区共有高等院校 33 所[1]。" and done.recited == 1 and done.removed == 1
 
 
-def test_names_and_quoted_terms_must_be_in_the_cited_passage(checker, passages, query):
-    verdict = checker.check(query, "根据《苏州工业园区人才计划》，海淀区有高等院校 33 所[1]。", passages)
-    assert ("苏州工业园区人才计划", "entity") in {(c.claim, c.kind) for c in verdict.unsupported}
-    assert verdict.text == ""
+def test_names_and_quoted_terms_must_be_in_the_passage(checker, passages, query):
+    done = checker.attribute(query, "根据《苏州工业园区人才计划》，海淀区有高等院校 33 所[1]。", passages)
+    assert ("苏州工业园区人才计划", "entity") in {(c.claim, c.kind) for c in done.unsupported}
+    assert done.text == ""
+
+
+def test_a_sentence_whose_words_no_passage_holds_is_removed(checker, passages, query):
+    done = checker.attribute(query, "海淀区有高等院校 33 所[1]。这个问题很复杂，需要综合考虑。", passages)
+    assert done.text == "海淀区有高等院校 33 所[1]。"
+    assert [(c.claim, c.kind, c.refs) for c in done.unsupported] == [("这个问题很复杂，需要综合考虑。", "content", (1, 2))]
 
 
 def test_item_numbers_of_a_list_are_layout_not_claims(checker, passages, query):
     text = "海淀区的情况：\n1. 高等院校 33 所[1]；\n(2) 科研院所 138 家[1]。\n3、共 1.5 万所[1]。"
-    assert [c.claim for c in checker.check(query, text, passages).unsupported] == ["1.5 万所"]
+    done = checker.attribute(query, text, passages)
+    assert [c.claim for c in done.unsupported] == ["1.5 万所"]
+    assert done.text == "海淀区的情况：\n1. 高等院校 33 所[1]；\n(2) 科研院所 138 家[1]。"
 
 
 def test_the_questions_own_entities_are_not_new_claims(checker, passages, analyse):
     question = "北京市海淀区和中关村有多少所高等院校？"
-    assert checker.check(analyse(question), "北京市海淀区有高等院校 33 所[1]。", passages).unsupported == ()
+    assert checker.attribute(analyse(question), "北京市海淀区有高等院校 33 所[1]。", passages).unsupported == ()
 
 
 def test_remainder_must_still_answer(checker, passages, query):
-    verdict = checker.check(query, "海淀区教育资源丰富[1]。高等院校共 45 所[1]。", passages)
-    assert verdict.text == "海淀区教育资源丰富[1]。" and not verdict.answers(query)
-    assert checker.check(query, "海淀区有高等院校 33 所[1]。", passages).answers(query)
+    done = checker.attribute(query, "海淀区教育资源丰富[1]。高等院校共 45 所[1]。", passages)
+    assert not done.answers(query)
+    assert checker.attribute(query, "海淀区有高等院校 33 所[1]。", passages).answers(query)
 
 
 def test_a_very_long_answer_is_checked_within_bounds(checker, passages, monkeypatch, query):
@@ -89,7 +103,13 @@ def test_a_very_long_answer_is_checked_within_bounds(checker, passages, monkeypa
     monkeypatch.setattr(jieba.posseg, "viterbi", lambda obs, *a: seen.append(obs) or viterbi(obs, *a))
     rare = "".join(UNKNOWN_TO_HMM[i * 37 % len(UNKNOWN_TO_HMM)] for i in range(40))
     answer = ("海淀区有高等院校 33 所" + rare + "[1]。") * 500  # 28,500 characters
-    verdict = checker.check(query, answer, passages)
+    done = checker.attribute(query, answer, passages)
     assert sum(1 for c in "".join(seen) if c in UNKNOWN_TO_HMM) <= HMM_UNKNOWN_CHARS  # one budget per answer
-    assert len(verdict.text) <= MAX_CHECKED_CHARS and len(verdict.text) + verdict.unchecked_chars == len(answer)
-    assert "not checked" in verdict.describe()
+    assert len(done.text) <= MAX_CHECKED_CHARS and done.unchecked_chars > 0 and done.trimmed
+    assert "not checked" in done.describe(uncited=False)
+
+
+def test_a_sentence_whose_claims_come_from_two_passages_cites_both(checker, passages, query):
+    sentence = "海淀区有高等院校 33 所，中国电科据国发[2015]32 号推进双创"
+    done = checker.attribute(query, sentence + "。", passages)
+    assert (done.text, done.unsupported, done.recited) == (sentence + "[1][2]。", (), 1)

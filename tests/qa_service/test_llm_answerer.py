@@ -217,7 +217,9 @@ def test_remainder_without_the_asked_number_falls_back(built_index, encoder, llm
     llm.script(("reply", "海淀区教育资源丰富[1]。高等院校共 45 所[1]。"))  # 多少 needs a number: none is left
     answer = service.ask(QUESTION, 5)
     assert answer.generator == "extractive" and "33" in answer.answer
-    assert [c.claim for c in answer.unsupported_claims] == ["45 所"]
+    # 教育资源丰富 is not what the cited passage says (content), 45 所 not what any passage says (number)
+    assert [(c.claim, c.kind) for c in answer.unsupported_claims] == [("海淀区教育资源丰富。", "content"),
+                                                                      ("45 所", "number")]
 
 
 def test_claim_verdict_reaches_http_and_openai_clients(built_index, encoder, llm):
@@ -355,7 +357,7 @@ WAYS = ("ask", "ask-stream", "chat", "chat-stream")
 
 def _asked(app, way, question=QUESTION):
     """The final result of one way of asking: answer text, answerable, citation refs, generator,
-    finish_reason and notice (the chat ones read from the JSON a client receives)."""
+    finish_reason, notice, revision and unsupported claims (the chat ones read from the JSON a client receives)."""
     import json
 
     client = app.test_client()
@@ -382,7 +384,8 @@ def _asked(app, way, question=QUESTION):
             answer, finish = None, body["choices"][0]["finish_reason"]  # the streamed text is checked apart
     assert resp.status_code == 200
     return {"answer": answer, "answerable": body["answerable"], "refs": [c["ref"] for c in body["citations"]],
-            "generator": body["generator"], "finish_reason": finish, "notice": body.get("notice")}
+            "generator": body["generator"], "finish_reason": finish, "notice": body.get("notice"),
+            "revision": body.get("revision"), "unsupported": [c["claim"] for c in body.get("unsupported_claims") or []]}
 
 
 def _every_way(service, llm, *step, question=QUESTION, after=None):

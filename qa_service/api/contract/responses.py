@@ -68,12 +68,25 @@ Citation.extends = Passage
 
 class UnsupportedClaim(ResponseModel):
     claim: str
-    kind: Literal["number", "entity"]
+    kind: Annotated[Literal["number", "entity", "content"], Published(
+        description="number (with its unit), entity (a name or quoted term), or content: a sentence no passage "
+                    "states (`claim` is the sentence)")]
     sentence: str
     refs: list[int]
 
 
 FinishReason = Literal["stop", "length", "error"]  # qa_service.types.Answer.finish_reason
+Revision = Annotated[Literal["cited", "trimmed", "replaced"] | None, OMITTED, Published(
+    description="how the answer differs from the text the LLM wrote (and a stream already sent; show `answer` "
+                "instead): cited = the same sentences with citations added or corrected by what they state, "
+                "trimmed = sentences no passage states removed, replaced = the extractive answer instead; absent "
+                "when the LLM's text is the answer or no LLM was asked")]
+
+
+class Usage(ResponseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
 
 
 def usage_of(a: AnswerResult) -> dict[str, int]:
@@ -88,7 +101,8 @@ def answer_fields(a: AnswerResult) -> dict[str, Any]:
     return {"citations": [{"ref": c.ref, **Passage.fields_of(c.passage), "quote": c.quote} for c in a.citations],
             "answerable": a.answerable, "generator": a.generator, "notice": a.notice or None,
             "unsupported_claims": [{"claim": c.claim, "kind": c.kind, "sentence": c.sentence, "refs": list(c.refs)}
-                                   for c in a.unsupported_claims] or None}
+                                   for c in a.unsupported_claims] or None,
+            "revision": a.revision}
 
 
 class Answer(ResponseModel):
@@ -103,6 +117,10 @@ class Answer(ResponseModel):
     finish_reason: Annotated[FinishReason | None, OMITTED, Published(
         description="how the LLM's generation ended when not by itself: length = cut at QA_LLM_MAX_TOKENS "
                     "or the deadline, error = failed or broke off; `notice` says what the answer is instead")] = None
+    revision: Revision = None
+    usage: Annotated[Usage | None, OMITTED, Published(
+        description="the tokens the LLM reported spending on this answer; absent when no LLM was asked or it "
+                    "reported none")] = None
     retrieval: Retrieval
     answer_id: Annotated[str | None, OMITTED, Published(
         description="names this answer in POST /v1/feedback (every answer of the HTTP API has one)")] = None
@@ -112,6 +130,7 @@ class Answer(ResponseModel):
         return cls.model_validate({"question": question, "answer": a.answer,
                                    "confidence": round(float(a.confidence), 4), **answer_fields(a),
                                    "finish_reason": None if a.finish_reason == "stop" else a.finish_reason,
+                                   "usage": usage_of(a) if a.usage else None,
                                    "retrieval": a.retrieval, "answer_id": answer_id})
 
 
@@ -241,12 +260,6 @@ class Choice(ResponseModel):
     finish_reason: FinishReason
 
 
-class Usage(ResponseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
 class ChatCompletion(ResponseModel):
     id: Annotated[str, Published(description="also names this answer in POST /v1/feedback")]
     created: int
@@ -260,6 +273,7 @@ class ChatCompletion(ResponseModel):
     question: str
     notice: Annotated[str | None, OMITTED] = None
     unsupported_claims: Annotated[list[UnsupportedClaim] | None, OMITTED] = None
+    revision: Revision = None
 
     @classmethod
     def of(cls, base: dict[str, Any], question: str, a: AnswerResult, with_footnotes: bool = False) -> "ChatCompletion":

@@ -35,6 +35,14 @@ export function copyText(result) {
   return lines.length ? `${result.answer}\n\n来源：\n${lines.join("\n")}` : result.answer;
 }
 
+// How the final answer differs from the text the model wrote (and the stream showed): the answer above is the
+// final one; these say what changed (the response's `revision`).
+const REVISIONS = {
+  cited: "模型的回答没有标注出处或标注有误，已按各句内容标注出处。",
+  trimmed: "生成过程中显示的部分句子在文档中找不到依据，已从答案中删去。",
+  replaced: "模型生成的回答未被采用，以上为文档原文的摘录。",
+};
+
 function errorTitle(error) {
   if (error.code === "stream_broken") return "回答中断";
   if (error.code === "client") return "页面出错";
@@ -134,6 +142,8 @@ export function renderTurn(turn, article, { retry, changed }) {
     body.append(answerText(turn.result.answer, turn.result.citations));
     if (turn.result.citations?.length) body.append(sources(turn.result));
   }
+  const revised = REVISIONS[turn.result?.revision];
+  if (revised) body.append(el("p", "hint revision", revised));
   if (turn.result?.notice) body.append(el("p", "hint notice", `说明：${turn.result.notice}`));
   if (turn.state === "done" || turn.state === "notfound") {
     const rating = feedbackBox(turn, changed);

@@ -424,6 +424,19 @@ def test_stalled_answer_shows_progress_and_can_be_stopped_and_retried(page, llm,
     assert len(llm.requests) == 2
 
 
+def test_streamed_sentence_no_passage_states_is_taken_out_and_the_page_says_so(page, llm, llm_base_url):
+    invented = "每位市民每月可领取一万元人工智能补贴。"
+    llm.script(("hold", "".join(LLM_REPLY) + invented, ""))  # all of it shown before the final event
+    open_page(page, llm_base_url)
+    ask(page, ANSWERABLE)
+    turn = last_turn(page)
+    expect(turn.locator(".answer-text")).to_contain_text("一万元")
+    llm.gate.set()
+    assert settled(page) == "done"
+    expect(turn.locator(".answer-text")).to_have_text("".join(LLM_REPLY))  # the final answer replaces the stream
+    expect(turn.locator(".revision")).to_have_text("生成过程中显示的部分句子在文档中找不到依据，已从答案中删去。")
+
+
 # --- the document panel writing to a private copy of the index ----------------------------------------
 
 def test_upload_a_pdf_ask_about_its_page_two_and_delete_documents(page, built_index, encoder, tmp_path):
