@@ -1,7 +1,7 @@
 """The date a document states for itself: the issue or signature date of a notice, a plan, a bulletin.
 
-Chinese official documents end with the issuing body and a date on a line of its own (落款, e.g. 2021年10月4日
-or 二〇二一年三月十二日), or carry a labelled date near the top (发布日期：2021-03-12). Dates inside the text
+Chinese official documents end with the issuing body and a date on a line of its own (落款, e.g.
+2021年10月4日 or 二〇二一年三月十二日), or carry a labelled date near the top (发布日期：2021-03-12). Dates inside the text
 (deadlines, a table of regulations each with its own date, a history) are not the document's, so only two
 kinds of line count, and only among the first and last lines: a line that is nothing but a full date, and a
 line whose label says it is the document's date. The end is read first (the signature is the most reliable),
@@ -20,8 +20,8 @@ _CN_YEAR = "[〇零○ＯO一二三四五六七八九]{4}"
 _CN_SMALL = "[一二三四五六七八九十]{1,3}"
 _SP = r"\s*"
 # 2021年3月12日 (spaces allowed: PDF text puts them around digits), 2021-03-12, 2021.3.12, 2021/3/12
-_ARABIC = re.compile(rf"(\d{{4}}){_SP}(?:年{_SP}(\d{{1,2}}){_SP}月{_SP}(\d{{1,2}}){_SP}日|"
-                     rf"([-./])(\d{{1,2}})\4(\d{{1,2}})(?!\d))")
+_ARABIC = re.compile(rf"(\d{{4}}){_SP}(?:年{_SP}(\d{{1,2}}){_SP}月{_SP}(\d{{1,2}}){_SP}日"
+                     rf"|([-./])(\d{{1,2}})\4(\d{{1,2}})(?!\d))")
 _CHINESE = re.compile(rf"({_CN_YEAR}){_SP}年{_SP}({_CN_SMALL}){_SP}月{_SP}({_CN_SMALL}){_SP}日")
 _LABEL = re.compile(r"^\s*[(（]?\s*(?:发布|印发|成文|发文|签发|公布|颁布|施行)?\s*(?:日期|时间)\s*[:：]\s*")
 

@@ -17,13 +17,14 @@ def blueprint(qa: QAService, limits: Limits) -> Blueprint:
     @routes.post("/v1/search")
     def search():
         req = SearchRequest.parse(json_object(request), limits)
-        return SearchResults.of(req.query, *qa.search_with_retrieval(req.query, req.top_k)).response()
+        return SearchResults.of(req.query, *qa.search_with_retrieval(req.query, req.top_k,
+                                                                             req.search_filter)).response()
 
     @routes.post("/v1/ask")
     def ask():
         req = AskRequest.parse(json_object(request), limits)
         if req.stream:
-            return answer_events(req.question, qa.ask_stream(req.question, req.top_k))
-        return Answer.of(req.question, qa.ask(req.question, req.top_k)).response()
+            return answer_events(req.question, qa.ask_stream(req.question, req.top_k, filters=req.search_filter))
+        return Answer.of(req.question, qa.ask(req.question, req.top_k, filters=req.search_filter)).response()
 
     return routes

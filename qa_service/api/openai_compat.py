@@ -85,9 +85,9 @@ def blueprint(qa: QAService, limits: Limits, model_id: str, with_footnotes: bool
         base = {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "created": int(time.time()), "model": model_id}
         if req.stream:
             include_usage = bool(req.stream_options and req.stream_options.include_usage)
-            return sse(_stream(base, started(qa.ask_stream(standalone, req.top_k, deadline)), standalone,
-                               with_footnotes, include_usage))
-        return ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline),
+            pieces = qa.ask_stream(standalone, req.top_k, deadline, req.search_filter)
+            return sse(_stream(base, started(pieces), standalone, with_footnotes, include_usage))
+        return ChatCompletion.of(base, standalone, qa.ask(standalone, req.top_k, deadline, req.search_filter),
                                  with_footnotes).response()
 
     return routes
