@@ -6,6 +6,8 @@ from pathlib import Path
 
 from tests.conftest import CORPUS
 
+HAIDIAN = "北京市海淀区双创经验总结.txt"
+CETC = "中国电科双创示范基地建设方案.txt"
 BULLETIN = "南阳理工学院政策动态信息参阅2021年第26期.md"  # its text ends with 2021年10月4日
 NOTICE = "关于推进双创示范基地建设的通知.html"  # ends with 二〇一六年五月二十日
 NOTICE_HTML = """<html><head><meta charset="utf-8"><title>关于推进双创示范基地建设的通知</title></head><body>

@@ -12,23 +12,10 @@ import pytest
 from qa_service.document_records import DocumentRecord
 from qa_service.retrievers.filters import NO_MATCH_NOTICE, FilterResolver, SearchFilter
 from tests.conftest import needs_milvus
-from tests.qa_service.filter_corpus import BULLETIN, NOTICE, write_filter_corpus
+from tests.qa_service.filter_corpus import BULLETIN, CETC, HAIDIAN, NOTICE
 
-HAIDIAN = "北京市海淀区双创经验总结.txt"
-CETC = "中国电科双创示范基地建设方案.txt"
 QUESTION = "中国电科双创示范基地的建设目标是什么？"
 RETRIEVERS = ["bm25", "dense", "hybrid"]
-
-
-@pytest.fixture(scope="module")
-def filter_settings(base_settings, encoder, small_corpus, tmp_path_factory):
-    from qa_service.ingestion import IngestionService
-
-    root = tmp_path_factory.mktemp("filters")
-    corpus = write_filter_corpus(root / "corpus", small_corpus)
-    settings = base_settings.with_overrides(index_dir=root / "idx")
-    IngestionService(settings, encoder).run([corpus], show_progress=False)
-    return settings
 
 
 @pytest.fixture(scope="module")
