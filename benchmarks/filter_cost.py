@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 from benchmarks.common import latency_summary, questions
 from embeddings.encoders.factory import build_encoder
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    settings = Settings.from_env(index_dir=args.index)
+    settings = Settings.from_env(index_dir=Path(args.index))
     encoder = build_encoder(settings.encoder_spec)
     report = {}
     for retriever in ("bm25", "dense", "hybrid"):

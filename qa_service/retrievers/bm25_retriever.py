@@ -20,7 +20,7 @@ class BM25Retriever(ScoringRetriever):
 
     def scores_for(self, query: Query) -> QueryScores:
         scores = self._bm25.token_scores(query.tokens)
-        if query.allowed is not None:  # a filter: rows outside it score 0, so they are never among the top
+        if query.allowed is not None:  # a filter: rows outside it score 0 (bm25s's weight_mask), never among the top
             scores = np.where(query.allowed.mask, scores, np.float32(0))
         return _BM25Scores(scores)
 
