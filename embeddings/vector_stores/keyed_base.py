@@ -23,12 +23,17 @@ class ScoredId(NamedTuple):
 @dataclass(frozen=True, eq=False)
 class RowSelection:
     """The rows a search may return (a filter's), said the ways the engines take them: row numbers in the order
-    of the keys the store was opened with (FAISS: an id selector), those keys, and, when the selection is whole
-    documents, their ids (Milvus: a filter expression on the document field)."""
+    of the keys the store was opened with (FAISS: an id selector), their keys, and, when the selection is whole
+    documents, the document ids (Milvus: a filter expression on the document field)."""
 
     rows: np.ndarray  # sorted int64
-    keys: tuple[str, ...]  # the keys of those rows
+    key_of: Sequence[str]  # the key of every row, in row order (shared, not copied per selection)
     documents: frozenset[str] | None = None  # the document ids, when every row of each is selected
+
+    @property
+    def keys(self) -> list[str]:
+        """The keys of the selected rows (made when asked: only a store that filters by key needs them)."""
+        return [self.key_of[int(r)] for r in self.rows]
 
 
 class KeyedVectorStore(ABC):

@@ -165,7 +165,7 @@ class MilvusVectorStore(KeyedVectorStore):
         return before - len(self)
 
     def search(self, vector: np.ndarray, k: int, only: RowSelection | None = None) -> list[ScoredId]:
-        if k <= 0 or (only is not None and not only.keys):
+        if k <= 0 or (only is not None and only.rows.size == 0):
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.dimension:

@@ -26,7 +26,10 @@ FORMAT_NAMES = {"text": "text", "txt": "text", "markdown": "markdown", "md": "ma
 # What an ask whose filters allow no passage answers (answerable false, no citations), and its notice.
 NO_MATCH_ANSWER = "抱歉，没有文档符合所给的筛选条件，无法回答。"
 NO_MATCH_NOTICE = "no documents match the filters"
-RESOLVED_PER_VERSION = 64  # filters remembered per loaded version (each holds a mask and row list of the index)
+# Resolutions remembered per loaded version, at most this many and this many bytes (each holds a byte per passage
+# and 8 per allowed passage: 64 filters of the bundled index take 3 MB; at 540,000 passages the bytes bound it).
+RESOLVED_PER_VERSION = 64
+RESOLVED_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ class AllowedRows:
     def empty(self) -> bool:
         return self.selection.rows.size == 0
 
+    @property
+    def nbytes(self) -> int:
+        return int(self.mask.nbytes + self.selection.rows.nbytes)
+
 
 class FilterResolver:
     """Resolves filters against one loaded version; remembers the last RESOLVED_PER_VERSION (thread-safe)."""
@@ -95,12 +102,13 @@ class FilterResolver:
         by_name = {}
         for i, r in enumerate(self._records):
             by_name.setdefault(r.name, i)
-        # Each row's record; -1 for a row no record accounts for (it passes no document-level field but none).
+        # Each row's record; -1 for a row no record accounts for (it fails every document-level filter).
         self._record_of = np.fromiter(
             (by_id.get(d, by_name.get(c.doc, -1)) for d, c in zip(doc_ids, chunks)), dtype=np.int64, count=len(chunks))
         self._doc_ids = list(doc_ids)
         self._remembered = remembered
         self._cache: OrderedDict[SearchFilter, AllowedRows] = OrderedDict()
+        self._bytes = 0  # held by the remembered resolutions
         self._lock = threading.Lock()
 
     def resolve(self, wanted: SearchFilter | None) -> AllowedRows | None:
@@ -114,9 +122,11 @@ class FilterResolver:
                 return found
         found = self._resolved(wanted)
         with self._lock:
-            self._cache[wanted] = found
-            while len(self._cache) > self._remembered:
-                self._cache.popitem(last=False)
+            if wanted not in self._cache:
+                self._cache[wanted] = found
+                self._bytes += found.nbytes
+            while len(self._cache) > 1 and (len(self._cache) > self._remembered or self._bytes > RESOLVED_BYTES):
+                self._bytes -= self._cache.popitem(last=False)[1].nbytes
         return found
 
     def _resolved(self, wanted: SearchFilter) -> AllowedRows:
@@ -126,7 +136,7 @@ class FilterResolver:
             mask &= np.fromiter((wanted.admits_passage(c) for c in self._chunks), dtype=bool, count=len(mask))
         rows = np.flatnonzero(mask).astype(np.int64)
         whole = None if wanted.by_passage else frozenset(self._doc_ids[r] for r in rows)
-        return AllowedRows(wanted, mask, RowSelection(rows, tuple(self._keys[r] for r in rows), whole))
+        return AllowedRows(wanted, mask, RowSelection(rows, self._keys, whole))
 
 
 def _document_fields(wanted: SearchFilter) -> bool:

@@ -236,9 +236,8 @@ def test_a_selection_is_searched_inside_the_engine_and_gives_its_own_top_k(make_
     outside = {docs[ids.index(everywhere[0])]}
     rows = np.array([r for r in range(len(ids)) if docs[r] not in outside], dtype=np.int64)
     assert len(rows) >= 10
-    only = RowSelection(rows, tuple(ids[r] for r in rows),
-                        frozenset(docs[r] for r in rows) if by == "documents" else None)
+    only = RowSelection(rows, ids, frozenset(docs[r] for r in rows) if by == "documents" else None)
     got = store.search(query, 10, only)
     assert [h.chunk_id for h in got] == [ids[r] for r in _exact_top(vectors, query, rows, 10)]
     assert sum(1 for c in everywhere if docs[ids.index(c)] not in outside) < 10
-    assert store.search(query, 10, RowSelection(np.zeros(0, dtype=np.int64), ())) == []
+    assert store.search(query, 10, RowSelection(np.zeros(0, dtype=np.int64), ids)) == []
