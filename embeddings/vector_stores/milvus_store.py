@@ -45,12 +45,18 @@ def quote(value: str) -> str:
 
 def selection_expression(only: RowSelection | None) -> str:
     """The filter expression that keeps a search inside a selection: by document when it is whole documents
-    (short, and served by the document field's inverted index), else by chunk key."""
+    (short, and served by the document field's inverted index), else by chunk key (the selected keys, or the
+    others when they are fewer). Its length grows with the keys named: a passage-level filter on a very large
+    collection makes a long expression."""
     if only is None:
         return ""
     if only.documents is not None:
         return f"{DOC_FIELD} in [{', '.join(quote(d) for d in sorted(only.documents))}]"
-    return f"{ID_FIELD} in [{', '.join(quote(k) for k in only.keys)}]"
+    if 2 * only.rows.size <= len(only.key_of):
+        return f"{ID_FIELD} in [{', '.join(quote(k) for k in only.keys)}]"
+    # Most rows: name the fewer ones left out (Milvus Lite took 1.1 s for an `in` of 19,000 keys, 0.5 s of 1,000).
+    outside = np.setdiff1d(np.arange(len(only.key_of)), only.rows)
+    return "" if outside.size == 0 else f"{ID_FIELD} not in [{', '.join(quote(only.key_of[r]) for r in outside)}]"
 
 
 def _fits(value: str, limit: int, what: str) -> None:

@@ -241,3 +241,14 @@ def test_a_selection_is_searched_inside_the_engine_and_gives_its_own_top_k(make_
     assert [h.chunk_id for h in got] == [ids[r] for r in _exact_top(vectors, query, rows, 10)]
     assert sum(1 for c in everywhere if docs[ids.index(c)] not in outside) < 10
     assert store.search(query, 10, RowSelection(np.zeros(0, dtype=np.int64), ids)) == []
+
+
+def test_milvus_selection_expressions_name_documents_or_the_fewer_keys():
+    from embeddings.vector_stores.milvus_store import selection_expression
+
+    keys = [f"d{i % 2}-c{i}" for i in range(6)]
+    assert selection_expression(None) == ""
+    assert selection_expression(RowSelection(np.array([0, 2, 4]), keys, frozenset({"d0"}))) == 'doc in ["d0"]'
+    assert selection_expression(RowSelection(np.array([1, 4]), keys)) == 'id in ["d1-c1", "d0-c4"]'
+    assert selection_expression(RowSelection(np.array([0, 1, 2, 3, 5]), keys)) == 'id not in ["d0-c4"]'
+    assert selection_expression(RowSelection(np.arange(6), keys)) == ""
