@@ -18,6 +18,7 @@ from qa_service.answerers.base import Answerer
 from qa_service.answerers.claim_check import ClaimChecker
 from qa_service.answerers.content_attribution import ContentAttributor
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
+from qa_service.document_records import DocumentRecord
 from qa_service.readers.base import Reader
 from qa_service.readers.detail_reader import DetailReader, ReaderConfig
 from qa_service.readers.quote_reader import QuoteReader, QuoteReaderConfig
@@ -26,6 +27,7 @@ from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceRera
 from qa_service.retrievers.base import Retriever, ScoringRetriever
 from qa_service.retrievers.bm25_retriever import BM25Retriever
 from qa_service.retrievers.dense_retriever import DenseRetriever
+from qa_service.retrievers.filters import FilterResolver, SearchFilter
 from qa_service.retrievers.fusion import WeightedFusion
 from qa_service.settings import Settings
 from qa_service.types import Passage
@@ -34,6 +36,7 @@ from qa_service.understanding.premises import Premises
 from qa_service.understanding.query import Query, QueryAnalyser
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 from qa_service.understanding.term_matching import TermMatcher
+from qa_service.vector_backends.base import row_document_ids
 
 if TYPE_CHECKING:
     import openai
@@ -69,16 +72,18 @@ class QueryChain:
     reranker: Reranker | None
     answerer: Answerer
     rerank_candidates: int  # the first stage hands the reranker at least this many candidates
+    filters: FilterResolver | None = None  # resolves a request's filters against this version (None: no filters)
 
     @property
     def retrieval(self) -> str:
         """What the first stage searches, as responses say it: "lexical" (BM25), "dense" or "hybrid"."""
         return {"bm25": "lexical"}.get(self.retriever.name, self.retriever.name)
 
-    def query(self, text: str, top_k: int) -> Query:
-        """The request's question, analysed once, for every stage."""
+    def query(self, text: str, top_k: int, filters: SearchFilter | None = None) -> Query:
+        """The request's question, analysed once, for every stage, with the rows its filters allow."""
         retrieve_k = top_k if self.reranker is None else max(top_k, self.rerank_candidates)
-        return self.analyser.analyse(text, top_k, retrieve_k)
+        allowed = None if filters is None or self.filters is None else self.filters.resolve(filters)
+        return self.analyser.analyse(text, top_k, retrieve_k, allowed)
 
     def passages(self, query: Query) -> list[Passage]:
         """The query.top_k best passages: retrieved, then reranked."""
@@ -111,4 +116,7 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
                                timeout=s.llm_timeout, max_retries=s.llm_max_retries,
                                max_tokens=s.llm_max_tokens)
     retriever = RETRIEVERS[s.retriever if vectors is not None else "bm25"](s, index.chunks, scoring)
-    return QueryChain(analyser, retriever, RERANKERS[s.reranker](s, scorer, detail), answerer, s.rerank_candidates)
+    records = [DocumentRecord.from_dict(d, index.manifest.created_at) for d in index.manifest.documents]
+    filters = FilterResolver(index.chunks, records, row_document_ids(index.manifest, index.chunks), keys)
+    return QueryChain(analyser, retriever, RERANKERS[s.reranker](s, scorer, detail), answerer, s.rerank_candidates,
+                      filters)

@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable, Sequence
 
+from qa_service.filter_options import FilterRefused, add_filter_options, filters_from
 from qa_service.settings import Settings, SettingsError
 
 log = logging.getLogger("qa")
@@ -51,7 +52,8 @@ def _ready_service(settings: Settings):
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from qa_service.api.contract.responses import SearchResults
 
-    passages, retrieval = _ready_service(settings).search_with_retrieval(args.query, _top_k(args, settings))
+    passages, retrieval = _ready_service(settings).search_with_retrieval(args.query, _top_k(args, settings),
+                                                                         filters_from(args))
     if args.json:
         _print_json(SearchResults.of(args.query.strip(), passages, retrieval).dump())
         return 0
@@ -64,7 +66,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from qa_service.api.contract.responses import Answer
 
-    answer = _ready_service(settings).ask(args.question, _top_k(args, settings))
+    answer = _ready_service(settings).ask(args.question, _top_k(args, settings), filters=filters_from(args))
     if args.json:
         _print_json(Answer.of(args.question.strip(), answer).dump())
         return 0
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(arg)
         p.add_argument("--top-k", type=int, dest="top_k", help="passages to use (default: QA_TOP_K or 5)")
         p.add_argument("--json", action="store_true", help="print the API's JSON")
+        add_filter_options(p)
         common(p)
         p.set_defaults(func=_bind(func))
     serve_commands.register(sub, common, _bind)
@@ -154,7 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from embeddings.model_fetch import ModelFetchError
         from qa_service.query_limits import QueryRefused
 
-        if isinstance(exc, (DocumentError, IndexStoreError, ModelFetchError, FileNotFoundError, QueryRefused)):
+        if isinstance(exc, (DocumentError, IndexStoreError, ModelFetchError, FileNotFoundError, QueryRefused,
+                            FilterRefused)):
             log.error("%s", exc)
             return 2
         raise

@@ -17,7 +17,8 @@ UPLOAD = "upload"  # added over HTTP or by `qa docs add`; its bytes are kept bes
 LEGACY = "legacy"  # id namespace of records from manifests that had no ids
 
 # Keys of a record that clients of the HTTP API see (no server paths).
-PUBLIC_FIELDS = ("id", "name", "origin", "format", "pages", "chunks", "size", "sha256", "added_at", "updated_at")
+PUBLIC_FIELDS = ("id", "name", "origin", "format", "pages", "chunks", "size", "sha256", "added_at", "updated_at",
+                 "date")
 
 
 def document_id(origin: str, key: str) -> str:
@@ -45,6 +46,14 @@ class DocumentRecord:
     size: int | None  # bytes
     added_at: str
     updated_at: str
+    # The date the document's text states for itself (documents/stated_date.py), ISO; None when it states none,
+    # and in records written before this field (date filters then go by added_at, see `dated`).
+    date: str | None = None
+
+    @property
+    def dated(self) -> str:
+        """The day a date filter compares: the stated date, else the day the document was added."""
+        return self.date or self.added_at[:10]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +89,7 @@ class DocumentRecord:
             size=data.get("size"),
             added_at=data.get("added_at") or created_at,
             updated_at=data.get("updated_at") or data.get("added_at") or created_at,
+            date=data.get("date"),
         )
 
 

@@ -16,10 +16,12 @@ from embeddings.encoders.lazy_encoder import LazyEncoder
 from embeddings.index_spec import Difference
 from embeddings.index_store import IndexMismatch, IndexStoreError, LoadedIndex, load_index
 from embeddings.pending_vectors import read_progress
+from qa_service.answerers.base import stream_pieces
 from qa_service.chain import QueryChain, build_chain
 from qa_service.conversation.question_rewriter import HistoryLimits, LLMQuestionRewriter, Turn
 from qa_service.llm_client import llm_configured, make_client
 from qa_service.query_limits import LAST_USER_MESSAGE, QUERY, QUESTION, checked_text, checked_top_k
+from qa_service.retrievers.filters import NO_MATCH_ANSWER, NO_MATCH_NOTICE, SearchFilter
 from qa_service.settings import Settings
 from qa_service.types import Answer, Deadline, Passage
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
@@ -69,6 +71,11 @@ def _mismatch(difference: Difference, where: Path, settings: Settings) -> str:
                 f"QA_CHUNK_OVERLAP_TOKENS={built['overlap_tokens']}")
     return (f"index at {where} has {difference.name} {built}, this version expects {difference.expected}; rebuild "
             f"with `qa ingest --index {where}`")
+
+
+def _no_match(retrieval: str) -> Answer:
+    """The honest answer when the filters allow no passage: nothing to answer from (not an error)."""
+    return Answer(NO_MATCH_ANSWER, False, [], 0.0, notice=NO_MATCH_NOTICE, retrieval=retrieval)
 
 
 @dataclass
@@ -166,28 +173,34 @@ class QAService:
             raise ServiceNotReady(self.load_error or "no index loaded")
         return components
 
-    def search(self, query: str, top_k: int) -> list[Passage]:
-        return self.search_with_retrieval(query, top_k)[0]
+    def search(self, query: str, top_k: int, filters: SearchFilter | None = None) -> list[Passage]:
+        return self.search_with_retrieval(query, top_k, filters)[0]
 
-    def search_with_retrieval(self, query: str, top_k: int) -> tuple[list[Passage], str]:
-        """The passages and what found them ("lexical", "dense", "hybrid"), from one loaded version."""
+    def search_with_retrieval(self, query: str, top_k: int, filters: SearchFilter | None = None
+                              ) -> tuple[list[Passage], str]:
+        """The passages and what found them ("lexical", "dense", "hybrid"), from one loaded version; with
+        filters, the top_k of the passages they allow (none when they allow none)."""
         query = checked_text(query, self.settings.max_question_chars, QUERY)
         chain = self._require().chain
-        return chain.passages(chain.query(query, checked_top_k(top_k))), chain.retrieval
+        return chain.passages(chain.query(query, checked_top_k(top_k), filters)), chain.retrieval
 
     def deadline(self) -> Deadline:
         """The deadline of a request starting now (QA_ASK_DEADLINE_SECONDS)."""
         return Deadline.after(self.settings.ask_deadline_seconds)
 
-    def ask(self, question: str, top_k: int, deadline: Deadline | None = None) -> Answer:
+    def ask(self, question: str, top_k: int, deadline: Deadline | None = None,
+            filters: SearchFilter | None = None) -> Answer:
         question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
         chain = self._require().chain
-        query = chain.query(question, top_k)
+        query = chain.query(question, top_k, filters)
+        if query.allowed is not None and query.allowed.empty:
+            return _no_match(chain.retrieval)
         return dataclasses.replace(chain.answerer.answer(query, chain.passages(query), deadline),
                                    retrieval=chain.retrieval)
 
-    def ask_stream(self, question: str, top_k: int, deadline: Deadline | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, top_k: int, deadline: Deadline | None = None,
+                   filters: SearchFilter | None = None) -> Iterator[str | Answer]:
         """Answer text pieces as they are generated, then the complete Answer.
 
         Retrieval happens here, before the first piece is asked for, so a service that is not ready fails
@@ -196,7 +209,9 @@ class QAService:
         question, top_k = checked_text(question, self.settings.max_question_chars, QUESTION), checked_top_k(top_k)
         deadline = deadline or self.deadline()
         chain = self._require().chain
-        query = chain.query(question, top_k)
+        query = chain.query(question, top_k, filters)
+        if query.allowed is not None and query.allowed.empty:
+            return stream_pieces(_no_match(chain.retrieval))
         return (dataclasses.replace(item, retrieval=chain.retrieval) if isinstance(item, Answer) else item
                 for item in chain.answerer.stream(query, chain.passages(query), deadline))
 

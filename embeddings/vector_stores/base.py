@@ -15,8 +15,9 @@ class VectorStore(ABC):
         """Append vectors; row i of the store is the i-th vector ever added."""
 
     @abstractmethod
-    def search(self, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and row numbers of the top_k nearest rows for one query vector (-1 rows are padding)."""
+    def search(self, query: np.ndarray, top_k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and row numbers of the top_k nearest rows for one query vector; with `rows`, of the top_k
+        nearest among those rows only."""
 
     @abstractmethod
     def similarities(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -10,7 +10,6 @@ recall@10 0.94 / 0.97 / 0.98 at 0.65 / 1.1 / 2.4 ms, against 33 ms for exact sea
 from __future__ import annotations
 
 import faiss
-import numpy as np
 
 from embeddings.vector_stores.faiss_store import FaissFlatStore
 
@@ -32,12 +31,5 @@ class FaissHNSWStore(FaissFlatStore):
         super().__init__(dimension, index)
         self.ef_search = ef_search
 
-    def search(self, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self) == 0 or top_k <= 0:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        k = min(top_k, len(self))
-        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))
-        scores, rows = self._index.search(q, k, params=params)
-        keep = rows[0] >= 0
-        return scores[0][keep], rows[0][keep]
+    def parameters(self, k: int, selector: "faiss.IDSelector | None" = None) -> "faiss.SearchParameters":
+        return faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k), sel=selector)

@@ -58,14 +58,8 @@ class FaissIVFStore(FaissFlatStore):
         index.train(sample)  # the faiss wrapper keeps `quantizer` alive as long as `index`
         return index
 
-    def search(self, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self) == 0 or top_k <= 0:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        k = min(top_k, len(self))
-        scores, rows = self._index.search(q, k, params=faiss.SearchParametersIVF(nprobe=self.nprobe))
-        keep = rows[0] >= 0
-        return scores[0][keep], rows[0][keep]
+    def parameters(self, k: int, selector: "faiss.IDSelector | None" = None) -> "faiss.SearchParameters":
+        return faiss.SearchParametersIVF(nprobe=self.nprobe, sel=selector)
 
     def __len__(self) -> int:
         return 0 if self._index is None else int(self._index.ntotal)

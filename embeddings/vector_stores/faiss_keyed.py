@@ -13,7 +13,7 @@ import numpy as np
 
 from embeddings.vector_stores.base import VectorStore
 from embeddings.vector_stores.faiss_store import FaissFlatStore
-from embeddings.vector_stores.keyed_base import KeyedVectorStore, ScoredId, check_batch
+from embeddings.vector_stores.keyed_base import KeyedVectorStore, RowSelection, ScoredId, check_batch
 
 
 class FaissKeyedStore(KeyedVectorStore):
@@ -71,9 +71,14 @@ class FaissKeyedStore(KeyedVectorStore):
                 removed += 1
         return removed
 
-    def search(self, vector: np.ndarray, k: int) -> list[ScoredId]:
+    def search(self, vector: np.ndarray, k: int, only: RowSelection | None = None) -> list[ScoredId]:
         if k <= 0 or len(self) == 0:
             return []
+        if only is not None:  # rows of the keys this store was opened with, which keep their row numbers
+            selected = only.rows[only.rows < len(self._ids)]
+            selected = selected[~self._dead[selected]]
+            scores, rows = self._store.search(vector, k, rows=selected)
+            return [ScoredId(self._ids[r], float(s)) for s, r in zip(scores, rows)]
         dead = len(self._ids) - len(self._row_of)  # rows replaced or deleted (row_of holds the live ones)
         scores, rows = self._store.search(vector, min(k + dead, len(self._store)))
         hits = [ScoredId(self._ids[r], float(s)) for s, r in zip(scores, rows) if not self._dead[r]]

@@ -16,6 +16,7 @@ import numpy as np
 from embeddings.vector_stores.base import VectorStore
 
 FILE_NAME = "vectors.faiss"
+_NONE = (np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64))
 
 
 def read_faiss_index(path: Path, mmap: bool = False) -> "faiss.Index":
@@ -42,13 +43,37 @@ class FaissFlatStore(VectorStore):
             raise ValueError(f"expected vectors of shape (n, {self.dimension}), got {vectors.shape}")
         self._index.add(vectors)
 
-    def search(self, query: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self) == 0:
-            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    def search(self, query: np.ndarray, top_k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if len(self) == 0 or top_k <= 0:
+            return _NONE
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, rows = self._index.search(q, min(top_k, len(self)))
-        keep = rows[0] >= 0
-        return scores[0][keep], rows[0][keep]
+        if rows is not None:
+            return self.search_rows(q, top_k, rows)
+        scores, found = self._index.search(q, min(top_k, len(self)), params=self.parameters(min(top_k, len(self))))
+        keep = found[0] >= 0
+        return scores[0][keep], found[0][keep]
+
+    def parameters(self, k: int, selector: "faiss.IDSelector | None" = None) -> "faiss.SearchParameters | None":
+        """The search parameters of this structure for k results (approximate ones set their breadth here)."""
+        return None if selector is None else faiss.SearchParameters(sel=selector)
+
+    def search_rows(self, q: np.ndarray, top_k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The top_k among `rows` only, searched by FAISS through an id selector (a filter's rows: the top k of
+        them, not the top k of all rows less those outside). An approximate structure can come back with fewer
+        than the selection holds (HNSW's graph walk rarely meets the few selected nodes): those rows are then
+        scored exactly, which is cheap for a selection that small."""
+        rows = np.asarray(rows, dtype=np.int64)
+        k = min(top_k, int(rows.size))
+        if k <= 0:
+            return _NONE
+        selector = faiss.IDSelectorBatch(rows)  # kept referenced until the search returns
+        scores, found = self._index.search(q, k, params=self.parameters(k, selector))
+        keep = found[0] >= 0
+        if int(keep.sum()) >= k:
+            return scores[0][keep], found[0][keep]
+        exact = self.similarities(q, rows)
+        order = np.lexsort((rows, -exact))[:k]
+        return exact[order].astype(np.float32), rows[order]
 
     def similarities(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)

@@ -8,6 +8,7 @@ file implementing it (see milvus_store.py, and faiss_keyed.py for the embedded F
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
@@ -17,6 +18,22 @@ class ScoredId(NamedTuple):
     """One search hit: a chunk id and its score (inner product of normalised vectors = cosine)."""
     chunk_id: str
     score: float
+
+
+@dataclass(frozen=True, eq=False)
+class RowSelection:
+    """The rows a search may return (a filter's), said the ways the engines take them: row numbers in the order
+    of the keys the store was opened with (FAISS: an id selector), their keys, and, when the selection is whole
+    documents, the document ids (Milvus: a filter expression on the document field)."""
+
+    rows: np.ndarray  # sorted int64
+    key_of: Sequence[str]  # the key of every row, in row order (shared, not copied per selection)
+    documents: frozenset[str] | None = None  # the document ids, when every row of each is selected
+
+    @property
+    def keys(self) -> list[str]:
+        """The keys of the selected rows (made when asked: only a store that filters by key needs them)."""
+        return [self.key_of[int(r)] for r in self.rows]
 
 
 class KeyedVectorStore(ABC):
@@ -31,8 +48,9 @@ class KeyedVectorStore(ABC):
         """Remove every vector of these documents; return how many were removed."""
 
     @abstractmethod
-    def search(self, vector: np.ndarray, k: int) -> list[ScoredId]:
-        """The k most similar chunks to one query vector, best first."""
+    def search(self, vector: np.ndarray, k: int, only: RowSelection | None = None) -> list[ScoredId]:
+        """The k most similar chunks to one query vector, best first; with `only`, the k most similar of those
+        rows (searched inside the engine, so k come back whenever the selection holds k)."""
 
     @abstractmethod
     def similarities(self, vector: np.ndarray, ids: Sequence[str]) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from embeddings.lexical.chinese_tokenizer import STOP_WORDS
-from embeddings.vector_stores.keyed_base import KeyedVectorStore, ScoredId, check_batch
+from embeddings.vector_stores.keyed_base import KeyedVectorStore, RowSelection, ScoredId, check_batch
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,22 @@ JIEBA_ANALYZER: dict[str, Any] = {
 def quote(value: str) -> str:
     """A string literal for a Milvus filter expression (backslash and double quote escaped)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def selection_expression(only: RowSelection | None) -> str:
+    """The filter expression that keeps a search inside a selection: by document when it is whole documents
+    (short, and served by the document field's inverted index), else by chunk key (the selected keys, or the
+    others when they are fewer). Its length grows with the keys named: a passage-level filter on a very large
+    collection makes a long expression."""
+    if only is None:
+        return ""
+    if only.documents is not None:
+        return f"{DOC_FIELD} in [{', '.join(quote(d) for d in sorted(only.documents))}]"
+    if 2 * only.rows.size <= len(only.key_of):
+        return f"{ID_FIELD} in [{', '.join(quote(k) for k in only.keys)}]"
+    # Most rows: name the fewer ones left out (Milvus Lite took 1.1 s for an `in` of 19,000 keys, 0.5 s of 1,000).
+    outside = np.setdiff1d(np.arange(len(only.key_of)), only.rows)
+    return "" if outside.size == 0 else f"{ID_FIELD} not in [{', '.join(quote(only.key_of[r]) for r in outside)}]"
 
 
 def _fits(value: str, limit: int, what: str) -> None:
@@ -154,13 +170,14 @@ class MilvusVectorStore(KeyedVectorStore):
         self._client.delete(self.collection, filter=expression)
         return before - len(self)
 
-    def search(self, vector: np.ndarray, k: int) -> list[ScoredId]:
-        if k <= 0:
+    def search(self, vector: np.ndarray, k: int, only: RowSelection | None = None) -> list[ScoredId]:
+        if k <= 0 or (only is not None and only.rows.size == 0):
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.dimension:
             raise ValueError(f"expected a {self.dimension}-d query vector, got {query.shape[0]}")
         result = self._client.search(self.collection, data=[query.tolist()], anns_field=VECTOR_FIELD, limit=k,
+                                     filter=selection_expression(only),
                                      search_params={"metric_type": "IP", "params": self._search_params})
         return [ScoredId(str(hit["id"]), float(hit["distance"])) for hit in result[0]]
 

@@ -20,16 +20,17 @@ def blueprint(qa: QAService, limits: Limits, answers: AnswerLog) -> Blueprint:
     @routes.post("/v1/search")
     def search():
         req = SearchRequest.parse(json_object(request), limits)
-        return SearchResults.of(req.query, *qa.search_with_retrieval(req.query, req.top_k)).response()
+        return SearchResults.of(req.query, *qa.search_with_retrieval(req.query, req.top_k,
+                                                                             req.search_filter)).response()
 
     @routes.post("/v1/ask")
     def ask():
         req = AskRequest.parse(json_object(request), limits)
         version = qa.index_version
         if req.stream:
-            return answer_events(req.question, qa.ask_stream(req.question, req.top_k),
+            return answer_events(req.question, qa.ask_stream(req.question, req.top_k, filters=req.search_filter),
                                  lambda answer: answers.record(req.question, answer, version))
-        answer = qa.ask(req.question, req.top_k)
+        answer = qa.ask(req.question, req.top_k, filters=req.search_filter)
         return Answer.of(req.question, answer, answers.record(req.question, answer, version)).response()
 
     return routes

@@ -97,9 +97,9 @@ def blueprint(qa: QAService, limits: Limits, model_id: str, answers: AnswerLog,
 
         if req.stream:
             include_usage = bool(req.stream_options and req.stream_options.include_usage)
-            return sse(_stream(base, started(qa.ask_stream(standalone, req.top_k, deadline)), standalone,
-                               with_footnotes, include_usage, record))
-        answer = qa.ask(standalone, req.top_k, deadline)
+            pieces = qa.ask_stream(standalone, req.top_k, deadline, req.search_filter)
+            return sse(_stream(base, started(pieces), standalone, with_footnotes, include_usage, record))
+        answer = qa.ask(standalone, req.top_k, deadline, req.search_filter)
         record(answer)
         return ChatCompletion.of(base, standalone, answer, with_footnotes).response()
 

@@ -8,6 +8,7 @@ from documents import ChunkingConfig, DocumentPipeline, clean
 from documents.cleaning.line_keeper import keep_lines
 from documents.models import SourceDocument
 from documents.sandbox import DocumentParser, ParseLimits, shared_sandbox
+from documents.stated_date import stated_date
 from qa_service.document_records import UPLOAD, DocumentRecord, document_id, utc_now
 from qa_service.ingestion.embedding import PassageEmbedder
 from qa_service.ingestion.records import FileTooLarge, IndexedDocument, StepTimes
@@ -44,7 +45,7 @@ class DocumentPreparer:
         With embed=False the vectors are left to `embed_documents`, which embeds many documents in one call."""
         timer = timer or StepTimes()
         t0 = time.perf_counter()
-        _, chunks = self.pipeline.process(source)
+        cleaned, chunks = self.pipeline.process(source)
         t1 = time.perf_counter()
         vectors = self.embedder.embed(chunks, show_progress) if embed else None
         timer.load += t1 - t0
@@ -56,7 +57,8 @@ class DocumentPreparer:
             id=doc_id, name=source.name, origin=origin,
             source=stored_as if origin == UPLOAD else key, sha256=source.sha256, format=source.format,
             encoding=source.encoding, pages=len(source.page_starts) or None, chunks=len(chunks),
-            size=len(raw) if raw is not None else None, added_at=now, updated_at=now)
+            size=len(raw) if raw is not None else None, added_at=now, updated_at=now,
+            date=stated_date(cleaned.text))
         return IndexedDocument(record, chunks, vectors, raw if origin == UPLOAD else None)  # type: ignore[arg-type]  (see vectors)
 
     def parse_and_prepare(self, name: str, raw: bytes, origin: str, key: str, stored_as: str | None = None,

@@ -18,6 +18,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from qa_service.answerers.base import GeneratorError
+from qa_service.api.contract.filters import Filters
 from qa_service.api.contract.responses import Answer, Document, SearchResults
 from qa_service.citation_footnotes import footnotes, source_of
 from qa_service.composition import ServiceRoot
@@ -81,20 +82,27 @@ def create_mcp_server(root: ServiceRoot) -> MCPServer:
     TopK = Annotated[int | None, Field(description=f"passages to use (default {settings.top_k})",
                                        json_schema_extra={"minimum": TOP_K_MIN, "maximum": TOP_K_MAX})]
 
+    Only = Annotated[Filters | None, Field(description="answer only from passages that pass every given filter: "
+                                                       "documents (ids or names), formats, title_prefix, "
+                                                       "section_prefix, date_from / date_to (YYYY-MM-DD)")]
+
     @server.tool(title="Ask the documents", annotations=_READ_ONLY)
-    def ask(question: Question, top_k: TopK = None) -> CallToolResult:
+    def ask(question: Question, top_k: TopK = None, filters: Only = None) -> CallToolResult:
         """Answer a question from the documents, with [n] citations and the sources (document, section, page).
         When the documents do not say, the answer says so."""
-        answer = call(lambda: qa.ask(question, settings.top_k if top_k is None else top_k))
+        only = None if filters is None else filters.search_filter()
+        answer = call(lambda: qa.ask(question, settings.top_k if top_k is None else top_k, filters=only))
         body = Answer.of(question.strip(), answer).dump()
         return CallToolResult(content=[TextContent(text=answer.answer + footnotes(answer.citations))],
                               structured_content=body)
 
     @server.tool(title="Search the documents", annotations=_READ_ONLY)
-    def search(query: Query, top_k: TopK = None) -> CallToolResult:
+    def search(query: Query, top_k: TopK = None, filters: Only = None) -> CallToolResult:
         """Find the passages of the documents that best match a query, each with its document, section and page
         or lines."""
-        passages, retrieval = call(lambda: qa.search_with_retrieval(query, settings.top_k if top_k is None else top_k))
+        only = None if filters is None else filters.search_filter()
+        passages, retrieval = call(lambda: qa.search_with_retrieval(
+            query, settings.top_k if top_k is None else top_k, only))
         body = SearchResults.of(query.strip(), passages, retrieval).dump()
         text = "\n\n".join(f"{source_of(rank, p.chunk)}\n{_preview(p.chunk.text)}"
                            for rank, p in enumerate(passages, 1))

@@ -19,7 +19,10 @@ class BM25Retriever(ScoringRetriever):
         self._bm25 = bm25
 
     def scores_for(self, query: Query) -> QueryScores:
-        return _BM25Scores(self._bm25.token_scores(query.tokens))
+        scores = self._bm25.token_scores(query.tokens)
+        if query.allowed is not None:  # a filter: rows outside it score 0 (bm25s's weight_mask), never among the top
+            scores = np.where(query.allowed.mask, scores, np.float32(0))
+        return _BM25Scores(scores)
 
 
 class _BM25Scores(QueryScores):

@@ -14,6 +14,7 @@ import numpy as np
 from documents.models import Chunk
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
 from qa_service.retrievers.base import QueryScores, ScoringRetriever
+from qa_service.retrievers.filters import AllowedRows
 from qa_service.understanding.query import Query
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,14 @@ class DenseRetriever(ScoringRetriever):
     def scores_for(self, query: Query) -> QueryScores:
         return _DenseScores(self, query)
 
-    def search(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """(row, cosine) of the n nearest chunks; keys the loaded version does not hold (an external store
-        already holding the next version) are skipped."""
+    def search(self, query_vector: np.ndarray, n: int, allowed: AllowedRows | None = None) -> list[tuple[int, float]]:
+        """(row, cosine) of the n nearest chunks (of the allowed ones, searched inside the store); keys the
+        loaded version does not hold (an external store already holding the next version) are skipped."""
+        if allowed is not None and allowed.empty:
+            return []
         row_of = self._row_of
-        return [(row_of[hit.chunk_id], hit.score) for hit in self._vectors.search(query_vector, n)
+        only = None if allowed is None else allowed.selection
+        return [(row_of[hit.chunk_id], hit.score) for hit in self._vectors.search(query_vector, n, only)
                 if hit.chunk_id in row_of]
 
     def similarities(self, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -64,7 +68,7 @@ class _DenseScores(QueryScores):
         self._query = query
 
     def top(self, n: int) -> list[tuple[int, float]]:
-        return self._retriever.search(self._query.vector, n)
+        return self._retriever.search(self._query.vector, n, self._query.allowed)
 
     def of(self, rows: np.ndarray) -> np.ndarray:
         return self._retriever.similarities(self._query.vector, rows)

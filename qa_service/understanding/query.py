@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Mapping, TypeVar
+from typing import TYPE_CHECKING, Callable, Generic, Mapping, TypeVar
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from embeddings.lexical.term_vectors import TermVectors
 from qa_service.understanding.asked_detail import DetailQuestion, analyse_detail
 from qa_service.understanding.entity_grounding import named_entities
 from qa_service.understanding.question_types import AskedKinds, required_kind
+
+if TYPE_CHECKING:
+    from qa_service.retrievers.filters import AllowedRows
 
 T = TypeVar("T")
 
@@ -76,6 +79,8 @@ class Query:
     # The reader's readings of this request, by the passages read: the reranker reads to order the passages and
     # the answerer then answers from that same reading instead of reading again (readers/detail_reader.py).
     readings: dict = field(default_factory=dict, repr=False, compare=False)
+    # The rows the request's filters allow (retrievers/filters.py), resolved once; None: no filter.
+    allowed: AllowedRows | None = field(default=None, repr=False, compare=False)
 
     @property
     def vector(self) -> np.ndarray:
@@ -133,7 +138,8 @@ class QueryAnalyser:
             out.update(zip(new, np.asarray(self._encode_terms(new), dtype=np.float32)))
         return out
 
-    def analyse(self, text: str, top_k: int = 5, retrieve_k: int | None = None) -> Query:
+    def analyse(self, text: str, top_k: int = 5, retrieve_k: int | None = None,
+                allowed: AllowedRows | None = None) -> Query:
         tokens = tuple(self._tokenize(text))
         weights = {t: self._idf(t) for t in tokens}
         encode, entities = self._encode, self._entities
@@ -145,4 +151,4 @@ class QueryAnalyser:
             QueryTerms(weights, sum(weights.values())), AskedKinds.of(text), required_kind(text),
             _OnFirstUse(lambda: encode(text)) if encode is not None else _OnFirstUse(_no_encoder),
             found, named, _OnFirstUse(lambda: analyse_detail(text, terms, named.get())),
-            _OnFirstUse(lambda: self._vectors_of(terms, weights)))
+            _OnFirstUse(lambda: self._vectors_of(terms, weights)), allowed=allowed)

@@ -12,7 +12,7 @@ import pytest
 
 from embeddings.vector_stores.faiss_keyed import FaissKeyedStore
 from embeddings.vector_stores.faiss_store import FaissFlatStore
-from embeddings.vector_stores.keyed_base import KeyedVectorStore
+from embeddings.vector_stores.keyed_base import KeyedVectorStore, RowSelection
 from tests.conftest import needs_milvus
 
 QUESTIONS = ["海淀区有多少所高等院校？", "中国电科双创示范基地的建设目标是什么？", "海淀区如何支持创业孵化？",
@@ -217,3 +217,38 @@ def test_milvus_collection_reopened_is_searchable(milvus_file):
         assert len(again) == 2 and again.search(np.eye(4, dtype=np.float32)[1], 1)[0].chunk_id == "y"
     finally:
         again.close()
+
+
+def _exact_top(vectors: np.ndarray, query: np.ndarray, rows: np.ndarray, k: int) -> list[int]:
+    scores = vectors[rows] @ query
+    return [int(rows[i]) for i in np.lexsort((rows, -scores))[:k]]
+
+
+@pytest.mark.parametrize("by", ["keys", "documents"])
+def test_a_selection_is_searched_inside_the_engine_and_gives_its_own_top_k(make_store, corpus, encoder, by):
+    """Filters: the k best of the selected rows come back (not the k best of all, less those outside)."""
+    ids, docs, vectors = corpus
+    store = make_store(vectors.shape[1])
+    store.add(ids, docs, vectors)
+    query = encoder.encode_query(QUESTIONS[1])
+    everywhere = [h.chunk_id for h in store.search(query, 10)]
+    # the selection leaves out the best rows of the whole store: a post-filter of the top 10 would leave few
+    outside = {docs[ids.index(everywhere[0])]}
+    rows = np.array([r for r in range(len(ids)) if docs[r] not in outside], dtype=np.int64)
+    assert len(rows) >= 10
+    only = RowSelection(rows, ids, frozenset(docs[r] for r in rows) if by == "documents" else None)
+    got = store.search(query, 10, only)
+    assert [h.chunk_id for h in got] == [ids[r] for r in _exact_top(vectors, query, rows, 10)]
+    assert sum(1 for c in everywhere if docs[ids.index(c)] not in outside) < 10
+    assert store.search(query, 10, RowSelection(np.zeros(0, dtype=np.int64), ids)) == []
+
+
+def test_milvus_selection_expressions_name_documents_or_the_fewer_keys():
+    from embeddings.vector_stores.milvus_store import selection_expression
+
+    keys = [f"d{i % 2}-c{i}" for i in range(6)]
+    assert selection_expression(None) == ""
+    assert selection_expression(RowSelection(np.array([0, 2, 4]), keys, frozenset({"d0"}))) == 'doc in ["d0"]'
+    assert selection_expression(RowSelection(np.array([1, 4]), keys)) == 'id in ["d1-c1", "d0-c4"]'
+    assert selection_expression(RowSelection(np.array([0, 1, 2, 3, 5]), keys)) == 'id not in ["d0-c4"]'
+    assert selection_expression(RowSelection(np.arange(6), keys)) == ""

@@ -151,3 +151,25 @@ def test_mapped_store_searches_alike_and_refuses_writes(make, grown, queries, tm
     np.testing.assert_array_equal(mapped.search(queries[0], 20)[1], store.search(queries[0], 20)[1])
     with pytest.raises(ValueError, match="read-only"):
         mapped.add(grown[:3])
+
+
+@pytest.mark.parametrize("make", [FaissFlatStore, FaissHNSWStore, FaissIVFStore], ids=["flat", "hnsw", "ivf"])
+def test_a_row_selection_is_searched_through_an_id_selector(make, grown, exact, queries):
+    """Filters reach FAISS as an id selector: every hit is a selected row and k come back; a flat store gives
+    the exact top k of the selection, approximate ones nearly; a selection too small for HNSW's walk to meet
+    is scored exactly."""
+    store = make(grown.shape[1])
+    store.add(grown)
+    rows = np.arange(3, len(grown), 5, dtype=np.int64)
+    tiny = np.array([11, 2000, 4321], dtype=np.int64)
+    overlap = []
+    for q in queries:
+        _, got = store.search(q, 10, rows=rows)
+        assert len(got) == 10 and set(got.tolist()) <= set(rows.tolist())
+        truth = rows[np.argsort(-exact.similarities(q, rows), kind="stable")[:10]]
+        overlap.append(len(set(got.tolist()) & set(truth.tolist())) / 10)
+        scores, few = store.search(q, 10, rows=tiny)
+        assert sorted(few.tolist()) == sorted(tiny.tolist())
+        assert np.allclose(scores, exact.similarities(q, few), atol=1e-5)
+        assert store.search(q, 10, rows=np.zeros(0, dtype=np.int64))[1].size == 0
+    assert np.mean(overlap) == 1.0 if make is FaissFlatStore else np.mean(overlap) >= 0.8

@@ -47,3 +47,17 @@ def analyse(service):
     """The service's own question analysis (the index's tokenizer and IDF, the encoder, entity finding):
     analyse(text, top_k=5) gives the Query every stage of the chain reads."""
     return service._require().chain.analyser.analyse
+
+
+@pytest.fixture(scope="session")
+def filter_settings(base_settings, encoder, small_corpus, tmp_path_factory):
+    """An index of the filter corpus (tests/qa_service/filter_corpus.py): four documents, three formats, two
+    stated dates."""
+    from qa_service.ingestion import IngestionService
+    from tests.qa_service.filter_corpus import write_filter_corpus
+
+    root = tmp_path_factory.mktemp("filters")
+    corpus = write_filter_corpus(root / "corpus", small_corpus)
+    settings = base_settings.with_overrides(index_dir=root / "idx")
+    IngestionService(settings, encoder).run([corpus], show_progress=False)
+    return settings

@@ -67,3 +67,24 @@ def test_choices_come_from_the_settings_and_the_loader_registry(capsys):
         main(["docs", "add", "--help"])
     help_text = capsys.readouterr().out
     assert all(ext in help_text for ext in SUPPORTED_EXTENSIONS)
+
+
+def test_search_and_ask_take_the_api_filters(filter_settings, shared_model, capsys):
+    from tests.qa_service.filter_corpus import BULLETIN, HAIDIAN
+
+    index = ["--index", str(filter_settings.index_dir)]
+    assert main(["search", "双创示范基地建设", "--json", "--top-k", "4", "--doc", HAIDIAN, *index]) == 0
+    assert [r["doc"] for r in json.loads(capsys.readouterr().out)["results"]] == [HAIDIAN] * 4
+    assert main(["search", "双创示范基地建设", "--json", "--format", "md", "--date-from", "2021-10-01", *index]) == 0
+    assert {r["doc"] for r in json.loads(capsys.readouterr().out)["results"]} == {BULLETIN}
+    assert main(["ask", "海淀区有多少所高等院校？", "--json", "--doc", "no-such-document", *index]) == 0
+    assert json.loads(capsys.readouterr().out)["notice"] == "no documents match the filters"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--date-from", "2021-13-01"], "'filters.date_from' must be a date written YYYY-MM-DD"),
+    (["--format", "exe"], "'filters.formats' must be one of"),
+])
+def test_a_filter_the_api_refuses_is_refused(built_index, shared_model, caplog, flags, message):
+    assert main(["search", "海淀区", *flags, "--index", str(built_index.index_dir)]) == 2
+    assert message in caplog.text

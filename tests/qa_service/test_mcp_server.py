@@ -172,3 +172,18 @@ def test_tool_calls_beyond_qa_max_in_flight_are_refused_at_once():
     assert bound.run(lambda: "free again") == "free again"  # the slot was given back after the refusal
     unbounded = _InFlight(0)
     assert unbounded.run(lambda: unbounded.run(lambda: "nested")) == "nested"
+
+
+def test_search_and_ask_tools_take_the_api_filters(mcp_url):
+    haidian = "北京市海淀区双创经验总结.txt"
+    tools, search, ask, nothing, bad = _calls(
+        mcp_url, KEY, ("search", {"query": "中国电科双创示范基地的建设目标", "top_k": 4, "filters": {"documents": [haidian]}}),
+        ("ask", {"question": QUESTION, "filters": {"documents": ["中国电科双创示范基地建设方案"]}}),
+        ("ask", {"question": QUESTION, "filters": {"date_from": "2099-01-01"}}),
+        ("search", {"query": "海淀区", "filters": {"format": ["pdf"]}}))
+    schema = next(t for t in tools.tools if t.name == "search").input_schema
+    assert "filters" in schema["properties"]
+    assert [r["doc"] for r in search.structured_content["results"]] == [haidian] * 4
+    assert all(c["doc"] != haidian for c in ask.structured_content["citations"])
+    assert nothing.structured_content["notice"] == "no documents match the filters"
+    assert bad.is_error

@@ -11,8 +11,10 @@ from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, Wra
 from pydantic_core import PydanticCustomError
 
 from qa_service.api.contract.base import Published, RequestModel, refused
+from qa_service.api.contract.filters import CheckedFilters
 from qa_service.query_limits import (LAST_USER_MESSAGE, QUERY, QUESTION, TOP_K_MAX, TOP_K_MIN, QueryRefused,
                                      TextRule, checked_text, checked_top_k)
+from qa_service.retrievers.filters import SearchFilter
 
 _QUESTION_BOUNDS = Published(of_limits=lambda limits: {"minLength": 1, "maxLength": limits.max_question_chars,
                                                        "pattern": r"\S"})
@@ -55,12 +57,22 @@ class _TopKDefault(RequestModel):
 class SearchRequest(_TopKDefault):
     query: Query
     top_k: TopK = None  # type: ignore[assignment]  (never used: QA_TOP_K is filled in when absent)
+    filters: CheckedFilters | None = None
+
+    @property
+    def search_filter(self) -> SearchFilter | None:
+        return None if self.filters is None else self.filters.search_filter()
 
 
 class AskRequest(_TopKDefault):
     question: Question
     top_k: TopK = None  # type: ignore[assignment]
     stream: bool = False
+    filters: CheckedFilters | None = None
+
+    @property
+    def search_filter(self) -> SearchFilter | None:
+        return None if self.filters is None else self.filters.search_filter()
 
 
 # --- POST /v1/chat/completions (OpenAI Chat Completions) --------------------------------------------------------
@@ -188,6 +200,11 @@ class ChatRequest(_TopKDefault):
     stream: bool = False
     stream_options: StreamOptions | None = None
     top_k: TopK = None  # type: ignore[assignment]  (QA_TOP_K when absent)
+    filters: CheckedFilters | None = None
+
+    @property
+    def search_filter(self) -> SearchFilter | None:
+        return None if self.filters is None else self.filters.search_filter()
 
     @property
     def history_and_question(self) -> tuple[list[tuple[str, str]], str]:

@@ -156,6 +156,8 @@ class Document(ResponseModel):
     sha256: str
     added_at: str
     updated_at: str
+    date: Annotated[str | None, Published(description="the date the document's text states (YYYY-MM-DD), if "
+                                                      "any: what date filters compare, else added_at")] = None
     status: Annotated[Literal["added", "updated", "unchanged"] | None, OMITTED] = None
 
     @classmethod

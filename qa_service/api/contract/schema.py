@@ -44,6 +44,8 @@ class SchemaWriter:
         if required:
             schema["required"] = required
         schema["properties"] = {name: self.field(info) for name, info in own.items()}
+        if model.model_config.get("extra") == "forbid":  # unknown keys are refused (the filters object)
+            schema["additionalProperties"] = False
         return {"allOf": [self.ref(base), schema]} if base is not None else schema
 
     def field(self, info: FieldInfo) -> dict[str, Any]:

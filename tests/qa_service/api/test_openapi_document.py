@@ -34,6 +34,9 @@ REQUEST_CHANGES = {
     f"+ {CHAT}/max_tokens/nullable",
     # stream_options.include_usage: a streamed chat completion ends with a usage chunk when asked (issue 23).
     f"+ {CHAT}/stream_options",
+    # filters: which passages a search, ask or chat may use (issue 20).
+    *(f"+ /paths//v1/{path}/post/requestBody/content/application/json/schema/properties/filters"
+      for path in ("search", "ask", "chat/completions")),
     # The file names the service reads (schemathesis finding: 415 for a schema-valid upload).
     "+ /paths//v1/documents/post/requestBody/content/multipart/form-data/encoding",
 }
