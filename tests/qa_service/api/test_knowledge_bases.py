@@ -200,3 +200,11 @@ def test_the_cli_manages_knowledge_bases(root, capsys, tmp_path):
     assert main(["docs", "list", "--kb", "notes", *index]) == 2
     assert main(["kb", "delete", "memos", *index]) == 0
     assert not (tmp_path / "kbs" / "memos").exists()
+
+
+def test_uploads_to_a_knowledge_base_get_the_upload_body_limit(root):
+    from qa_service.api.connection_limits import ConnectionLimits
+
+    limits = ConnectionLimits.from_settings(root.settings)
+    assert limits.body_limit("/v1/kbs/ocean/documents") == limits.body_limit("/v1/documents") > \
+        limits.body_limit("/v1/kbs/ocean/ask") == limits.body_limit("/v1/ask")
