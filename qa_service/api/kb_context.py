@@ -12,6 +12,7 @@ Today every valid key may use every knowledge base, within its role (access.py).
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -19,6 +20,9 @@ from flask import Flask, current_app, g
 from qa_service.api.errors import ApiError
 from qa_service.api.keys import Role
 from qa_service.knowledge_bases import DEFAULT_KB, KnowledgeBaseNotFound, KnowledgeBaseProvider, KnowledgeBaseServices
+from qa_service.settings import SettingsError
+
+log = logging.getLogger(__name__)
 
 KB_ARGUMENT = "kb"  # the path variable of /v1/kbs/<kb>/...
 _EXTENSION = "qa_kbs"
@@ -57,6 +61,10 @@ def _hold(name: str, needed: Role) -> KnowledgeBaseServices:
         services = provider().acquire(name)
     except KnowledgeBaseNotFound:
         raise not_found() from None
+    except SettingsError as exc:  # its kb.json, edited by hand, asks for settings that are not valid
+        log.error("knowledge base %s not loaded: %s", name, exc)
+        raise ApiError(503, "not_ready", "this knowledge base cannot be loaded: its settings are not valid "
+                                         "(the server's log says why)") from None
     g.setdefault("held_kbs", []).append(services)
     if current_app.config.get("QA_AUTO_RELOAD"):
         services.watcher.check()  # follow its index's current version, as the default's hook does

@@ -27,15 +27,16 @@ Name = Annotated[str, AfterValidator(_name), Published({"minLength": 1, "maxLeng
 
 
 class KnowledgeBaseSettings(RequestModel):
-    """The index settings of a knowledge base (QA_CHUNK_TOKENS ...); a field left out is the service's."""
+    """The index settings of a knowledge base (QA_CHUNK_TOKENS ...); a field left out is the service's (null is
+    refused: the schema of an enum cannot allow it)."""
 
-    chunk_tokens: Annotated[int, Field(ge=32, le=8192)] | None = None
+    chunk_tokens: Annotated[int, Field(ge=32, le=8192)] = None  # type: ignore[assignment]
     chunk_overlap_tokens: Annotated[int, Field(ge=0, le=8191), Published(
-        description="smaller than chunk_tokens (the service's QA_CHUNK_TOKENS when that is left out)")] | None = None
-    cleaning: Literal["pdf", "none"] | None = None
-    indexed_text: Literal["title-section-text", "text"] | None = None
-    bm25_tokenizer: Literal["search", "precise"] | None = None
-    bm25_stop_words: bool | None = None
+        description="smaller than chunk_tokens (the service's QA_CHUNK_TOKENS when that is left out)")] = None  # type: ignore[assignment]
+    cleaning: Literal["pdf", "none"] = None  # type: ignore[assignment]
+    indexed_text: Literal["title-section-text", "text"] = None  # type: ignore[assignment]
+    bm25_tokenizer: Literal["search", "precise"] = None  # type: ignore[assignment]
+    bm25_stop_words: bool = None  # type: ignore[assignment]
 
     def overrides(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if v is not None}

@@ -150,6 +150,9 @@ def test_the_openai_sdk_picks_a_knowledge_base_as_its_model(client):
         reply = scoped.chat.completions.create(model="anything", messages=[{"role": "user",
                                                                             "content": QUESTION_ON_PAGE_TWO}])
         assert _docs(reply.model_extra["citations"]) == {NOTE}
+        from eval.backends.http_backend import HttpBackend  # `qa eval --url BASE --kb ocean`
+
+        assert ANSWER_ON_PAGE_TWO in HttpBackend(base, kb="ocean").ask(QUESTION_ON_PAGE_TWO, 5)["answer"]
 
 
 def test_one_loaded_at_a_time_still_answers_both(built_index, encoder, tmp_path):
