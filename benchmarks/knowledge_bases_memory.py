@@ -7,11 +7,14 @@ them kept loaded and with QA_KB_MAX_LOADED below their number.
 `build` cuts the largest corpus file into --kbs parts at line boundaries and ingests each into its own knowledge
 base (the embedding cache makes a second build cheap); `default` holds the smallest corpus file. `measure` builds
 the serving composition root (the model loaded once), then asks one question of each knowledge base in turn
-through the Flask app, reading VmRSS from /proc after each, and prints JSON.
+through the Flask app, reading VmRSS from /proc after each, and prints JSON; at the end it counts the QAService
+objects still alive and reads VmRSS again after gc and glibc's malloc_trim (what unloading gave back).
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import json
 import logging
 import sys
@@ -69,10 +72,22 @@ def measure(work: Path, max_loaded: int) -> dict:
         resp = client.post(f"/v1/kbs/{name}/ask", json={"question": line.strip()[:30] + "是什么？"})
         assert resp.status_code == 200, resp.get_data(as_text=True)
         after_each.append(round(rss_mib() or 0.0, 1))
-    return {"knowledge_bases": len(names), "max_loaded": max_loaded, "loaded_at_end": len(root.kbs.loaded()),
+    gc.collect()
+    live = sum(1 for o in gc.get_objects() if type(o).__name__ == "QAService")
+    _malloc_trim()
+    return {"knowledge_bases": len(names), "live_qa_services": live,
+            "rss_mib_after_gc_and_malloc_trim": round(rss_mib() or 0.0, 1), "max_loaded": max_loaded, "loaded_at_end": len(root.kbs.loaded()),
             "rss_mib_default_only": round(before or 0.0, 1), "rss_mib_after_each": after_each,
             "rss_mib_end": after_each[-1], "hwm_mib": round(hwm_mib() or 0.0, 1),
             "passages_per_kb": [_passages(root, n) for n in names], "default_passages": _passages(root, "default")}
+
+
+def _malloc_trim() -> None:
+    """Give freed heap back to the system (glibc keeps it otherwise), so RSS shows what is still referenced."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
 
 
 def _passages(root, name: str) -> int:
