@@ -126,7 +126,7 @@ class KnowledgeBaseProvider:
     def _load(self, record: KnowledgeBaseRecord) -> KnowledgeBaseServices:
         settings = self.store.settings_for(record)
         services = KnowledgeBaseServices(record.name, settings, self.encoder_for(settings.encoder_spec),
-                                         serving=self.serving)
+                                         serving=self.serving, kb_id=record.id)
         log.info("knowledge base %s loaded", record.name)
         return services.warm_up() if self.serving else services
 

@@ -7,15 +7,17 @@ it unloads them.
 """
 from __future__ import annotations
 
+import json
 import logging
 from functools import cached_property
 
 from embeddings.encoders.base import TextEncoder
 from embeddings.index_store import IndexStoreError
-from qa_service.document_service import DocumentService
+from qa_service.document_service import DocumentService, KnowledgeBaseConflict
 from qa_service.index_watcher import IndexWatcher
 from qa_service.ingestion import IngestionService, document_parser
 from qa_service.ingestion.background import BackgroundEmbedding
+from qa_service.knowledge_bases.store import SETTINGS_FILE
 from qa_service.service import QAService
 from qa_service.settings import Settings
 from qa_service.vector_backends import VectorBackend, vector_backend
@@ -32,8 +34,10 @@ class KnowledgeBaseServices:
     `qa ingest` pick their own encoder (Ray with QA_INGEST_EMBEDDING=ray) and nothing is loaded after a change."""
 
     def __init__(self, name: str, settings: Settings, encoder: TextEncoder, *, serving: bool = False,
-                 qa: QAService | None = None) -> None:
+                 qa: QAService | None = None, kb_id: str | None = None) -> None:
+        """`kb_id`: the id in the knowledge base's kb.json (None: `default`, which has none)."""
         self.name = name
+        self.kb_id = kb_id
         self.settings = settings
         self.serving = serving
         self.encoder = encoder
@@ -57,9 +61,24 @@ class KnowledgeBaseServices:
     @cached_property
     def documents(self) -> DocumentService:
         if not self.serving:
-            return DocumentService(self.settings)
-        return DocumentService(self.settings, encoder=self.encoder, on_change=self._changed,
-                               lock_timeout=UPLOAD_LOCK_TIMEOUT_SECONDS, vector_backend=self.vector_backend)
+            documents = DocumentService(self.settings)
+        else:
+            documents = DocumentService(self.settings, encoder=self.encoder, on_change=self._changed,
+                                        lock_timeout=UPLOAD_LOCK_TIMEOUT_SECONDS, vector_backend=self.vector_backend)
+        if self.kb_id is not None:
+            documents.before_write = self._still_registered
+        return documents
+
+    def _still_registered(self) -> None:
+        """Under the writer lock: this knowledge base is still the one registered at its folder (not renamed or
+        deleted, nor another made under its name, while a change waited), so a change never lands elsewhere."""
+        try:
+            registered = json.loads((self.settings.index_dir.parent / SETTINGS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            registered = {}
+        if registered.get("id") != self.kb_id:
+            raise KnowledgeBaseConflict("kb_gone", "the knowledge base was renamed or deleted while this change "
+                                                   "waited; nothing was written")
 
     @cached_property
     def background(self) -> BackgroundEmbedding:

@@ -184,8 +184,16 @@ class KnowledgeBaseStore:
         return name
 
     def _refuse_taken(self, name: str) -> None:
-        if (self.root / name).exists():
+        """Under the lock. A folder of that name without kb.json is no knowledge base: what a writer that was
+        waiting for the index's lock when its knowledge base was renamed or deleted left behind; it goes."""
+        folder = self.root / name
+        if (folder / SETTINGS_FILE).exists():
             raise KnowledgeBaseExists(f"a knowledge base named `{name}` exists already")
+        if folder.exists() or folder.is_symlink():
+            log.warning("knowledge bases: %s has no %s; removed", folder, SETTINGS_FILE)
+            trash = self.root / f".deleted-{uuid.uuid4().hex}"
+            os.rename(folder, trash)
+            shutil.rmtree(trash, ignore_errors=True)
 
     def _locked(self):
         return writer_lock(self.root, LOCK_TIMEOUT_SECONDS, lock_file=REGISTRY_LOCK)

@@ -98,3 +98,10 @@ def test_a_folder_without_kb_json_is_not_a_knowledge_base(store):
     assert store.names() == [DEFAULT_KB]
     with pytest.raises(KnowledgeBaseNotFound):
         store.get("stray")
+
+
+def test_a_leftover_folder_does_not_block_its_name(store):
+    (store.root / "ghost" / "index").mkdir(parents=True)  # a late writer of a deleted knowledge base
+    assert store.names() == [DEFAULT_KB]
+    store.create("ghost")
+    assert store.names() == [DEFAULT_KB, "ghost"] and not (store.root / "ghost" / "index").exists()

@@ -211,3 +211,19 @@ def test_uploads_to_a_knowledge_base_get_the_upload_body_limit(root):
     limits = ConnectionLimits.from_settings(root.settings)
     assert limits.body_limit("/v1/kbs/ocean/documents") == limits.body_limit("/v1/documents") > \
         limits.body_limit("/v1/kbs/ocean/ask") == limits.body_limit("/v1/ask")
+
+
+def test_a_change_waiting_while_its_knowledge_base_goes_is_not_written(client, root):
+    from qa_service.document_service import KnowledgeBaseConflict
+
+    assert client.post("/v1/kbs", json={"name": "gone"}, headers=SAME_ORIGIN).status_code == 201
+    services = root.kbs.get("gone")  # held as a request holds it while its upload is prepared
+    root.kbs.store.delete("gone")  # meanwhile another process deletes it
+    with pytest.raises(KnowledgeBaseConflict) as refused:
+        services.documents.add("迟到.txt", PAGE_TWO.encode())
+    assert refused.value.code == "kb_gone"
+    assert "gone" not in root.kbs.names()  # no version written, nothing registered
+    assert client.post("/v1/kbs", json={"name": "gone"}, headers=SAME_ORIGIN).status_code == 201
+    with pytest.raises(KnowledgeBaseConflict):  # nor into another made since under the same name
+        services.documents.add("迟到.txt", PAGE_TWO.encode())
+    assert client.get("/v1/kbs/gone/documents").get_json()["documents"] == []
