@@ -23,15 +23,16 @@ COMMAND_PLUGINS = "qa.commands"  # entry points: register(subparsers) adds subco
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        index_dir=Path(args.index) if getattr(args, "index", None) else None,
-        retriever=getattr(args, "retriever", None),
-        embedding_model=getattr(args, "model", None),
-        chunk_tokens=getattr(args, "chunk_tokens", None),
-        chunk_overlap_tokens=getattr(args, "chunk_overlap", None),
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-    )
+    """QA_* and the flags; with `--kb NAME`, that knowledge base's settings, the flags applied last."""
+    from qa_service.kb_commands import kb_settings
+
+    flags = {"retriever": getattr(args, "retriever", None), "host": getattr(args, "host", None),
+             "port": getattr(args, "port", None)}
+    if getattr(args, "kb_command", None) is None:  # `qa kb create` takes these for the new knowledge base
+        flags.update(embedding_model=getattr(args, "model", None), chunk_tokens=getattr(args, "chunk_tokens", None),
+                     chunk_overlap_tokens=getattr(args, "chunk_overlap", None))
+    base = Settings.from_env(index_dir=Path(args.index) if getattr(args, "index", None) else None, **flags)
+    return kb_settings(base, getattr(args, "kb", None), flags)
 
 
 def _bind(func: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace], int]:
@@ -97,15 +98,17 @@ def _print_json(data: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qa_service import document_commands, serve_commands
+    from qa_service import document_commands, kb_commands, serve_commands
     from qa_service.feedback import commands as feedback_commands
 
     parser = argparse.ArgumentParser(prog="qa", description="Question answering with citations over Chinese documents")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser, retriever: bool = True) -> None:
+    def common(p: argparse.ArgumentParser, retriever: bool = True, kb: bool = True) -> None:
         p.add_argument("--index", help="index directory (default: QA_INDEX_DIR or var/index in the project)")
+        if kb:
+            p.add_argument("--kb", help="knowledge base (default: `default`, the index of --index; `qa kb list`)")
         p.add_argument("--model", help="embedding model (default: QA_EMBEDDING_MODEL or m3e-small)")
         p.add_argument("--chunk-tokens", type=int, dest="chunk_tokens", help="chunk size in tiktoken tokens")
         p.add_argument("--chunk-overlap", type=int, dest="chunk_overlap", help="chunk overlap in tokens")
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         common(p)
         p.set_defaults(func=_bind(func))
     serve_commands.register(sub, common, _bind)
+    kb_commands.register(sub, _bind)
     feedback_commands.register(sub, _bind)
 
     p = sub.add_parser("fetch-model", help="fetch and verify the embedding model, and export it for "

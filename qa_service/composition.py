@@ -7,8 +7,10 @@ model, the index) is loaded by `warm_up()`, so `qa docs list` never loads a mode
     root = ServiceRoot(settings, serving=True).warm_up()   # a serving process: model and index loaded now
     app = create_app(root)                                  # qa_service/api/app.py
 
-A later provider (several knowledge bases, a chat-tool channel) is one more property here, and its HTTP face one
-more blueprint registered in qa_service/api/app.py. The MCP server is a face of its own over the same objects:
+The knowledge bases are one provider here (`kbs`, qa_service/knowledge_bases/): `default` is the index these
+settings name, and `qa`, `documents`, `watcher`, `background`, `ingestion` are its objects, as they always were;
+the others are loaded on demand, sharing the root's encoder. A later provider (a chat-tool channel) is one more
+property here, and its HTTP face one more blueprint registered in qa_service/api/app.py. The MCP server is a face of its own over the same objects:
 
     root = ServiceRoot(settings).warm_up()
     server = create_mcp_server(root)                        # qa_service/mcp_server/tools.py (`qa mcp`)
@@ -22,23 +24,24 @@ from typing import TYPE_CHECKING
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.factory import build_encoder
 from embeddings.encoders.lazy_encoder import LazyEncoder
-from embeddings.index_store import IndexStoreError
 from qa_service.document_service import DocumentService
 from qa_service.feedback.store import FeedbackStore
 from qa_service.index_watcher import IndexWatcher
-from qa_service.ingestion import IngestionService, document_parser
+from qa_service.ingestion import IngestionService
 from qa_service.ingestion.background import BackgroundEmbedding
+from qa_service.knowledge_bases import (DEFAULT_KB, KnowledgeBaseProvider, KnowledgeBaseServices,
+                                        KnowledgeBaseStore)
+from qa_service.knowledge_bases.services import UPLOAD_LOCK_TIMEOUT_SECONDS
 from qa_service.service import QAService
 from qa_service.settings import Settings
-from qa_service.vector_backends import VectorBackend, vector_backend
+from qa_service.vector_backends import VectorBackend
 
 if TYPE_CHECKING:
     from qa_service.channels.hub import ChannelHub
 
 log = logging.getLogger(__name__)
 
-# An upload waits this long for another writer (e.g. `qa ingest`) to finish, then gets 503 index_busy.
-UPLOAD_LOCK_TIMEOUT_SECONDS = 60.0
+__all__ = ["ServiceRoot", "UPLOAD_LOCK_TIMEOUT_SECONDS"]
 
 
 class ServiceRoot:
@@ -54,29 +57,38 @@ class ServiceRoot:
         self.settings = settings
         self.serving = serving
         self.encoder: TextEncoder = encoder or LazyEncoder(partial(build_encoder, settings.encoder_spec))
-        if qa is not None:
-            self.__dict__.update(qa=qa, vector_backend=qa.vector_backend)  # the cached properties, filled
+        self.default = KnowledgeBaseServices(DEFAULT_KB, settings, self.encoder, serving=serving, qa=qa)
 
     @cached_property
+    def kbs(self) -> KnowledgeBaseProvider:
+        """Every knowledge base: `default` (this root's objects) and the others under QA_KB_ROOT, on demand."""
+        return KnowledgeBaseProvider(KnowledgeBaseStore(self.settings), self.default, serving=self.serving,
+                                     max_loaded=self.settings.kb_max_loaded)
+
+    # The default knowledge base's objects, as every face has always had them.
+    @property
     def vector_backend(self) -> VectorBackend:
-        """Where dense vectors are searched; queries and uploads of this process go through the same one."""
-        return vector_backend(self.settings)
+        return self.default.vector_backend
 
-    @cached_property
+    @property
     def qa(self) -> QAService:
-        return QAService(self.settings, self.encoder, vector_backend=self.vector_backend)
+        return self.default.qa
 
-    @cached_property
+    @property
     def watcher(self) -> IndexWatcher:
-        """Keeps `qa` on the index directory's current version (QA_AUTO_RELOAD, and after each upload)."""
-        return IndexWatcher(self.qa)
+        return self.default.watcher
 
-    @cached_property
+    @property
     def documents(self) -> DocumentService:
-        if not self.serving:
-            return DocumentService(self.settings)
-        return DocumentService(self.settings, encoder=self.encoder, on_change=self._changed,
-                               lock_timeout=UPLOAD_LOCK_TIMEOUT_SECONDS, vector_backend=self.vector_backend)
+        return self.default.documents
+
+    @property
+    def background(self) -> BackgroundEmbedding:
+        return self.default.background
+
+    @property
+    def ingestion(self) -> IngestionService:
+        return self.default.ingestion
 
     @cached_property
     def channels(self) -> "ChannelHub":
@@ -92,46 +104,19 @@ class ServiceRoot:
         return None if path is None else FeedbackStore(path, self.settings.feedback_max_answers,
                                                        self.settings.feedback_max_ratings)
 
-    @cached_property
-    def background(self) -> BackgroundEmbedding:
-        """Makes the vectors of a lexical version in the background and loads its complete version here."""
-        return BackgroundEmbedding(self.documents.ingestion.completer, on_complete=self.watcher.refresh)
-
-    def _changed(self) -> None:
-        """After an upload or a deletion here: serve the new version now; a lexical one gets its vectors next."""
-        self.watcher.refresh()
-        if "background" in self.__dict__:
-            self.background.nudge()
-
-    @cached_property
-    def ingestion(self) -> IngestionService:
-        """The writer behind `qa ingest` (its encoder is built when something must be embedded)."""
-        return IngestionService(self.settings)
-
     def warm_up(self, strict: bool = False) -> "ServiceRoot":
-        """Load the model and the index now, before the first request. With strict=False an unusable index
-        leaves the service not ready (/readyz says why) instead of failing the process."""
-        try:
-            self.qa.load()
-        except IndexStoreError as exc:
-            if strict:
-                raise
-            self.qa.load_error = exc.public_reason
-            log.error("index not loaded: %s", exc)
-        if self.serving:
-            self.watcher  # noqa: B018 - starts from the version just loaded
-            document_parser(self.settings).warm()  # a parsing child imports the loaders now, not on the first upload
-            if self.settings.background_embedding:
-                self.background.start()
-                self.documents.lexical = self.settings.lexical_uploads  # their vectors follow in the background
+        """Load the model and the default index now, before the first request (the other knowledge bases load
+        on their first request). With strict=False an unusable index leaves the service not ready (/readyz says
+        why) instead of failing the process."""
+        self.default.warm_up(strict)
         return self
 
     def close(self) -> None:
-        """Release the vector backend's connections (Milvus); the process may go on without this root."""
-        if "background" in self.__dict__:
-            self.background.stop(timeout=5.0)
-        if "vector_backend" in self.__dict__:
-            self.vector_backend.close()
+        """Release the knowledge bases' background embedders and vector backends (Milvus) and the channels; the
+        process may go on without this root."""
+        if "kbs" in self.__dict__:
+            self.kbs.close()
+        self.default.close()
         if "channels" in self.__dict__:
             self.channels.close()
         if self.__dict__.get("feedback") is not None:

@@ -122,6 +122,9 @@ class DocumentService:
         self._on_change = on_change
         self._lock_timeout = lock_timeout
         self.lexical = False  # True: added files are written without vectors, made by the background embedder
+        # Checked under the writer lock before a change is written: a knowledge base renamed or deleted while the
+        # change waited for the lock raises KnowledgeBaseConflict there (qa_service/knowledge_bases/services.py).
+        self.before_write: Callable[[], None] | None = None
 
     @property
     def ingestion(self) -> IngestionService:
@@ -266,7 +269,12 @@ class DocumentService:
         return contents.documents
 
     def _commit(self, change: Callable[[IndexContents], list[IndexedDocument] | None]) -> None:
-        version, _ = self.ingestion.commit(change, lock_timeout=self._lock_timeout, lexical=self.lexical)
+        def checked(contents: IndexContents) -> list[IndexedDocument] | None:
+            if self.before_write is not None:
+                self.before_write()
+            return change(contents)
+
+        version, _ = self.ingestion.commit(checked, lock_timeout=self._lock_timeout, lexical=self.lexical)
         if version is None:
             return
         log.info("index version %s written", version.name)

@@ -149,8 +149,8 @@ def cmd_api_key(args: argparse.Namespace) -> int:
 
 def register(sub: Any, common: Callable[..., None], bind: Callable[[Callable], Callable]) -> None:
     """Add `qa serve`, `qa mcp`, `qa api-key` and `qa reload` to the `qa` parser."""
-    p = sub.add_parser("serve", help="serve the HTTP API")
-    common(p)
+    p = sub.add_parser("serve", help="serve the HTTP API (every knowledge base)")
+    common(p, kb=False)
     p.add_argument("--host", help="bind address (default: QA_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default: QA_PORT or 8000)")
     p.add_argument("--threads", type=int, default=8, help="threads per worker process")

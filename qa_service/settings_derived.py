@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from embeddings.encoders.factory import EncoderSpec
-from qa_service.settings_loading import CHANNEL_SECRETS
+from qa_service.settings_loading import CHANNEL_SECRETS, validate
 
 if TYPE_CHECKING:
     from documents.ocr.options import OcrOptions
@@ -19,6 +20,25 @@ MULTIPART_SLACK_BYTES = 64 * 1024  # part headers and boundaries around an uploa
 
 class DerivedSettings:
     """Properties over the fields of Settings (a dataclass declared in settings.py)."""
+
+    def with_overrides(self, **overrides: Any) -> Any:
+        updated = replace(self, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[type-var]
+        updated.validate()
+        return updated
+
+    def validate(self) -> None:
+        validate(self)
+
+    @classmethod
+    def choices(cls, name: str) -> tuple[str, ...]:
+        """The values a setting allows (for CLI choices and messages)."""
+        return next(f.metadata["choices"] for f in fields(cls) if f.name == name)  # type: ignore[arg-type]
+
+    @property
+    def knowledge_base_root(self) -> Path:
+        """Where the knowledge bases other than `default` live (QA_KB_ROOT, else `kbs` beside the index)."""
+        value = self.kb_root.strip()  # type: ignore[attr-defined]
+        return Path(os.path.expanduser(value)) if value else self.index_dir.parent / "kbs"  # type: ignore[attr-defined]
 
     @property
     def embedding_cache_file(self) -> Path | None:

@@ -19,12 +19,14 @@ class HttpBackend:
 
     name = "http"
 
-    def __init__(self, base_url: str, timeout: float = 120.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 120.0, kb: str | None = None) -> None:
+        """`kb`: a knowledge base of the deployment; its routes are /v1/kbs/<kb>/... (docs/knowledge-bases.md)."""
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise BackendUnavailable(f"not an http(s) URL: {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self._api = f"/v1/kbs/{urllib.parse.quote(kb, safe='')}/" if kb else "/v1/"
         self._info: dict[str, Any] | None = None
         self._probed = False
         # A proxy from the environment must not intercept a service on this machine.
@@ -38,6 +40,8 @@ class HttpBackend:
         if payload is not None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
+        if path.startswith("/v1/"):
+            path = self._api + path[len("/v1/"):]
         request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

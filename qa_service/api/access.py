@@ -3,8 +3,10 @@
 With keys (keys.py), every endpoint except the health checks, the OpenAPI document, the question page and the
 chat-tool channels (/channels/*, signed by their platform instead: qa_service/channels/) needs a valid key, and
 the key's role must allow the endpoint: read for questions and listings, write for document uploads and
-deletions, admin for /admin/* and for reading the ratings of answers (GET /v1/feedback; rating an answer is
-a read). A wrong key counts against the client address (admission.py).
+deletions, admin for /admin/*, for creating, renaming and deleting knowledge bases and for reading the ratings
+of answers (GET /v1/feedback; rating an answer is a read). A knowledge base's routes (/v1/kbs/<kb>/...) need the
+role of the same route under /v1/...; whether the key may use that knowledge base at all is kb_context.py's. A
+wrong key counts against the client address (admission.py).
 
 Without keys, reads are open and writes are allowed only when all of this holds:
 
@@ -35,6 +37,7 @@ PAGE_ASSET_PREFIX = "/web/"
 DOCUMENTS_PATH = "/v1/documents"
 ADMIN_PREFIX = "/admin/"
 FEEDBACK_NAME = "feedback"  # /v1/feedback (and a knowledge base's .../feedback): reading the ratings is admin
+KBS_PATH = "/v1/kbs"
 CHANNEL_PREFIX = "/channels/"  # authenticated by the chat platform's signature (qa_service/channels/), not a key
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIMPLE_METHODS = frozenset({"GET", "HEAD", "POST"})  # sent cross-site without a CORS preflight
@@ -54,16 +57,30 @@ def presented_key(req: Request) -> str | None:
     return req.headers.get("X-API-Key")
 
 
+def api_path(path: str) -> str:
+    """The path as the default knowledge base serves it: /v1/kbs/<kb>/documents/x -> /v1/documents/x. The
+    knowledge bases' own routes (/v1/kbs, /v1/kbs/<kb>) stay as they are."""
+    if not path.startswith(KBS_PATH + "/"):
+        return path
+    _, slash, rest = path[len(KBS_PATH) + 1:].partition("/")
+    return "/v1/" + rest if slash else path
+
+
+def changes_knowledge_bases(req: Request) -> bool:
+    return (req.path == KBS_PATH or api_path(req.path).startswith(KBS_PATH + "/")) and req.method not in READ_METHODS
+
+
 def changes_documents(req: Request) -> bool:
-    return (req.path == DOCUMENTS_PATH or req.path.startswith(DOCUMENTS_PATH + "/")) and req.method not in READ_METHODS
+    path = api_path(req.path)
+    return (path == DOCUMENTS_PATH or path.startswith(DOCUMENTS_PATH + "/")) and req.method not in READ_METHODS
 
 
 def reads_feedback(req: Request) -> bool:
-    return req.path.startswith("/v1/") and req.path.rsplit("/", 1)[-1] == FEEDBACK_NAME and req.method in READ_METHODS
+    return api_path(req.path) == "/v1/" + FEEDBACK_NAME and req.method in READ_METHODS
 
 
 def required_role(req: Request) -> Role:
-    if req.path.startswith(ADMIN_PREFIX) or reads_feedback(req):
+    if req.path.startswith(ADMIN_PREFIX) or reads_feedback(req) or changes_knowledge_bases(req):
         return Role.ADMIN
     if changes_documents(req):
         return Role.WRITE

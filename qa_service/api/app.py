@@ -1,17 +1,21 @@
 """The Flask app, built from the composition root's objects: app-wide hooks, then one blueprint per API area.
 
-    status_routes    GET /healthz, /readyz, /v1/info, /openapi.json
+    status_routes    GET /healthz, /readyz, /openapi.json; GET /v1/info
     ask_routes       POST /v1/search, /v1/ask
     openai_compat    POST /v1/chat/completions, GET /v1/models
     feedback_routes  POST /v1/feedback (rate an answer by its id), GET /v1/feedback (admin)
     documents_routes GET/POST /v1/documents, DELETE /v1/documents/<id>
+    kb_routes        GET/POST /v1/kbs, GET/PATCH/DELETE /v1/kbs/<kb>
     admin_routes     POST /admin/reload
     web_page         GET / and /web/* (the question page)
     channels         /channels/wecom, /channels/dingtalk, /channels/feishu (qa_service/channels/, when configured)
 
+The routes of a knowledge base (/v1/info, search, ask, models, chat completions, documents, feedback) are
+registered twice: under /v1 for `default`, and under /v1/kbs/<kb> for any knowledge base (kb_context.py resolves
+it, after the key).
 Each route validates its request with the contract (qa_service/api/contract/), makes one service call and
-serialises the result with the contract. A new area (a chat-tool channel, MCP, a second knowledge base) is one
-more provider in qa_service/composition.py and one more blueprint registered here.
+serialises the result with the contract. A new area (a chat-tool channel, MCP) is one more provider in
+qa_service/composition.py and one more blueprint registered here.
 """
 from __future__ import annotations
 
@@ -22,13 +26,14 @@ import uuid
 from flask import Flask, g, request
 
 from qa_service import channels
-from qa_service.api import (admin_routes, ask_routes, documents_routes, feedback_routes, openai_compat, status_routes,
-                            web_page)
+from qa_service.api import (admin_routes, ask_routes, documents_routes, feedback_routes, kb_routes, openai_compat,
+                            status_routes, web_page)
 from qa_service.api.answer_log import AnswerLog
-from qa_service.api.access import AccessPolicy, register_access_control
+from qa_service.api.access import AccessPolicy, register_access_control, required_role
 from qa_service.api.admission import Admission, register_client_identity
 from qa_service.api.contract.base import Limits
 from qa_service.api.errors import error_response, register_error_handlers
+from qa_service.api.kb_context import KB_ARGUMENT, register_kb_context
 from qa_service.api.keys import KeyRing
 from qa_service.api.openapi import openapi_document
 from qa_service.composition import ServiceRoot
@@ -78,17 +83,21 @@ def create_app(root: ServiceRoot) -> Flask:
     app.teardown_request(admission.release)
     if settings.auto_reload:
         app.before_request(_follows_current_version(root.watcher))
+    register_kb_context(app, root.kbs, required_role, settings.service_model_id, settings.auto_reload)
 
     limits = Limits.from_settings(settings)
     app.register_blueprint(web_page.blueprint())
     app.register_blueprint(status_routes.blueprint(root.qa, limits, openapi_document(limits)))
-    answers = AnswerLog(root.feedback)
-    app.register_blueprint(ask_routes.blueprint(root.qa, limits, answers))
-    app.register_blueprint(openai_compat.blueprint(root.qa, limits, settings.service_model_id, answers,
-                                                   settings.chat_citation_footnotes))
-    app.register_blueprint(feedback_routes.blueprint(root.feedback, limits))
-    app.register_blueprint(documents_routes.blueprint(root.documents, root.qa, settings.max_upload_bytes))
     app.register_blueprint(admin_routes.blueprint(root.qa))
+    app.register_blueprint(kb_routes.blueprint(limits))
+    answers = AnswerLog(root.feedback)
+    per_kb = (status_routes.kb_blueprint(limits), ask_routes.blueprint(limits, answers),
+              openai_compat.blueprint(limits, settings.service_model_id, answers, settings.chat_citation_footnotes),
+              documents_routes.blueprint(settings.max_upload_bytes, root.documents.accepted_extensions),
+              feedback_routes.blueprint(root.feedback, limits))
+    for routes in per_kb:
+        app.register_blueprint(routes, url_prefix="/v1")
+        app.register_blueprint(routes, url_prefix=f"/v1/kbs/<{KB_ARGUMENT}>", name=f"kb_{routes.name}")
     if any(settings.channels_on.values()):
         hub = root.channels
         hub.on_refused = admission.record_failure  # a forged signature counts like a wrong API key

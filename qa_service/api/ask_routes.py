@@ -1,5 +1,5 @@
-"""POST /v1/search and POST /v1/ask: validate the body, make one call to the QA service, serialise (an answer
-with the id it is recorded under for feedback)."""
+"""POST /v1/search and POST /v1/ask (and /v1/kbs/<kb>/search, /ask): validate the body, make one call to the
+knowledge base's QA service, serialise (an answer with the id it is recorded under for feedback)."""
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -9,23 +9,26 @@ from qa_service.api.contract.base import Limits
 from qa_service.api.contract.requests import AskRequest, SearchRequest
 from qa_service.api.contract.responses import Answer, SearchResults
 from qa_service.api.sse import answer_events
+from qa_service.api.kb_context import current_kb
 from qa_service.api.validation import json_object
-from qa_service.service import QAService
 
 
-def blueprint(qa: QAService, limits: Limits, answers: AnswerLog) -> Blueprint:
-    """Each answer is recorded under its answer_id as it is sent (`answers`)."""
+def blueprint(limits: Limits, answers: AnswerLog) -> Blueprint:
+    """Paths relative to the knowledge base's prefix (/v1 or /v1/kbs/<kb>, qa_service/api/app.py); each answer
+    is recorded under its answer_id as it is sent (`answers`)."""
     routes = Blueprint("ask", __name__)
 
-    @routes.post("/v1/search")
+    @routes.post("/search")
     def search():
         req = SearchRequest.parse(json_object(request), limits)
+        qa = current_kb().qa
         return SearchResults.of(req.query, *qa.search_with_retrieval(req.query, req.top_k,
-                                                                             req.search_filter)).response()
+                                                                     req.search_filter)).response()
 
-    @routes.post("/v1/ask")
+    @routes.post("/ask")
     def ask():
         req = AskRequest.parse(json_object(request), limits)
+        qa = current_kb().qa
         version = qa.index_version
         if req.stream:
             return answer_events(req.question, qa.ask_stream(req.question, req.top_k, filters=req.search_filter),

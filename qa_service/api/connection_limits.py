@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from qa_service.api.access import DOCUMENTS_PATH
+from qa_service.api.access import DOCUMENTS_PATH, api_path
 from qa_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class ConnectionLimits:
                    settings.trusted_proxy_addresses)
 
     def body_limit(self, path: str) -> int:
-        return self.upload_body_limit if path.rstrip("/") == DOCUMENTS_PATH else self.json_body_limit
+        return self.upload_body_limit if api_path(path.rstrip("/")) == DOCUMENTS_PATH else self.json_body_limit
 
     def overdue(self, now: float, started: float, headers_at: float | None, body_bytes: int) -> str | None:
         """Why a request being received is too slow, or None. `started`: its first byte; `headers_at`: when its

@@ -1,4 +1,5 @@
-"""Document management over HTTP: GET/POST /v1/documents, DELETE /v1/documents/<id>.
+"""Document management over HTTP: GET/POST /v1/documents, DELETE /v1/documents/<id> (and the same under
+/v1/kbs/<kb>/: each knowledge base has its own documents; a document id of another one is not found).
 
 A thin face over DocumentService. Uploads are multipart/form-data with the file in the field `file`,
 limited by QA_MAX_UPLOAD_BYTES (the JSON body limit QA_MAX_BODY_BYTES still applies everywhere
@@ -22,9 +23,8 @@ from qa_service.api.access import may_write
 from qa_service.api.contract.responses import Document, DocumentListing
 from qa_service.api.contract.uploads import FILE_FIELD
 from qa_service.api.errors import ApiError
-from qa_service.document_service import (ADDED, DocumentNotFound, DocumentRejected, DocumentService,
-                                         KnowledgeBaseConflict)
-from qa_service.service import QAService
+from qa_service.api.kb_context import current_kb
+from qa_service.document_service import ADDED, DocumentNotFound, DocumentRejected, KnowledgeBaseConflict
 from qa_service.settings import MULTIPART_SLACK_BYTES
 from qa_service.upload_store import StorageFull, safe_file_name
 
@@ -55,8 +55,10 @@ def _too_large(name: str | None, size: int | None, limit: int) -> ApiError:
     return ApiError(413, "file_too_large", f"{what}{size_text}; the limit is {limit:,} bytes (QA_MAX_UPLOAD_BYTES)")
 
 
-def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprint:
-    """The document routes over `documents`; listings come from what `qa` serves. `limit`: QA_MAX_UPLOAD_BYTES."""
+def blueprint(limit: int, accepted_types: list[str]) -> Blueprint:
+    """The document routes of the request's knowledge base; listings come from what its QA service serves.
+    `limit`: QA_MAX_UPLOAD_BYTES; `accepted_types`: the extensions uploads may have. Paths relative to the
+    knowledge base's prefix (/v1 or /v1/kbs/<kb>)."""
     routes = Blueprint("documents", __name__)
 
     def conflict(exc: Exception) -> ApiError:
@@ -69,15 +71,17 @@ def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprin
             return ApiError(409, "index_unusable", exc.public_reason)
         raise exc
 
-    @routes.get("/v1/documents")
+    @routes.get("/documents")
     def list_documents():
-        records, version = documents.served(qa.info())
+        kb = current_kb()
+        records, version = kb.documents.served(kb.qa.info())
         return DocumentListing(
             documents=[Document.of(r) for r in records], uploads=may_write(request), index_version=version,
-            max_upload_bytes=limit, accepted_types=documents.accepted_extensions).response()
+            max_upload_bytes=limit, accepted_types=accepted_types).response()
 
-    @routes.post("/v1/documents")
+    @routes.post("/documents")
     def upload_document():
+        documents = current_kb().documents
         request.max_content_length = limit + MULTIPART_SLACK  # instead of the JSON body limit
         if (request.mimetype or "").lower() != "multipart/form-data":
             raise ApiError(415, "unsupported_media_type",
@@ -96,7 +100,7 @@ def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprin
         upload = files[0]
         if not (upload.filename or "").strip():
             raise ApiError(422, "missing_file_name", "the file has no name; its extension says how to read it "
-                                                     f"(one of {', '.join(documents.accepted_extensions)})")
+                                                     f"(one of {', '.join(accepted_types)})")
         raw = upload.stream.read(limit + 1)
         if len(raw) > limit:
             raise _too_large(safe_file_name(upload.filename), None, limit)
@@ -113,10 +117,10 @@ def blueprint(documents: DocumentService, qa: QAService, limit: int) -> Blueprin
             raise conflict(exc) from None
         return Document.of(result.record, status=result.status).response(201 if result.status == ADDED else 200)
 
-    @routes.delete("/v1/documents/<doc_id>")
+    @routes.delete("/documents/<doc_id>")
     def delete_document(doc_id: str):
         try:
-            record = documents.remove(doc_id)
+            record = current_kb().documents.remove(doc_id)
         except DocumentNotFound as exc:
             raise ApiError(404, "document_not_found", str(exc)) from None
         except StorageFull as exc:

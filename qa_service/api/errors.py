@@ -11,16 +11,20 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 fields: dict[str, str] | None = None) -> None:
+        """`fields`: more members of "error" (`type` and `param`, which OpenAI clients read)."""
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.fields = fields or {}
 
 
-def error_response(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"error": {"code": code, "message": message}}), status
+def error_response(status: int, code: str, message: str,
+                   fields: dict[str, str] | None = None) -> tuple[Response, int]:
+    return jsonify({"error": {"code": code, "message": message, **(fields or {})}}), status
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
@@ -31,7 +35,7 @@ _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        response, status = error_response(exc.status, exc.code, exc.message)
+        response, status = error_response(exc.status, exc.code, exc.message, exc.fields)
         response.headers.update(exc.headers)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="qa-service"'

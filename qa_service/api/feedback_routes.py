@@ -1,7 +1,9 @@
 """POST /v1/feedback (any reader rates an answer given to them) and GET /v1/feedback (admins read the ratings).
 
-An answer is found by its id within the request's knowledge base (answer_log.current_kb): an id of another
-knowledge base is 404 like one never given. Rating an answer again replaces the earlier rating and comment
+Paths relative to the knowledge base's prefix (/v1 or /v1/kbs/<kb>). An answer is found by its id within the
+request's knowledge base (answer_log.current_kb): an id of another knowledge base is 404 like one never given,
+and the ratings listed are the path's knowledge base's (no query parameter names another: its scope is checked
+once, on the path, by kb_context.py). Rating an answer again replaces the earlier rating and comment
 (200, `replaced: true`); the first rating is 201. Reading needs the admin role (access.py); with knowledge-base
 scoped keys it becomes the admin of that knowledge base.
 """
@@ -27,7 +29,7 @@ def blueprint(store: FeedbackStore | None, limits: Limits) -> Blueprint:
     """`store` None (QA_FEEDBACK_DB=off): no answer can be found, no rating listed."""
     routes = Blueprint("feedback", __name__)
 
-    @routes.post("/v1/feedback")
+    @routes.post("/feedback")
     def rate():
         req = FeedbackRequest.parse(json_object(request), limits)
         if store is None:
@@ -47,9 +49,10 @@ def blueprint(store: FeedbackStore | None, limits: Limits) -> Blueprint:
             "answer_id": public["answer_id"], "rating": public["rating"], "comment": public["comment"],
             "rated_at": public["rated_at"], "replaced": not new}).response(201 if new else 200)
 
-    @routes.get("/v1/feedback")
+    @routes.get("/feedback")
     def ratings():
-        kb, rating, limit = listing_query(request.args, current_kb())
+        kb = current_kb()
+        rating, limit = listing_query(request.args)
         found = [] if store is None else store.ratings(kb, rating, limit=limit)
         return FeedbackListing(kb=kb, ratings=[RatedAnswer.model_validate(r.public()) for r in found]).response()
 

@@ -8,7 +8,9 @@ LLM's tokens as they arrive, markers checked on the fly; an extractive answer in
 citations in the final chunk, then `data: [DONE]`. The finish_reason is the answer's (qa_service.types.Answer:
 "length" or "error" when the LLM's text was cut or broke off, with a `notice`), in both forms; `usage` is the
 answering LLM call's reported counts, sent streamed in a last chunk when `stream_options.include_usage` asks.
-`GET /v1/models` lists the one model.
+`GET /v1/models` lists the knowledge bases the caller may read as models (`default` under the service's model id,
+QA_SERVICE_MODEL_ID), and `model` picks one (an unknown one: 404 model_not_found); under /v1/kbs/<kb>/ the path's
+knowledge base answers whatever `model` says, and its /models lists it alone.
 
 With QA_CHAT_CITATION_FOOTNOTES (the default) the message text also ends with the sources as footnotes
 (qa_service/citation_footnotes.py), since most clients show the text alone; streamed, they are the last
@@ -20,7 +22,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterator
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
 from qa_service.api.answer_log import AnswerLog
 from qa_service.api.contract.base import Limits
@@ -28,11 +30,12 @@ from qa_service.api.contract.requests import ChatRequest
 from qa_service.api.contract.responses import (ChatCompletion, Citation, ModelList, UnsupportedClaim, answer_fields,
                                                usage_of)
 from qa_service.api.sse import DONE, event, sse, started
+from qa_service.api.kb_context import current_kb, kb_for_model, readable_names
 from qa_service.api.validation import json_object
 from qa_service.citation_footnotes import footnotes, without_footnotes
 from qa_service.conversation.question_rewriter import Turn
 from qa_service.feedback.store import new_answer_id
-from qa_service.service import QAService
+from qa_service.knowledge_bases import DEFAULT_KB
 from qa_service.types import Answer
 
 
@@ -71,25 +74,33 @@ def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str,
     yield DONE
 
 
-def blueprint(qa: QAService, limits: Limits, model_id: str, answers: AnswerLog,
-              with_footnotes: bool = True) -> Blueprint:
-    """`with_footnotes`: QA_CHAT_CITATION_FOOTNOTES; each answer is recorded under its completion id (`answers`),
-    which POST /v1/feedback takes as its answer_id."""
+def blueprint(limits: Limits, model_id: str, answers: AnswerLog, with_footnotes: bool = True) -> Blueprint:
+    """`model_id`: QA_SERVICE_MODEL_ID, the model `default` is listed as; `with_footnotes`:
+    QA_CHAT_CITATION_FOOTNOTES; each answer is recorded under its completion id (`answers`), which POST
+    /v1/feedback takes as its answer_id. Paths relative to the knowledge base's prefix (/v1 or /v1/kbs/<kb>)."""
     routes = Blueprint("openai", __name__)
 
-    @routes.get("/v1/models")
-    def models():
-        return ModelList.model_validate({"object": "list", "data": [
-            {"id": model_id, "object": "model", "created": 0, "owned_by": "qa-service"}]}).response()
+    def model_of(name: str) -> str:
+        return model_id if name == DEFAULT_KB else name
 
-    @routes.post("/v1/chat/completions")
+    def entry(name: str) -> dict[str, Any]:
+        return {"id": model_of(name), "object": "model", "created": 0, "owned_by": "qa-service"}
+
+    @routes.get("/models")
+    def models():
+        names = [current_kb().name] if g.get("kb") is not None else readable_names()
+        return ModelList.model_validate({"object": "list", "data": [entry(n) for n in names]}).response()
+
+    @routes.post("/chat/completions")
     def chat_completions():
         req = ChatRequest.parse(json_object(request), limits)
+        kb = kb_for_model(req.model)
+        qa = kb.qa
         history, question = req.history_and_question
         deadline = qa.deadline()  # one deadline for the rewrite and the answer
         turns = [Turn(role, without_footnotes(text) if role == "assistant" else text) for role, text in history]
         standalone = qa.standalone_question(turns, question, deadline)
-        base = {"id": new_answer_id("chatcmpl-"), "created": int(time.time()), "model": model_id}
+        base = {"id": new_answer_id("chatcmpl-"), "created": int(time.time()), "model": model_of(kb.name)}
         version = qa.index_version
 
         def record(answer: Answer) -> str:
@@ -104,4 +115,3 @@ def blueprint(qa: QAService, limits: Limits, model_id: str, answers: AnswerLog,
         return ChatCompletion.of(base, standalone, answer, with_footnotes).response()
 
     return routes
-

@@ -12,9 +12,11 @@ from documents.loaders import SUPPORTED_EXTENSIONS
 from qa_service.api.contract import feedback as fb
 from qa_service.api.contract import requests as rq
 from qa_service.api.contract import responses as rs
+from qa_service.api.contract import knowledge_bases as kb
 from qa_service.api.contract.base import Limits
 from qa_service.api.contract.schema import SchemaWriter
 from qa_service.api.contract.uploads import UploadForm, upload_encoding
+from qa_service.knowledge_bases.names import NAME_PATTERN
 
 COMPONENTS = {rs.Error: "Error", rs.Passage: "Passage", rs.Citation: "Citation", rs.Answer: "Answer",
               rs.Document: "Document"}
@@ -25,7 +27,7 @@ _ERROR_TEXT = {
     403: "the key's role does not allow this (insufficient_role); without keys, a write from another host or "
          "to a server listening beyond loopback (forbidden), or one that does not prove it comes from this "
          "server's own page: Host not loopback, Origin of another site, or no X-Requested-With (cross_origin)",
-    404: "no such document, or no answer with this answer_id in this knowledge base (not_found)", 408: "the request was not received in time (request_timeout)",
+    404: "no such document, knowledge base (not_found), model (model_not_found) or answer_id in this knowledge base (not_found)", 408: "the request was not received in time (request_timeout)",
     409: "the index cannot be loaded or changed", 413: "body or file too large",
     415: "not JSON, or an unsupported file type",
     422: "invalid fields, text with a lone UTF-16 surrogate (invalid_text), or a file that cannot be read",
@@ -37,6 +39,10 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying"
                                 "schema": {"type": "integer", "minimum": 1}}}
 COMMON_ERRORS = (400, 401, 408, 413, 415, 422, 429, 502, 503, 504)
 READ_ERRORS = (401, 429, 503)
+KB_ROUTES = ("/v1/info", "/v1/search", "/v1/ask", "/v1/models", "/v1/chat/completions", "/v1/documents",
+             "/v1/documents/{doc_id}", "/v1/feedback")  # also served under /v1/kbs/{kb}/...
+KB_PARAMETER = {"name": "kb", "in": "path", "required": True, "description": "a knowledge base (`default`: the "
+                "same as the route under /v1/)", "schema": {"type": "string", "pattern": NAME_PATTERN}}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -124,6 +130,10 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
         "/admin/reload": {"post": {"summary": "load the index's current version", "responses": {
             "200": _json(w.model(rs.Reloaded), "reloaded"), **_errors(w, 401, 403, 409, 429, 503)}}},
     }
+    paths["/v1/chat/completions"]["post"]["responses"].update(_errors(w, 404))  # model_not_found
+    for route in KB_ROUTES:
+        paths["/v1/kbs/{kb}" + route[3:]] = {method: _in_kb(w, operation) for method, operation in paths[route].items()}
+    paths.update(_kb_management(w))
     return {
         "openapi": "3.0.3",
         "info": {"title": "qa-service", "version": "0.1.0",
@@ -131,4 +141,37 @@ def openapi_document(limits: Limits) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": w.component_schemas(),
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _in_kb(w: SchemaWriter, operation: dict[str, Any]) -> dict[str, Any]:
+    """An operation of a knowledge base's route under /v1/kbs/{kb}/: the same, with the path's knowledge base."""
+    return {**operation, "summary": operation["summary"] + " (of the knowledge base {kb})",
+            "parameters": [KB_PARAMETER, *operation.get("parameters", [])],
+            "responses": {**operation["responses"], **_errors(w, 404)}}
+
+
+def _kb_management(w: SchemaWriter) -> dict[str, Any]:
+    one = _json(w.model(kb.KnowledgeBase), "the knowledge base")
+    return {
+        "/v1/kbs": {
+            "get": {"summary": "the knowledge bases (`default` first)", "responses": {
+                "200": _json(w.model(kb.KnowledgeBaseList), "knowledge bases"), **_errors(w, *READ_ERRORS)}},
+            "post": {"summary": "create a knowledge base (empty: upload its documents to /v1/kbs/{kb}/documents)",
+                     "requestBody": _body(w.model(kb.CreateKnowledgeBase)),
+                     "responses": {"201": one, "409": _json(w.ref(rs.Error), "the name is taken or reserved "
+                                                                                "(kb_exists)"),
+                                   **_errors(w, 400, 401, 403, 408, 413, 415, 422, 429, 503)}}},
+        "/v1/kbs/{kb}": {
+            "get": {"summary": "one knowledge base", "parameters": [KB_PARAMETER],
+                    "responses": {"200": one, **_errors(w, 401, 404, 429, 503)}},
+            "patch": {"summary": "rename a knowledge base", "parameters": [KB_PARAMETER],
+                      "requestBody": _body(w.model(kb.RenameKnowledgeBase)),
+                      "responses": {"200": one, "409": _json(w.ref(rs.Error), "the new name is taken (kb_exists), "
+                                                                              "or this is `default` (default_kb_fixed)"),
+                                    **_errors(w, 400, 401, 403, 404, 408, 413, 415, 422, 429, 503)}},
+            "delete": {"summary": "delete a knowledge base and its documents", "parameters": [KB_PARAMETER],
+                       "responses": {"204": {"description": "deleted"},
+                                     "409": _json(w.ref(rs.Error), "`default` is never deleted (default_kb_fixed)"),
+                                     **_errors(w, 401, 403, 404, 429, 503)}}},
     }

@@ -1,4 +1,5 @@
-"""GET /healthz, /readyz, /v1/info and /openapi.json: is the process alive, can it answer, with what."""
+"""GET /healthz, /readyz and /openapi.json (the process), and /v1/info (a knowledge base): is the process alive,
+can it answer, with what."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from qa_service.api.access import may_write
 from qa_service.api.contract.base import Limits
+from qa_service.api.kb_context import current_kb
 from qa_service.api.contract.responses import Document, ErrorDetail, Info, InfoLimits, NotReady, Ready, Status
 from qa_service.document_records import DocumentRecord
 from qa_service.service import QAService
@@ -47,11 +49,18 @@ def blueprint(qa: QAService, limits: Limits, openapi: dict[str, Any]) -> Bluepri
     def openapi_json():
         return jsonify(openapi)
 
-    @routes.get("/v1/info")
+    return routes
+
+
+def kb_blueprint(limits: Limits) -> Blueprint:
+    """GET /v1/info of the request's knowledge base (paths relative to /v1 or /v1/kbs/<kb>)."""
+    routes = Blueprint("info", __name__)
+
+    @routes.get("/info")
     def info():
         """Documents as clients see them (no server paths), whether this caller may upload, and the request
         limits a client should respect before sending (question length, upload size)."""
-        about = qa.info()
+        about = current_kb().qa.info()
         return Info(
             model=about["model"], retriever=about["retriever"], retrieval=about["retrieval"],
             embedding=about["embedding"], reranker=about["reranker"],

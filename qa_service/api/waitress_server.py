@@ -35,7 +35,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import (BadRequest, InternalServerError, RequestEntityTooLarge, RequestHeaderFieldsTooLarge,
                                 ServerNotImplemented)
 
-from qa_service.api.access import DOCUMENTS_PATH
+from qa_service.api.access import DOCUMENTS_PATH, api_path
 from qa_service.api.clients import client_key
 from qa_service.api.connection_limits import (ClientConnections, ConnectionLimits, events, json_response,
                                               turn_away)
@@ -51,7 +51,7 @@ def _describe(error: object, request: HTTPRequestParser, limits: ConnectionLimit
     if isinstance(error, RequestEntityTooLarge):
         path = getattr(request, "path", "") or ""
         size = f" (the request holds {request.content_length:,} bytes)" if request.content_length else ""
-        if path.rstrip("/") == DOCUMENTS_PATH:
+        if api_path(path.rstrip("/")) == DOCUMENTS_PATH:
             return "file_too_large", (f"the upload is too large{size}; the limit is {limits.max_upload_bytes:,} "
                                       "bytes (QA_MAX_UPLOAD_BYTES)")
         return "payload_too_large", (f"request body too large{size}; the limit is {limits.json_body_limit:,} bytes "

@@ -14,8 +14,7 @@ MAX_COMMENT_CHARS = 2000
 MAX_LISTED = 1000
 DEFAULT_LISTED = 100
 ANSWER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-KB_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-_ANSWER_ID, _KB = re.compile(ANSWER_ID_PATTERN), re.compile(KB_PATTERN)
+_ANSWER_ID = re.compile(ANSWER_ID_PATTERN)
 
 
 def _answer_id(value: str) -> str:
@@ -82,11 +81,8 @@ class FeedbackListing(ResponseModel):
     ratings: list[RatedAnswer]
 
 
-def listing_query(args: Any, default_kb: str) -> tuple[str, str | None, int]:
-    """GET /v1/feedback's query: kb (default: the request's), rating (up, down, all) and limit (1-1000)."""
-    kb = args.get("kb", default_kb)
-    if not _KB.fullmatch(kb):
-        raise ApiError(422, "invalid_value", "'kb' must be a knowledge base name: 1-64 of A-Z a-z 0-9 _ . -")
+def listing_query(args: Any) -> tuple[str | None, int]:
+    """GET /v1/feedback's query: rating (up, down, all) and limit (1-1000); the knowledge base is the path's."""
     rating = args.get("rating", "all")
     if rating not in ("up", "down", "all"):
         raise ApiError(422, "invalid_value", "'rating' must be up, down or all")
@@ -96,12 +92,10 @@ def listing_query(args: Any, default_kb: str) -> tuple[str, str | None, int]:
     limit = int(limit_text)
     if not 1 <= limit <= MAX_LISTED:
         raise ApiError(422, "out_of_range", f"'limit' must be between 1 and {MAX_LISTED}")
-    return kb, None if rating == "all" else rating, limit
+    return None if rating == "all" else rating, limit
 
 
 LISTING_PARAMETERS = [
-    {"name": "kb", "in": "query", "required": False, "description": "knowledge base (default: the request's)",
-     "schema": {"type": "string", "pattern": KB_PATTERN}},
     {"name": "rating", "in": "query", "required": False,
      "schema": {"type": "string", "enum": ["up", "down", "all"], "default": "all"}},
     {"name": "limit", "in": "query", "required": False,

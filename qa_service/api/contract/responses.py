@@ -180,6 +180,8 @@ class Status(ResponseModel):
 class ErrorDetail(ResponseModel):
     code: str
     message: str
+    type: Annotated[str | None, OMITTED] = None  # the OpenAI face's errors also carry `type` and `param`
+    param: Annotated[str | None, OMITTED] = None
 
 
 class Error(ResponseModel):

@@ -1,10 +1,10 @@
 """Feedback that feeds evaluation, on the real app and model: every answer carries an id, a rating names it, an
 admin reads the ratings, and `qa feedback export` writes a question file `qa eval` scores."""
+import io
 import json
 
 import openai
 import pytest
-from flask import g, request
 
 from eval.dataset import load_questions
 from qa_service.api.contract.feedback import MAX_COMMENT_CHARS
@@ -141,27 +141,28 @@ def test_unknown_ids_and_bad_bodies_are_refused_clearly(fb_app):
     assert client.post("/v1/feedback", data="{", content_type="application/json").status_code == 400
     assert client.post("/v1/feedback", data="answer_id=x").status_code == 415
     assert _rate(client, answer_id, "down", "长" * MAX_COMMENT_CHARS).status_code == 201  # at the bound: taken
-    for query, code in (("limit=0", "out_of_range"), ("limit=abc", "invalid_type"), ("rating=sideways", "invalid_value"),
-                        ("kb=../x", "invalid_value")):
+    for query, code in (("limit=0", "out_of_range"), ("limit=abc", "invalid_type"), ("rating=sideways", "invalid_value")):
         resp = client.get("/v1/feedback?" + query, headers={"X-Requested-With": "t"})
         assert (resp.status_code, resp.get_json()["error"]["code"]) == (422, code), query
 
 
-def test_an_answer_of_another_knowledge_base_is_not_found(service, feedback_db):
-    """The knowledge-base layer puts the request's knowledge base in flask.g.kb; a rating is looked up in it."""
-    app = app_for(service, feedback_db=str(feedback_db))
-
-    @app.before_request
-    def _kb():
-        g.kb = request.headers.get("X-Test-KB", "default")
-
+def test_an_answer_of_another_knowledge_base_is_not_found(service, encoder, feedback_db, tmp_path):
+    """An answer is rated in the knowledge base it was given in (its path), and listed only there."""
+    app = app_for(service, encoder=encoder, feedback_db=str(feedback_db), kb_root=str(tmp_path / "kbs"),
+                  background_embedding=False)
     client = app.test_client()
-    hr_answer = client.post("/v1/ask", json=ASK, headers={"X-Test-KB": "hr"}).get_json()["answer_id"]
-    assert _rate(client, hr_answer, "up").status_code == 404  # asked in hr, rated in default
-    assert _rate(client, hr_answer, "up", headers={"X-Test-KB": "hr"}).status_code == 201
     admin = {"X-Requested-With": "t"}
+    assert client.post("/v1/kbs", json={"name": "hr"}, headers=admin).status_code == 201
+    note = "海淀区高等院校说明。海淀区有33所高等院校，是全国高校最集中的城区之一。".encode()
+    assert client.post("/v1/kbs/hr/documents", content_type="multipart/form-data", headers=admin,
+                       data={"file": (io.BytesIO(note), "hr-note.txt")}).status_code == 201
+    hr_answer = client.post("/v1/kbs/hr/ask", json=ASK).get_json()["answer_id"]
+    assert _rate(client, hr_answer, "up").status_code == 404  # asked in hr, rated in default
+    assert client.post("/v1/kbs/hr/feedback", json={"answer_id": hr_answer, "rating": "up"}).status_code == 201
     assert client.get("/v1/feedback", headers=admin).get_json()["ratings"] == []
-    assert [r["kb"] for r in client.get("/v1/feedback?kb=hr", headers=admin).get_json()["ratings"]] == ["hr"]
+    listed = client.get("/v1/kbs/hr/feedback", headers=admin).get_json()
+    assert listed["kb"] == "hr" and [r["kb"] for r in listed["ratings"]] == ["hr"]
+    assert client.get("/v1/kbs/nowhere/feedback", headers=admin).status_code == 404
 
 
 def test_reading_feedback_needs_the_admin_key_rating_needs_any(service, feedback_db):

@@ -50,7 +50,7 @@ def test_the_message_text_carries_the_sources(client, service):
     assert text == answer.answer + footnotes(answer.citations)
     assert text.startswith(answer.answer + "\n\n来源：\n- [1] " + cited["doc"] + "，一、基本情况")
     assert text.endswith(f"第 {cited['line_start']}–{cited['line_end']} 行")
-    unanswerable = client.chat.completions.create(model="x", messages=[{"role": "user", "content": "红烧肉怎么做才好吃？"}])
+    unanswerable = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": "红烧肉怎么做才好吃？"}])
     assert "来源" not in unanswerable.choices[0].message.content  # nothing cited, nothing listed
 
 
@@ -77,12 +77,12 @@ def test_langchain_chat_openai_shows_the_sources(client):
 
 
 def test_unanswerable_says_so(client):
-    reply = client.chat.completions.create(model="x", messages=[{"role": "user", "content": "红烧肉怎么做才好吃？"}])
+    reply = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": "红烧肉怎么做才好吃？"}])
     assert reply.model_extra["answerable"] is False and reply.model_extra["citations"] == []
 
 
 def test_content_parts_are_accepted(client):
-    reply = client.chat.completions.create(model="x", messages=[
+    reply = client.chat.completions.create(model="qa-service", messages=[
         {"role": "user", "content": [{"type": "text", "text": QUESTION}]}])
     assert "33" in reply.choices[0].message.content
 
@@ -91,7 +91,7 @@ def test_content_parts_are_accepted(client):
                                       [{"role": "user", "content": 5}]])
 def test_bad_conversations_are_422_json(client, messages):
     with pytest.raises(openai.UnprocessableEntityError) as err:
-        client.chat.completions.create(model="x", messages=messages)
+        client.chat.completions.create(model="qa-service", messages=messages)
     assert set(err.value.body) == {"code", "message"} or "error" in err.value.response.json()
 
 
