@@ -138,7 +138,7 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     from qa_service.api.keys import Role, new_key_line
 
     try:
-        key, line = new_key_line(Role.parse(args.role), args.name)
+        key, line = new_key_line(Role.parse(args.role), args.name, tuple(args.kb or ()))
     except ValueError as exc:
         log.error("%s", exc)
         return 2
@@ -173,6 +173,8 @@ def register(sub: Any, common: Callable[..., None], bind: Callable[[Callable], C
     p = sub.add_parser("api-key", help="make an API key and its line for QA_API_KEYS_FILE")
     p.add_argument("--role", default=Role.READ.label, choices=[r.label for r in Role], help="what the key may do")
     p.add_argument("--name", required=True, help="a name for logs and messages (A-Z a-z 0-9 _ . @ -)")
+    p.add_argument("--kb", action="append", metavar="NAME",
+                   help="a knowledge base the key reaches (repeat for several; default: every one)")
     p.set_defaults(func=cmd_api_key)  # needs no settings: works whatever QA_* says
 
     p = sub.add_parser("reload", help="make a running server load the newest index version")

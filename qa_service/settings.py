@@ -218,10 +218,12 @@ class Settings(DerivedSettings):
                                           "checked; 0 = off", between=(0, 1_000_000))
 
     # --- Access: API keys and their roles (qa_service/api/keys.py, access.py).
-    api_keys: str = _access("", "comma-separated `key:role` entries, role read, write or admin (a bare key is "
-                                "read); any key makes every endpoint but the health checks, the OpenAPI "
-                                "document and the page need one")
-    api_keys_file: str = _access("", "a file of keys hashed at rest, one `role name sha256-of-the-key` per line")
+    api_keys: str = _access("", "comma-separated `key:role` or `key:role:kb1|kb2` entries, role read, write or "
+                                "admin (a bare key is read; a scoped key reaches only the knowledge bases named); "
+                                "any key makes every endpoint but the health checks, the OpenAPI document and "
+                                "the page need one")
+    api_keys_file: str = _access("", "a file of keys hashed at rest, one `role name sha256-of-the-key [kb1,kb2]` "
+                                     "per line")
     key_rate_limit_per_minute: int = _access(0, "requests per minute per API key, counted after it is verified; "
                                                 "0 = off", between=(0, 1_000_000))
     auth_failures_per_minute: int = _access(10, "wrong keys tolerated per client address and minute, so keys "

@@ -29,7 +29,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from qa_service.api.clients import host_is_loopback, is_loopback
 from qa_service.api.errors import ApiError
-from qa_service.api.keys import KeyRing, Role
+from qa_service.api.keys import ConflictingKeys, KeyRing, Role, key_from_headers
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 PAGE_PATHS = frozenset({"/"})
@@ -51,10 +51,11 @@ def is_page(path: str) -> bool:
 
 
 def presented_key(req: Request) -> str | None:
-    header = req.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return req.headers.get("X-API-Key")
+    """The request's key (keys.key_from_headers); two different keys are a 401, whatever either is worth."""
+    try:
+        return key_from_headers(req.headers.get("Authorization", ""), req.headers.get("X-API-Key", ""))
+    except ConflictingKeys as exc:
+        raise ApiError(401, "conflicting_keys", str(exc)) from None
 
 
 def api_path(path: str) -> str:

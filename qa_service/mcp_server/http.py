@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from qa_service.api.admission import RateLimiter
 from qa_service.api.clients import client_key, peer_address
-from qa_service.api.keys import KeyRing
+from qa_service.api.keys import ConflictingKeys, KeyRing, key_from_headers
 from qa_service.composition import ServiceRoot
 from qa_service.settings import Settings
 
@@ -44,11 +44,9 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 def presented_key(scope: Scope) -> str | None:
-    """The key a request carries, read as the HTTP API reads it (access.presented_key)."""
-    authorization = _header(scope, b"authorization")
-    if authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    return _header(scope, b"x-api-key") or None
+    """The key a request carries, read as the HTTP API reads it (keys.key_from_headers: ConflictingKeys when
+    it carries two different ones)."""
+    return key_from_headers(_header(scope, b"authorization"), _header(scope, b"x-api-key"))
 
 
 async def _refuse(send: Send, status: int, code: str, message: str, headers: dict[str, str]) -> None:
@@ -82,7 +80,11 @@ class KeyGate:
                 await _refuse(send, 429, "auth_throttled", f"too many wrong API keys from this address; retry in "
                               f"{math.ceil(wait)} s", {"Retry-After": str(max(1, math.ceil(wait)))})
                 return
-        presented = presented_key(scope) or None  # an empty key is no key, as in access.py
+        try:
+            presented = presented_key(scope)
+        except ConflictingKeys as exc:
+            await _refuse(send, 401, "conflicting_keys", str(exc), {"WWW-Authenticate": 'Bearer realm="qa-service"'})
+            return
         if presented is None or self.keys.verify(presented) is None:
             if presented is not None and self.failures is not None:
                 self.failures.spend(client)

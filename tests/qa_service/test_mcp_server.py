@@ -93,6 +93,8 @@ def test_http_refuses_a_missing_or_wrong_key(mcp_url):
         assert status == 401 and body["error"]["code"] == "unauthorized", (headers, status, body)
         assert response_headers["WWW-Authenticate"].startswith("Bearer")
     assert _post(mcp_url, {"X-API-Key": KEY})[0] == 200  # the HTTP API's other header works too
+    status, body, _ = _post(mcp_url, {"Authorization": f"Bearer {KEY}", "X-API-Key": "another-key"})
+    assert status == 401 and body["error"]["code"] == "conflicting_keys"  # two keys: neither is chosen
     with pytest.raises(BaseException) as refused:  # the SDK's client gives up on the 401 (in an exception group)
         _calls(mcp_url, "wrong-key")
     assert "MCPError" in repr(refused.value)

@@ -201,7 +201,9 @@ def test_keys_file_holds_only_digests(service, tmp_path):
 @pytest.mark.parametrize("keys,line,fragment", [
     ("abc-0123456789abcdef:owner", None, "unknown role 'owner'"),
     (":admin", None, "no key"),
-    ("", "write ci", "expected 'role name sha256'"),
+    ("", "write ci", "expected 'role name sha256 [kb1,kb2]'"),
+    ("", "read ci " + "0" * 64 + " hr,../x", "not a knowledge base name"),
+    ("abc-0123456789abcdef:read:hr|a b", None, "not a knowledge base name"),
     ("", "root ci " + "0" * 64, "unknown role 'root'"),
     ("", "read ci 1234", "64 hex digits"),
     ("", "read c/i " + "0" * 64, "a name is"),
