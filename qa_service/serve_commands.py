@@ -99,12 +99,13 @@ def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     if not keys and not settings.listens_on_loopback:
         log.warning("MCP listening on %s without API keys: its tools are open to every client; set QA_API_KEYS",
                     settings.host)
+    from qa_service.knowledge_bases import DEFAULT_KB
     from qa_service.mcp_server.http import MCP_PATH, serve
 
     root = ServiceRoot(settings).warm_up()
     log.info("MCP over streamable HTTP at http://%s:%d%s (ready: %s, %s)", settings.host, settings.mcp_port,
              MCP_PATH, root.qa.ready, f"{keys} API keys" if keys else "no API keys")
-    serve(root)
+    serve(root, getattr(args, "kb", None) or DEFAULT_KB)
     return 0
 
 

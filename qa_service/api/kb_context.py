@@ -6,9 +6,10 @@ and after the key is checked (access.py) `resolve` finds the knowledge base, hol
 unloads none that a request holds) and puts it in `flask.g`; routes read it with `current_kb()`. A chat completion
 without a knowledge base in its path names one with `model` (`kb_for_model`).
 
-`allowed` is where a key's rights on a knowledge base will be checked: a knowledge base the caller may not use is
-answered exactly as one that does not exist (404 not_found, no name in the message), and lists leave it out.
-Today every valid key may use every knowledge base, within its role (access.py).
+`allowed` is where a key's scope is checked (keys.py: a key may name the knowledge bases it reaches): a knowledge
+base the caller may not use is answered exactly as one that does not exist (404 not_found, no name in the
+message, decided before its existence is looked up, so the time taken tells nothing either), and lists leave it
+out. The routes under /v1/... are `default`'s and need a key that reaches it. The key's role is access.py's.
 """
 from __future__ import annotations
 
@@ -36,10 +37,24 @@ def not_found() -> ApiError:
     return ApiError(404, KnowledgeBaseNotFound.code, KnowledgeBaseNotFound().message)
 
 
+# The blueprints served over `default` when their path has no /v1/kbs/<kb> (openai's picks by `model`).
+DEFAULT_ROUTES = frozenset({"info", "ask", "documents", "feedback", "admin"})
+
+
 def allowed(name: str, needed: Role) -> bool:
-    """Whether this request's caller may use knowledge base `name` at role `needed` (the key in g.api_key, when
-    keys are set). The one place scoped keys will change; today the key's role, checked by access.py, is all."""
-    return True
+    """Whether this request's caller may use knowledge base `name` (the key in g.api_key, when keys are set):
+    its scope reaches it. `needed` is checked against the key's role by access.py, for every route."""
+    key = g.get("api_key")
+    return key is None or key.reaches(name)
+
+
+def require_unscoped() -> None:
+    """Creating, renaming and deleting knowledge bases: only a key of every knowledge base (an admin's without
+    a scope), since a scoped key could otherwise make a name it then reaches or take one from another."""
+    key = g.get("api_key")
+    if key is not None and not key.unscoped:
+        raise ApiError(403, "insufficient_scope", "creating, renaming and deleting knowledge bases needs an admin "
+                                                  "key of every knowledge base (one without a scope)")
 
 
 def checked(name: str, needed: Role = Role.READ) -> str:
@@ -81,13 +96,16 @@ def kb_for_model(model: str | None) -> KnowledgeBaseServices:
     `default` or none: `default`). An unknown model: 404 model_not_found, in the shape OpenAI clients read."""
     if g.get("kb") is not None:
         return g.kb
+    unknown = ApiError(404, "model_not_found", "no such model; GET /v1/models lists them",
+                       fields={"type": "invalid_request_error", "param": "model"})
     if model in (None, "", DEFAULT_KB, current_app.config.get("QA_MODEL_ID")):
+        if not allowed(DEFAULT_KB, Role.READ):
+            raise unknown
         return provider().default
     try:
         g.kb = _hold(model, Role.READ)  # type: ignore[arg-type]
     except ApiError:
-        raise ApiError(404, "model_not_found", "no such model; GET /v1/models lists them",
-                       fields={"type": "invalid_request_error", "param": "model"}) from None
+        raise unknown from None
     return g.kb
 
 
@@ -110,6 +128,8 @@ def register_kb_context(app: Flask, kbs: KnowledgeBaseProvider, needed_role: Any
         name = g.get("kb_name")
         if name is not None:
             g.kb = _hold(name, needed_role(request))
+        elif request.blueprint in DEFAULT_ROUTES and not allowed(DEFAULT_KB, needed_role(request)):
+            raise not_found()
 
     @app.teardown_request
     def _release(_exc: BaseException | None) -> None:

@@ -1,8 +1,8 @@
 """Knowledge bases over HTTP: GET/POST /v1/kbs, GET/PATCH/DELETE /v1/kbs/<kb>.
 
 A thin face over the provider (qa_service/knowledge_bases/). Listing and reading need the read role; creating,
-renaming and deleting the admin role (access.py), and a knowledge base the caller may not use is answered as one
-that does not exist (kb_context.py). `default` is never renamed or deleted (409 default_kb_fixed).
+renaming and deleting the admin role (access.py) of every knowledge base (a key without a scope), and a knowledge
+base the caller may not use is answered as one that does not exist (kb_context.py). `default` is never renamed or deleted (409 default_kb_fixed).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from qa_service.api.contract.base import Limits
 from qa_service.api.contract.knowledge_bases import (CreateKnowledgeBase, KnowledgeBase, KnowledgeBaseList,
                                                      RenameKnowledgeBase)
 from qa_service.api.errors import ApiError
-from qa_service.api.kb_context import checked, provider, readable_names
+from qa_service.api.kb_context import checked, provider, readable_names, require_unscoped
 from qa_service.api.keys import Role
 from qa_service.api.validation import json_object
 from qa_service.knowledge_bases.names import KnowledgeBaseError, KnowledgeBaseNotFound
@@ -46,6 +46,7 @@ def blueprint(limits: Limits) -> Blueprint:
 
     @routes.post("/v1/kbs")
     def create_kb():
+        require_unscoped()
         req = CreateKnowledgeBase.parse(json_object(request), limits)
         try:
             record = provider().create(req.name, req.settings.overrides() if req.settings else None)
@@ -63,6 +64,7 @@ def blueprint(limits: Limits) -> Blueprint:
     @routes.patch("/v1/kbs/<kb_name>")
     def rename_kb(kb_name: str):
         checked(kb_name, Role.ADMIN)
+        require_unscoped()
         req = RenameKnowledgeBase.parse(json_object(request), limits)
         try:
             record = provider().rename(kb_name, req.name)
@@ -73,6 +75,7 @@ def blueprint(limits: Limits) -> Blueprint:
     @routes.delete("/v1/kbs/<kb_name>")
     def delete_kb(kb_name: str):
         checked(kb_name, Role.ADMIN)
+        require_unscoped()
         try:
             provider().delete(kb_name)
         except (KnowledgeBaseError, IndexBusy) as exc:

@@ -20,6 +20,7 @@ from qa_service.api.admission import RateLimiter
 from qa_service.api.clients import client_key, peer_address
 from qa_service.api.keys import ConflictingKeys, KeyRing, key_from_headers
 from qa_service.composition import ServiceRoot
+from qa_service.knowledge_bases import DEFAULT_KB
 from qa_service.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,9 +61,11 @@ async def _refuse(send: Send, status: int, code: str, message: str, headers: dic
 class KeyGate:
     """ASGI middleware: the API key check of the HTTP API in front of an ASGI app (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, keys: KeyRing, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, keys: KeyRing, settings: Settings, kb: str = DEFAULT_KB) -> None:
+        """`kb`: the knowledge base the tools serve; a key scoped elsewhere is refused like a wrong one."""
         self.app = app
         self.keys = keys
+        self.kb = kb
         self.trusted = settings.trusted_proxy_addresses
         self.failures = (RateLimiter(settings.auth_failures_per_minute)
                          if settings.auth_failures_per_minute > 0 else None)
@@ -85,7 +88,8 @@ class KeyGate:
         except ConflictingKeys as exc:
             await _refuse(send, 401, "conflicting_keys", str(exc), {"WWW-Authenticate": 'Bearer realm="qa-service"'})
             return
-        if presented is None or self.keys.verify(presented) is None:
+        key = self.keys.verify(presented) if presented is not None else None
+        if key is None or not key.reaches(self.kb):
             if presented is not None and self.failures is not None:
                 self.failures.spend(client)
             log.info("MCP request from %s refused: %s API key", client, "wrong" if presented else "no")
@@ -95,8 +99,8 @@ class KeyGate:
         await self.app(scope, receive, send)
 
 
-def http_app(root: ServiceRoot) -> ASGIApp:
-    """The MCP server of `root` as an ASGI app at /mcp, behind the key gate."""
+def http_app(root: ServiceRoot, kb: str = DEFAULT_KB) -> ASGIApp:
+    """The MCP server of `root` (knowledge base `kb`) as an ASGI app at /mcp, behind the key gate."""
     from starlette.requests import Request
     from starlette.responses import JSONResponse
 
@@ -111,23 +115,23 @@ def http_app(root: ServiceRoot) -> ASGIApp:
 
     app = server.streamable_http_app(streamable_http_path=MCP_PATH, max_request_body_size=settings.max_body_bytes,
                                      host=settings.host)
-    return KeyGate(app, KeyRing.from_settings(settings), settings)
+    return KeyGate(app, KeyRing.from_settings(settings), settings, kb)
 
 
-def server_config(root: ServiceRoot) -> "uvicorn.Config":
+def server_config(root: ServiceRoot, kb: str = DEFAULT_KB) -> "uvicorn.Config":
     """uvicorn serving `http_app(root)` at QA_HOST:QA_MCP_PORT: one process, the tools in its worker threads;
     at most QA_CONNECTION_LIMIT connections and requests at once (503 beyond), idle ones closed after
     QA_IDLE_TIMEOUT."""
     import uvicorn
 
     settings = root.settings
-    return uvicorn.Config(http_app(root), host=settings.host, port=settings.mcp_port, log_level="warning",
+    return uvicorn.Config(http_app(root, kb), host=settings.host, port=settings.mcp_port, log_level="warning",
                           limit_concurrency=settings.connection_limit,
                           timeout_keep_alive=max(1, int(settings.idle_timeout)), server_header=False)
 
 
-def serve(root: ServiceRoot) -> None:
+def serve(root: ServiceRoot, kb: str = DEFAULT_KB) -> None:
     """Serve until interrupted."""
     import uvicorn
 
-    uvicorn.Server(server_config(root)).run()
+    uvicorn.Server(server_config(root, kb)).run()
