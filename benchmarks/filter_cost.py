@@ -16,7 +16,7 @@ from pathlib import Path
 from benchmarks.common import latency_summary, questions
 from embeddings.encoders.factory import build_encoder
 from qa_service.document_records import DocumentRecord
-from qa_service.retrievers.filters import SearchFilter
+from qa_service.search_filter import SearchFilter
 from qa_service.service import QAService
 from qa_service.settings import Settings
 

@@ -27,7 +27,8 @@ from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceRera
 from qa_service.retrievers.base import Retriever, ScoringRetriever
 from qa_service.retrievers.bm25_retriever import BM25Retriever
 from qa_service.retrievers.dense_retriever import DenseRetriever
-from qa_service.retrievers.filters import FilterResolver, SearchFilter
+from qa_service.retrievers.filters import FilterResolver
+from qa_service.search_filter import SearchFilter
 from qa_service.retrievers.fusion import WeightedFusion
 from qa_service.settings import Settings
 from qa_service.types import Passage

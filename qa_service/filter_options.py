@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from qa_service.retrievers.filters import SearchFilter
+from qa_service.search_filter import SearchFilter
 
 
 class FilterRefused(ValueError):

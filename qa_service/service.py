@@ -21,7 +21,8 @@ from qa_service.chain import QueryChain, build_chain
 from qa_service.conversation.question_rewriter import HistoryLimits, LLMQuestionRewriter, Turn
 from qa_service.llm_client import llm_configured, make_client
 from qa_service.query_limits import LAST_USER_MESSAGE, QUERY, QUESTION, checked_text, checked_top_k
-from qa_service.retrievers.filters import NO_MATCH_ANSWER, NO_MATCH_NOTICE, SearchFilter
+from qa_service.retrievers.filters import NO_MATCH_ANSWER, NO_MATCH_NOTICE
+from qa_service.search_filter import SearchFilter
 from qa_service.settings import Settings
 from qa_service.types import Answer, Deadline, Passage
 from embeddings.vector_stores.keyed_base import KeyedVectorStore

@@ -14,7 +14,7 @@ import numpy as np
 from documents.models import Chunk
 from embeddings.vector_stores.keyed_base import KeyedVectorStore
 from qa_service.retrievers.base import QueryScores, ScoringRetriever
-from qa_service.retrievers.filters import AllowedRows
+from qa_service.search_filter import AllowedRows
 from qa_service.understanding.query import Query
 
 log = logging.getLogger(__name__)

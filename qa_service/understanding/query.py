@@ -21,7 +21,7 @@ from qa_service.understanding.entity_grounding import named_entities
 from qa_service.understanding.question_types import AskedKinds, required_kind
 
 if TYPE_CHECKING:
-    from qa_service.retrievers.filters import AllowedRows
+    from qa_service.search_filter import AllowedRows
 
 T = TypeVar("T")
 

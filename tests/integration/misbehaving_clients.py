@@ -68,11 +68,14 @@ def get(url: str) -> int:
 
 
 def ask(base: str) -> tuple[int, dict]:
+    """The status and the answer, without its answer_id (every answer has its own: it says nothing)."""
     req = urllib.request.Request(base + "/v1/ask", data=json.dumps(QUESTION).encode(),
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
+            body = json.loads(resp.read())
+            body.pop("answer_id", None)
+            return resp.status, body
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
 

@@ -54,9 +54,12 @@ def qa_serve(index_dir: Path, cache: str, *extra: str, ready_in_a_row: int = 1,
 
 
 def _ask(base: str, question: str) -> dict:
+    """The answer without its answer_id (every answer has its own, so two of the same question differ only there)."""
     resp = requests.post(base + "/v1/ask", json={"question": question}, timeout=60)
     assert resp.status_code == 200, resp.text
-    return resp.json()
+    body = resp.json()
+    body.pop("answer_id", None)
+    return body
 
 
 def _search_docs(base: str, query: str) -> set[str]:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from qa_service.document_records import DocumentRecord
-from qa_service.retrievers.filters import NO_MATCH_NOTICE, FilterResolver, SearchFilter
+from qa_service.retrievers.filters import NO_MATCH_NOTICE, FilterResolver
+from qa_service.search_filter import SearchFilter
 from tests.conftest import needs_milvus
 from tests.qa_service.filter_corpus import BULLETIN, CETC, HAIDIAN, NOTICE
 

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, ConfigDict, Field, ValidationError, WrapVal
 from pydantic_core import PydanticCustomError
 
 from qa_service.api.contract.base import Published, RequestModel
-from qa_service.retrievers.filters import SearchFilter
+from qa_service.search_filter import SearchFilter
 
 MAX_DOCUMENTS = 100  # ids or names in one filter
 MAX_VALUE_CHARS = 256  # one document id or name, one prefix

@@ -14,7 +14,7 @@ from qa_service.api.contract.base import Published, RequestModel, refused
 from qa_service.api.contract.filters import CheckedFilters
 from qa_service.query_limits import (LAST_USER_MESSAGE, QUERY, QUESTION, TOP_K_MAX, TOP_K_MIN, QueryRefused,
                                      TextRule, checked_text, checked_top_k)
-from qa_service.retrievers.filters import SearchFilter
+from qa_service.search_filter import SearchFilter
 
 _QUESTION_BOUNDS = Published(of_limits=lambda limits: {"minLength": 1, "maxLength": limits.max_question_chars,
                                                        "pattern": r"\S"})
