@@ -114,10 +114,12 @@ def wait_first_answer(served: Served, limit_seconds: float) -> dict[str, Any]:
             "first_answer": answer.get("answer")}
 
 
-def wait_full_quality(served: Served, limit_seconds: float, note_every: float = 30.0) -> dict[str, Any]:
+def wait_full_quality(served: Served, limit_seconds: float, note_every: float = 30.0,
+                      rate_window: float | None = None, hard_limit: float = 4 * 3600.0) -> dict[str, Any]:
     """Reads /v1/info until the server answers with hybrid retrieval (time to full quality), or until
-    `limit_seconds` from the start: then full_quality_seconds is None and `last` holds how far the vectors got.
-    `passages_from` is when (and at what count) the passage phase was first seen, for a rate."""
+    `limit_seconds` from the start (and, with `rate_window`, that many seconds into the passages, for a rate to
+    project from; `hard_limit` in any case): then full_quality_seconds is None and `last` holds how far the vectors got. `passages_from` is when (and
+    at what count) the passage phase was first seen."""
     progress: list[dict[str, Any]] = []
     last_note, passages_from, embedding = -note_every, None, {}
     while True:
@@ -132,7 +134,8 @@ def wait_full_quality(served: Served, limit_seconds: float, note_every: float = 
             progress.append({"seconds": round(now), **embedding})
             last_note = now
         served.alive()
-        if now > limit_seconds:
+        rate_measured = rate_window is None or (passages_from and now - passages_from["seconds"] >= rate_window)
+        if (now > limit_seconds and rate_measured) or now > hard_limit:
             return {"full_quality_seconds": None, "gave_up_after_seconds": round(now), "progress": progress,
                     "last": {"seconds": round(now, 1), **embedding}, "passages_from": passages_from}
         time.sleep(2)
