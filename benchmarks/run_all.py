@@ -74,7 +74,8 @@ def _run(base: Settings, corpus: list[Path], quick: bool, skip: set[str], work: 
          plan: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": quick,
-        "command": "BENCH_QUICK=1 make bench" if quick else "make bench",
+        "command": ("BENCH_QUICK=1 make bench" if quick else "make bench") + (
+            f" (steps skipped: {', '.join(sorted(skip))})" if skip else ""),
         "machine": machine(), "libraries": library_versions(), "embedding": embedding_variant(base), "plan": plan,
     }
     started = time.perf_counter()
