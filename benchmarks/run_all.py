@@ -1,7 +1,7 @@
 """All benchmarks in one run: writes benchmarks/results/latest.json and prints a Markdown table.
 
-    make bench                      # the full run (about 20 minutes on a 2-core machine with torch)
-    BENCH_QUICK=1 make bench        # a smoke run: one small document, few requests, 2x growth
+    make bench                      # the full run (about 45 minutes on a 2-core machine, readiness included)
+    BENCH_QUICK=1 make bench        # a smoke run: one small document, few requests, 2x growth and readiness
     python -m benchmarks.run_all [--quick] [--corpus PATH ...] [--out FILE] [--skip growth ...]
     python -m benchmarks.run_all --skip ingest profile queries startup growth   # readiness alone
 
