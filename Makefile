@@ -46,7 +46,8 @@ ablation: model
 	$(BIN)/qa eval-ablate $(QUESTIONS) --out-dir var/ablation --md var/ablation/table.md
 
 # Performance figures (docs/performance.md): writes benchmarks/results/latest.json, prints the tables.
-# About 23 minutes on the 2-core machine kind (OpenVINO int8); BENCH_QUICK=1 for a smoke run of a few minutes.
+# About 45 minutes on the 2-core machine kind (OpenVINO int8), readiness included (time to first answer, to full
+# quality and upload to answerable, bundled and synthetic 10x); BENCH_QUICK=1 for a smoke run of a few minutes.
 bench: model
 	$(BIN)/python -m benchmarks.run_all
 

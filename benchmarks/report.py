@@ -127,10 +127,47 @@ def _growth(r: dict[str, Any]) -> list[str]:
     return rows + [""]
 
 
+def _full_quality(c: dict[str, Any]) -> str:
+    if c.get("full_quality_seconds") is not None:
+        return _s(c["full_quality_seconds"])
+    p = c.get("full_quality_projection") or {}
+    if p.get("seconds_from_rate") is None:
+        return f"not reached ({p.get('measured')})"
+    server = p.get("seconds_from_server_estimate")
+    return (f"**projected** {_s(p['seconds_from_rate'])} from {p['passages_per_s']:.1f} passages/s"
+            + (f" ({_s(server)} by the server's estimate)" if server is not None else "") + f"; {p['measured']}")
+
+
+def _upload(u: dict[str, Any]) -> str:
+    before = u["server_before"]
+    state = before.get("retrieval") or "?"
+    if state != "hybrid" and (before.get("embedding") or {}).get("phase"):
+        state += f", embedding ({before['embedding']['phase']})"
+    again = f" / {_s(u['hybrid_again_seconds'])}" if "hybrid_again_seconds" in u else " / –"
+    return f"{_s(u['post_seconds'])} / {_s(u['answerable_seconds'])}{again} (server {state})"
+
+
+def _readiness(r: dict[str, Any]) -> list[str]:
+    rows = ["| readiness (`qa ingest --lexical` + `qa serve`, empty embedding cache; seconds from the ingest's start) "
+            "| first answer | full quality (hybrid) | upload of a 2-page PDF: POST / answerable / hybrid again |",
+            "|---|---|---|---|"]
+    for key, c in r.items():
+        if not isinstance(c, dict):
+            continue
+        label = "bundled corpus" if key == "bundled" else f"synthetic {c['synthetic']['factor']}x"
+        rows.append(f"| {label}: {c['passages']:,} passages ({c['distinct_texts']:,} distinct), lexical ingest "
+                    f"{_s(c['lexical_ingest_seconds'])} | {_s(c['first_answer_seconds'])} | {_full_quality(c)} | "
+                    f"{_upload(c['upload'])} |")
+    load = " / ".join(f"{x:.1f}" for x in r["load_average_at_start"])
+    synthetic = next((c["synthetic"]["note"] for c in r.values() if isinstance(c, dict) and "synthetic" in c), None)
+    return rows + ["", f"Load average at the step's start {load}." + (f" The larger corpus is {synthetic}." if
+                                                                      synthetic else ""), ""]
+
+
 def markdown_table(result: dict[str, Any]) -> str:
     lines = _header(result)
     for key, render in (("ingest", _ingest), ("profile", _profile), ("queries", _queries), ("startup", _startup),
-                        ("growth", _growth)):
+                        ("growth", _growth), ("readiness", _readiness)):
         if key in result:
             lines += render(result[key])
     return "\n".join(lines) + "\n"

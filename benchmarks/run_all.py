@@ -1,8 +1,9 @@
 """All benchmarks in one run: writes benchmarks/results/latest.json and prints a Markdown table.
 
-    make bench                      # the full run (about 20 minutes on a 2-core machine with torch)
-    BENCH_QUICK=1 make bench        # a smoke run: one small document, few requests, 2x growth
+    make bench                      # the full run (about 45 minutes on a 2-core machine, readiness included)
+    BENCH_QUICK=1 make bench        # a smoke run: one small document, few requests, 2x growth and readiness
     python -m benchmarks.run_all [--quick] [--corpus PATH ...] [--out FILE] [--skip growth ...]
+    python -m benchmarks.run_all --skip ingest profile queries startup growth   # readiness alone
 
 The encoder is whatever the QA_EMBEDDING_* settings select; the JSON records it with the machine and
 library versions. Everything else a run writes (indexes, logs, profiles, a copy of each result file)
@@ -23,23 +24,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from benchmarks import growth, ingest, profile_ask, queries, startup
+from benchmarks import growth, ingest, profile_ask, queries, readiness, startup
 from benchmarks.common import (RESULTS_DIR, WORK_DIR, embedding_variant, library_versions, machine, quick_mode,
                                write_json)
 from benchmarks.report import markdown_table
 from qa_service.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("benchmarks")
-STEPS = ("ingest", "profile", "queries", "startup", "growth")
+STEPS = ("ingest", "profile", "queries", "startup", "growth", "readiness")
 QUICK_DOCUMENT = "中国电科双创示范基地建设方案.txt"  # the smallest bundled document
 
 
-def _plan(quick: bool) -> dict[str, Any]:
+def _plan(quick: bool, full_quality_wait: float | None) -> dict[str, Any]:
+    """full_quality_wait: seconds the synthetic corpus of the readiness step waits for its vectors (None: to
+    the end); the smoke run's synthetic corpus is small enough to wait for."""
     if quick:
         return {"floor_fraction": 1.0, "requests": 16, "profile_rounds": 1, "startup_repeats": 1, "gunicorn": False,
-                "factors": [2], "growth_requests": 8}
+                "factors": [2], "growth_requests": 8, "readiness_factor": 2, "full_quality_wait": None}
     return {"floor_fraction": 0.25, "requests": 400, "profile_rounds": 3, "startup_repeats": 3, "gunicorn": True,
-            "factors": [10, 100], "growth_requests": 120}
+            "factors": [10, 100], "growth_requests": 120, "readiness_factor": 10,
+            "full_quality_wait": full_quality_wait}
 
 
 @contextmanager
@@ -59,17 +63,19 @@ def _pinned_encoder(settings: Settings) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def run(corpus: list[Path], quick: bool, skip: set[str], work: Path = WORK_DIR) -> dict[str, Any]:
+def run(corpus: list[Path], quick: bool, skip: set[str], work: Path = WORK_DIR,
+        full_quality_wait: float | None = 300.0) -> dict[str, Any]:
     base = Settings.from_env()
     with _pinned_encoder(base):
-        return _run(base, corpus, quick, skip, work)
+        return _run(base, corpus, quick, skip, work, _plan(quick, full_quality_wait))
 
 
-def _run(base: Settings, corpus: list[Path], quick: bool, skip: set[str], work: Path) -> dict[str, Any]:
-    plan = _plan(quick)
+def _run(base: Settings, corpus: list[Path], quick: bool, skip: set[str], work: Path,
+         plan: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": quick,
-        "command": "BENCH_QUICK=1 make bench" if quick else "make bench",
+        "command": ("BENCH_QUICK=1 make bench" if quick else "make bench") + (
+            f" (steps skipped: {', '.join(sorted(skip))})" if skip else ""),
         "machine": machine(), "libraries": library_versions(), "embedding": embedding_variant(base), "plan": plan,
     }
     started = time.perf_counter()
@@ -91,6 +97,9 @@ def _run(base: Settings, corpus: list[Path], quick: bool, skip: set[str], work: 
                      "embed_per_chunk": cold["embed_seconds"] / chunks}
         result["growth"] = growth.run(settings.index_dir, plan["factors"], rates, plan["growth_requests"],
                                       work / "growth")
+    if "readiness" not in skip:
+        result["readiness"] = readiness.run(corpus, plan["readiness_factor"], plan["full_quality_wait"],
+                                            work / "readiness")
     result["machine"]["load_average_at_end"] = machine()["load_average"]
     result["seconds"] = round(time.perf_counter() - started, 1)
     work.mkdir(parents=True, exist_ok=True)
@@ -105,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS_DIR / "latest.json"))
     parser.add_argument("--work", default=str(WORK_DIR), help="where indexes, logs and copies go (default var/bench)")
     parser.add_argument("--skip", nargs="*", default=[], choices=STEPS)
+    parser.add_argument("--full-quality-wait", type=float, default=300.0, help="readiness: seconds the synthetic "
+                        "corpus waits for its vectors before its time to full quality is projected")
+    parser.add_argument("--to-end", action="store_true", help="readiness: wait for the synthetic corpus's vectors "
+                        "(about an hour at 10x on 2 cores)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     for noisy in ("faiss.loader", "jieba", "sentence_transformers", "httpx", "urllib3"):
@@ -113,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus_dir = PROJECT_ROOT / "data" / "corpus"
     corpus = [Path(p) for p in args.corpus] if args.corpus else [corpus_dir / QUICK_DOCUMENT] if quick else [corpus_dir]
     work = Path(args.work)
-    result = run(corpus, quick, set(args.skip), work)
+    result = run(corpus, quick, set(args.skip), work, None if args.to_end else args.full_quality_wait)
     out = Path(args.out)
     write_json(out, result)
     stamp = result["date"].replace(":", "").replace("-", "")

@@ -33,7 +33,9 @@ def result(tiny_corpus, tmp_path_factory):
     some_questions.write_text("\n".join(common.questions()[::5]) + "\n", encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:  # read by the steps run in this process
         patch.setattr(common, "QUESTIONS_FILE", some_questions)
-        assert run_all.main(["--quick", "--corpus", str(tiny_corpus), "--out", str(out), "--work", str(work)]) == 0
+        # readiness (two servers, embedding to the end) would triple this; test_synthetic_corpus.py tests its parts
+        assert run_all.main(["--quick", "--corpus", str(tiny_corpus), "--out", str(out), "--work", str(work),
+                             "--skip", "readiness"]) == 0
     return json.loads(out.read_text(encoding="utf-8")), (work / "latest.md").read_text(encoding="utf-8")
 
 
