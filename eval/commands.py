@@ -70,6 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--index", metavar="DIR", help="index directory for the in-process service (default: settings)")
     target.add_argument("--url", metavar="URL", help="base URL of a running service, e.g. http://127.0.0.1:8000")
     p.add_argument("--kb", metavar="NAME", help="with --url: a knowledge base of the deployment (default: `default`)")
+    p.add_argument("--api-key", dest="api_key", metavar="KEY",
+                   help="with --url: the bearer key of a deployment with keys (a read key that reaches --kb)")
     p.add_argument("--top-k", type=_positive_int, default=DEFAULT_TOP_K, help="results requested from /v1/search (default 10)")
     p.add_argument("--ask-top-k", type=_positive_int, default=DEFAULT_ASK_TOP_K, help="top_k sent with /v1/ask (default 5)")
     p.add_argument("--retriever", choices=setting_choices("retriever"), help="retriever of the in-process service (not with --url)")
@@ -110,7 +112,7 @@ def _make_backend(args: argparse.Namespace) -> Backend:
     if args.url:
         from eval.backends.http_backend import HttpBackend
 
-        backend = HttpBackend(args.url, timeout=args.timeout, kb=args.kb)
+        backend = HttpBackend(args.url, timeout=args.timeout, kb=args.kb, api_key=args.api_key)
         backend.probe()
         return backend
     from eval.backends.inprocess_backend import InProcessBackend
@@ -127,6 +129,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _fail("--retriever only applies in process; a deployment given by --url uses its own retriever")
     if args.kb and not args.url:
         return _fail("--kb applies with --url (in process, the index is --index)")
+    if args.api_key and not args.url:
+        return _fail("--api-key applies with --url (in process, no key is asked)")
     try:
         question_set = load_question_sets(args.questions)
     except DatasetError as exc:

@@ -19,14 +19,17 @@ class HttpBackend:
 
     name = "http"
 
-    def __init__(self, base_url: str, timeout: float = 120.0, kb: str | None = None) -> None:
-        """`kb`: a knowledge base of the deployment; its routes are /v1/kbs/<kb>/... (docs/knowledge-bases.md)."""
+    def __init__(self, base_url: str, timeout: float = 120.0, kb: str | None = None,
+                 api_key: str | None = None) -> None:
+        """`kb`: a knowledge base of the deployment; its routes are /v1/kbs/<kb>/... (docs/knowledge-bases.md).
+        `api_key`: sent as a bearer key, for a deployment with QA_API_KEYS set (any role reads)."""
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise BackendUnavailable(f"not an http(s) URL: {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._api = f"/v1/kbs/{urllib.parse.quote(kb, safe='')}/" if kb else "/v1/"
+        self._api_key = api_key
         self._info: dict[str, Any] | None = None
         self._probed = False
         # A proxy from the environment must not intercept a service on this machine.
@@ -37,6 +40,8 @@ class HttpBackend:
         """Send one request; return (status, decoded JSON or None). Connection failure -> BackendUnavailable."""
         data = None
         headers = {"Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
         if payload is not None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"

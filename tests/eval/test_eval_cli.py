@@ -97,6 +97,11 @@ def test_retriever_with_url_is_rejected(questions_file: Path, tmp_path: Path):
     assert code == 2
 
 
+def test_api_key_without_url_is_rejected(questions_file: Path, tmp_path: Path):
+    # in process no key is asked; a key given there would be silently unused
+    assert qa("eval", str(questions_file), "--api-key", "k", "--out", str(tmp_path / "r.json")) == 2
+
+
 def test_index_and_url_are_exclusive(questions_file: Path, tmp_path: Path):
     with pytest.raises(SystemExit) as exc:
         qa("eval", str(questions_file), "--url", "http://x", "--index", str(tmp_path), "--out", "r.json")
