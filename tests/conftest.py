@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from pathlib import Path
 
@@ -45,6 +46,19 @@ def small_corpus(tmp_path_factory) -> Path:
     (root / "中国电科双创示范基地建设方案.txt").write_bytes((CORPUS / "中国电科双创示范基地建设方案.txt").read_bytes())
     (root / "北京市海淀区双创经验总结.txt").write_text(haidian_section(), encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _answers_recorded_outside_the_project(tmp_path_factory):
+    """Servers the tests start read QA_FEEDBACK_DB from the environment: their answers go to a temporary file,
+    not to the project's var/feedback.sqlite (a test run once left 8 MB there)."""
+    before = os.environ.get("QA_FEEDBACK_DB")
+    os.environ["QA_FEEDBACK_DB"] = str(tmp_path_factory.mktemp("served-feedback") / "feedback.sqlite")
+    yield
+    if before is None:
+        os.environ.pop("QA_FEEDBACK_DB", None)
+    else:
+        os.environ["QA_FEEDBACK_DB"] = before
 
 
 @pytest.fixture(scope="session")
