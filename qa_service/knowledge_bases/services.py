@@ -12,11 +12,12 @@ import logging
 from functools import cached_property
 
 from embeddings.encoders.base import TextEncoder
-from embeddings.index_store import IndexStoreError
+from embeddings.index_store import IndexNotFound, IndexStoreError
 from qa_service.document_service import DocumentService, KnowledgeBaseConflict
 from qa_service.index_watcher import IndexWatcher
 from qa_service.ingestion import IngestionService, document_parser
 from qa_service.ingestion.background import BackgroundEmbedding
+from qa_service.knowledge_bases.names import DEFAULT_KB
 from qa_service.knowledge_bases.store import SETTINGS_FILE
 from qa_service.service import QAService
 from qa_service.settings import Settings
@@ -24,6 +25,7 @@ from qa_service.vector_backends import VectorBackend, vector_backend
 
 log = logging.getLogger(__name__)
 
+EMPTY_KB_REASON = "this knowledge base has no documents yet: upload one"  # its 503 not_ready until then
 # An upload waits this long for another writer (e.g. `qa ingest`) to finish, then gets 503 index_busy.
 UPLOAD_LOCK_TIMEOUT_SECONDS = 60.0
 
@@ -104,8 +106,13 @@ class KnowledgeBaseServices:
         except IndexStoreError as exc:
             if strict:
                 raise
-            self.qa.load_error = exc.public_reason
-            log.warning("knowledge base %s: index not loaded: %s", self.name, exc)
+            if isinstance(exc, IndexNotFound) and self.name != DEFAULT_KB:  # made, nothing added yet: no fault
+                self.qa.load_error = EMPTY_KB_REASON
+                log.info("knowledge base %s has no documents yet: upload one (POST /v1/kbs/%s/documents) or run "
+                         "`qa ingest DIR --kb %s`", self.name, self.name, self.name)
+            else:
+                self.qa.load_error = exc.public_reason
+                log.warning("knowledge base %s: index not loaded: %s", self.name, exc)
         if self.serving:
             self.watcher  # noqa: B018 - starts from the version just loaded
             document_parser(self.settings).warm()  # a parsing child imports the loaders now, not on the first upload
