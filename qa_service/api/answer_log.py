@@ -10,23 +10,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from flask import g
-
+from qa_service.api.kb_context import current_kb
 from qa_service.feedback.store import FeedbackStore, new_answer_id
 from qa_service.types import Answer
 
 log = logging.getLogger(__name__)
-
-DEFAULT_KB = "default"
-
-
-def current_kb() -> str:
-    """The knowledge base of this request: flask.g.kb (a name, or an object with a `name`) when the knowledge-base
-    layer has resolved one, else "default". Every feedback read and write goes through this."""
-    kb = g.get("kb")
-    if kb is None:
-        return DEFAULT_KB
-    return kb if isinstance(kb, str) else str(getattr(kb, "name", DEFAULT_KB))
 
 
 class AnswerLog:
@@ -42,7 +30,7 @@ class AnswerLog:
             return None
         answer_id = answer_id or new_answer_id()
         try:
-            self.store.record(answer_id, current_kb(), index_version, question, answer)
+            self.store.record(answer_id, current_kb().name, index_version, question, answer)
         except (sqlite3.Error, OSError) as exc:
             log.warning("answer %s not recorded for feedback: %s", answer_id, exc)
         return answer_id

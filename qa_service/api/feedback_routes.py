@@ -1,7 +1,7 @@
 """POST /v1/feedback (any reader rates an answer given to them) and GET /v1/feedback (admins read the ratings).
 
 Paths relative to the knowledge base's prefix (/v1 or /v1/kbs/<kb>). An answer is found by its id within the
-request's knowledge base (answer_log.current_kb): an id of another knowledge base is 404 like one never given,
+request's knowledge base (kb_context.current_kb): an id of another knowledge base is 404 like one never given,
 and the ratings listed are the path's knowledge base's (no query parameter names another: its scope is checked
 once, on the path, by kb_context.py). Rating an answer again replaces the earlier rating and comment
 (200, `replaced: true`); the first rating is 201. Reading needs the admin role (access.py); with knowledge-base
@@ -14,11 +14,11 @@ import sqlite3
 
 from flask import Blueprint, request
 
-from qa_service.api.answer_log import current_kb
 from qa_service.api.contract.base import Limits
 from qa_service.api.contract.feedback import (FeedbackListing, FeedbackRecorded, FeedbackRequest, RatedAnswer,
                                               listing_query)
 from qa_service.api.errors import ApiError
+from qa_service.api.kb_context import current_kb
 from qa_service.api.validation import json_object
 from qa_service.feedback.store import FeedbackStore
 
@@ -35,7 +35,7 @@ def blueprint(store: FeedbackStore | None, limits: Limits) -> Blueprint:
         if store is None:
             raise ApiError(404, "not_found", "this server does not record answers (QA_FEEDBACK_DB=off)")
         try:
-            result = store.rate(req.answer_id, current_kb(), req.rating, req.comment)
+            result = store.rate(req.answer_id, current_kb().name, req.rating, req.comment)
         except sqlite3.Error as exc:  # locked past its timeout, disk full: the rating can be sent again
             log.warning("rating of %s not recorded: %s", req.answer_id, exc)
             raise ApiError(503, "feedback_unavailable", "the rating could not be stored now; send it again "
@@ -51,7 +51,7 @@ def blueprint(store: FeedbackStore | None, limits: Limits) -> Blueprint:
 
     @routes.get("/feedback")
     def ratings():
-        kb = current_kb()
+        kb = current_kb().name
         rating, limit = listing_query(request.args)
         found = [] if store is None else store.ratings(kb, rating, limit=limit)
         return FeedbackListing(kb=kb, ratings=[RatedAnswer.model_validate(r.public()) for r in found]).response()
