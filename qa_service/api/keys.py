@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from qa_service.knowledge_bases.names import is_valid_name
 from qa_service.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,6 @@ log = logging.getLogger(__name__)
 MIN_KEY_CHARS = 16  # shorter keys are accepted (tests, local use) with a warning: they can be guessed
 _HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-# A knowledge base name, by the rule of knowledge_bases/names.py (not imported: the package brings the whole
-# service, 2 s more for `qa api-key`); a scope naming what can be no knowledge base is refused, not kept unmatched.
-_KB_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 ALL_KBS = "*"
 
 
@@ -107,7 +105,7 @@ def parse_scope(text: str, separator: str) -> frozenset[str] | None:
     if not names or names == [ALL_KBS]:
         return None
     for name in names:
-        if not _KB_NAME.fullmatch(name):
+        if not is_valid_name(name):  # a scope naming no possible knowledge base is refused, not kept unmatched
             raise ValueError(f"{name!r} is not a knowledge base name (1-64 of a-z 0-9 _ -, starting with a letter "
                              "or digit)")
     return frozenset(names)
