@@ -83,18 +83,22 @@ def create_app(root: ServiceRoot) -> Flask:
     app.teardown_request(admission.release)
     if settings.auto_reload:
         app.before_request(_follows_current_version(root.watcher))
-    register_kb_context(app, root.kbs, required_role, settings.service_model_id, settings.auto_reload)
-
     limits = Limits.from_settings(settings)
-    app.register_blueprint(web_page.blueprint())
-    app.register_blueprint(status_routes.blueprint(root.qa, limits, openapi_document(limits)))
-    app.register_blueprint(admin_routes.blueprint(root.qa))
-    app.register_blueprint(kb_routes.blueprint(limits))
     answers = AnswerLog(root.feedback)
-    per_kb = (status_routes.kb_blueprint(limits), ask_routes.blueprint(limits, answers),
-              openai_compat.blueprint(limits, settings.service_model_id, answers, settings.chat_citation_footnotes),
+    admin = admin_routes.blueprint(root.qa)
+    chat = openai_compat.blueprint(limits, settings.service_model_id, answers, settings.chat_citation_footnotes)
+    per_kb = (status_routes.kb_blueprint(limits), ask_routes.blueprint(limits, answers), chat,
               documents_routes.blueprint(settings.max_upload_bytes, root.documents.accepted_extensions),
               feedback_routes.blueprint(root.feedback, limits))
+    # Under /v1 these serve `default`; chat completions pick theirs by `model` (kb_context.kb_for_model).
+    served_over_default = frozenset({admin.name} | {routes.name for routes in per_kb if routes is not chat})
+    register_kb_context(app, root.kbs, required_role, settings.service_model_id, settings.auto_reload,
+                        served_over_default)
+
+    app.register_blueprint(web_page.blueprint())
+    app.register_blueprint(status_routes.blueprint(root.qa, limits, openapi_document(limits)))
+    app.register_blueprint(admin)
+    app.register_blueprint(kb_routes.blueprint(limits))
     for routes in per_kb:
         app.register_blueprint(routes, url_prefix="/v1")
         app.register_blueprint(routes, url_prefix=f"/v1/kbs/<{KB_ARGUMENT}>", name=f"kb_{routes.name}")

@@ -37,10 +37,6 @@ def not_found() -> ApiError:
     return ApiError(404, KnowledgeBaseNotFound.code, KnowledgeBaseNotFound().message)
 
 
-# The blueprints served over `default` when their path has no /v1/kbs/<kb> (openai's picks by `model`).
-DEFAULT_ROUTES = frozenset({"info", "ask", "documents", "feedback", "admin"})
-
-
 def allowed(name: str, needed: Role) -> bool:
     """Whether this request's caller may use knowledge base `name` (the key in g.api_key, when keys are set):
     its scope reaches it. `needed` is checked against the key's role by access.py, for every route."""
@@ -110,9 +106,10 @@ def kb_for_model(model: str | None) -> KnowledgeBaseServices:
 
 
 def register_kb_context(app: Flask, kbs: KnowledgeBaseProvider, needed_role: Any, model_id: str,
-                        auto_reload: bool) -> None:
+                        auto_reload: bool, served_over_default: frozenset[str]) -> None:
     """Install the hooks; call after access control, so an unknown knowledge base is told only to a valid key.
-    `needed_role(request)` is access.py's role of the request."""
+    `needed_role(request)` is access.py's role of the request; `served_over_default` names the blueprints that
+    serve `default` when their path has no /v1/kbs/<kb> (app.py, where they are registered, says which)."""
     from flask import request
 
     app.extensions[_EXTENSION] = kbs
@@ -128,7 +125,7 @@ def register_kb_context(app: Flask, kbs: KnowledgeBaseProvider, needed_role: Any
         name = g.get("kb_name")
         if name is not None:
             g.kb = _hold(name, needed_role(request))
-        elif request.blueprint in DEFAULT_ROUTES and not allowed(DEFAULT_KB, needed_role(request)):
+        elif request.blueprint in served_over_default and not allowed(DEFAULT_KB, needed_role(request)):
             raise not_found()
 
     @app.teardown_request
