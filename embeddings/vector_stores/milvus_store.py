@@ -64,6 +64,34 @@ def _fits(value: str, limit: int, what: str) -> None:
         raise ValueError(f"{what} {value[:40]!r}... is longer than {limit} bytes")
 
 
+def _client_options(uri: str, token: str, db_name: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"uri": uri}
+    if uri.endswith(".db"):
+        # Milvus Lite serves gRPC on loopback with the default server ping policy, while pymilvus pings every
+        # 10 s: an idle client is sent GOAWAY "too_many_pings" and its reconnection can fail mid-run.
+        # Keepalive pings are pointless on a loopback connection to this process's own server.
+        options["grpc_options"] = LITE_GRPC_OPTIONS
+    if token:
+        options["token"] = token
+    if db_name:
+        options["db_name"] = db_name
+    return options
+
+
+def drop_collection(uri: str, collection: str, token: str = "", db_name: str = "") -> bool:
+    """Drop `collection` at `uri` if it is there (its knowledge base was deleted); True when it was."""
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(**_client_options(uri, token, db_name))
+    try:
+        if not client.has_collection(collection):
+            return False
+        client.drop_collection(collection)
+        return True
+    finally:
+        client.close()
+
+
 class MilvusVectorStore(KeyedVectorStore):
     def __init__(self, uri: str, dimension: int, collection: str = "qa_chunks", token: str = "",
                  db_name: str = "", full_text: bool = False, index_type: str = "FLAT",
@@ -80,17 +108,7 @@ class MilvusVectorStore(KeyedVectorStore):
         self.full_text = full_text
         self._search_params = dict(search_params or {})
         self._analyzer = analyzer_params or JIEBA_ANALYZER
-        options: dict[str, Any] = {"uri": uri}
-        if uri.endswith(".db"):
-            # Milvus Lite serves gRPC on loopback with the default server ping policy, while pymilvus pings every
-            # 10 s: an idle client is sent GOAWAY "too_many_pings" and its reconnection can fail mid-run.
-            # Keepalive pings are pointless on a loopback connection to this process's own server.
-            options["grpc_options"] = LITE_GRPC_OPTIONS
-        if token:
-            options["token"] = token
-        if db_name:
-            options["db_name"] = db_name
-        self._client = MilvusClient(**options)
+        self._client = MilvusClient(**_client_options(uri, token, db_name))
         if self._client.has_collection(collection):
             self._check_existing()
             self._client.load_collection(collection)  # a reopened collection starts released (unsearchable)

@@ -171,9 +171,11 @@ class KnowledgeBaseStore:
             record = self.get(name)
             assert record.directory is not None
             trash = self.root / f".deleted-{uuid.uuid4().hex}"
+            settings = self.settings_for(record)
             with writer_lock(record.directory / INDEX_FOLDER, LOCK_TIMEOUT_SECONDS):
                 os.rename(record.directory, trash)  # out of the registry: no request finds it from here on
         shutil.rmtree(trash, ignore_errors=True)
+        _discard_vectors(settings)
         log.info("knowledge base %s deleted", name)
         return record
 
@@ -197,3 +199,19 @@ class KnowledgeBaseStore:
 
     def _locked(self):
         return writer_lock(self.root, LOCK_TIMEOUT_SECONDS, lock_file=REGISTRY_LOCK)
+
+
+def _discard_vectors(settings: Settings) -> None:
+    """Drop what a vector engine outside the index directory held for a deleted knowledge base (its Milvus
+    collection). The deletion stands if that fails (Milvus Lite opens its file in one process only: a `qa kb
+    delete` while a server holds it): the collection is named in the warning, to drop by hand."""
+    from qa_service.vector_backends import vector_backend
+
+    backend = vector_backend(settings)
+    try:
+        backend.discard()
+    except Exception as exc:  # pymilvus raises its own MilvusException and gRPC errors
+        log.warning("knowledge base deleted, but its vectors in %s (collection %s) could not be dropped: %s",
+                    settings.vector_store, settings.milvus_collection, exc)
+    finally:
+        backend.close()

@@ -76,5 +76,9 @@ class VectorBackend(ABC):
         """Make the engine hold exactly `vectors`, before the version that holds them is switched on.
         Embedded stores need nothing: the version's own vectors.faiss is their store."""
 
+    def discard(self) -> None:
+        """Remove what the engine holds for this backend's index (its knowledge base is deleted). Embedded
+        stores hold nothing outside the index directory, which is deleted with the knowledge base."""
+
     def close(self) -> None:
         """Release connections."""

@@ -129,6 +129,14 @@ class MilvusBackend(VectorBackend):
             part = rows[start:start + ADD_BATCH]
             store.add([vectors.keys[i] for i in part], [vectors.doc_ids[i] for i in part], vectors.vectors[part])
 
+    def discard(self) -> None:
+        from embeddings.vector_stores.milvus_store import drop_collection
+
+        self.close()
+        s = self.settings
+        if drop_collection(s.milvus_uri, s.milvus_collection, token=s.milvus_token, db_name=s.milvus_db):
+            log.info("Milvus collection %s dropped", s.milvus_collection)
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

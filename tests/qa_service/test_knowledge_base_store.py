@@ -11,6 +11,7 @@ from qa_service.knowledge_bases import DEFAULT_KB, KnowledgeBaseNotFound, Knowle
 from qa_service.knowledge_bases.names import (DefaultKnowledgeBaseFixed, InvalidKnowledgeBase, KnowledgeBaseExists,
                                               checked_name)
 from qa_service.settings import Settings
+from tests.conftest import needs_milvus
 
 
 @pytest.fixture()
@@ -105,3 +106,31 @@ def test_a_leftover_folder_does_not_block_its_name(store):
     assert store.names() == [DEFAULT_KB]
     store.create("ghost")
     assert store.names() == [DEFAULT_KB, "ghost"] and not (store.root / "ghost" / "index").exists()
+
+
+@needs_milvus
+def test_deleting_a_knowledge_base_drops_its_milvus_collection_and_no_other(tmp_path):
+    import numpy as np
+    from pymilvus import MilvusClient
+
+    from embeddings.vector_stores.milvus_store import MilvusVectorStore
+
+    uri = str(tmp_path / "milvus.db")
+    store = KnowledgeBaseStore(Settings.from_env(index_dir=tmp_path / "index", vector_store="milvus", milvus_uri=uri))
+    collections = {}
+    for name in ("sea", "town"):
+        collection = store.settings_for(store.create(name)).milvus_collection
+        held = MilvusVectorStore(uri, 4, collection=collection)
+        held.add(["d-1"], ["d"], np.ones((1, 4), dtype=np.float32))
+        held.close()
+        collections[name] = collection
+
+    store.delete("sea")
+
+    client = MilvusClient(uri=uri)
+    try:
+        assert not client.has_collection(collections["sea"])
+        assert client.has_collection(collections["town"])
+    finally:
+        client.close()
+    assert store.names() == [DEFAULT_KB, "town"]
