@@ -19,7 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+import jieba
+
 from qa_service.understanding.asked_detail import normalise
+from qa_service.understanding.quantities import MEASURE_WORDS
 
 _OPENING = {"“": "”", "《": "》", "（": "）", "(": ")", "「": "」", "『": "』", "‘": "’", "【": "】", "〔": "〕"}
 _CLAUSE_END = frozenset("，,；;：:。！？!?")
@@ -70,11 +73,27 @@ def figure(text: str, start: int, end: int) -> tuple[int, int]:
                    if not ch.isdigit())
     if bare and (m := _WORDS_TO_CLAUSE_END.match(text, end)):
         return start, m.end()
+    end = _word_end(text, start, end)
     if m := _PER_UNIT_AFTER.match(text, end):
         end = m.end()
     if m := _QUALIFIER_AFTER.match(text, end):
         end = m.end()
     return start, end
+
+
+def _word_end(text: str, start: int, end: int) -> int:
+    """Where the word holding the figure's last character ends: a measure word may begin a longer word (8部门,
+    read 8 部 by the number finder). Words by jieba's dictionary (no guessed words: its HMM joins 家物 in
+    10 家物联网企业), cut from the figure's clause start so that 余家中小企业 stays 余家 + 中小企业."""
+    if end >= len(text) or text[end - 1] not in MEASURE_WORDS or not "\u4e00" <= text[end] <= "\u9fff":
+        return end
+    begin = max((i + 1 for i in range(start) if text[i] in _CLAUSE_END), default=0)
+    at = begin
+    for word in jieba.cut(text[begin:end + 4], HMM=False):
+        at += len(word)
+        if at >= end:
+            return at if at > end and at - len(word) >= start else end
+    return end
 
 
 def shared_weight(text: str, weights: Mapping[str, float]) -> float:

@@ -26,6 +26,9 @@ def test_clauses_end_at_clause_punctuation_but_not_inside_quotes_or_brackets():
     ("建成 500 个以上示范工厂。", "500 个", "500 个以上"),  # the word qualifying it
     ("单向网络时延原则上在 10 毫秒范围内。", "10 ", "10 毫秒范围内"),  # a bare number ending its clause
     ("投资逾 2亿元，以政府引导。", "逾 2亿元", "逾 2亿元"),
+    ("工业和信息化部等8部门共同印发。", "8部", "8部门"),  # a measure word beginning a longer word
+    ("为 500 余家中小企业提供服务。", "500 余家", "500 余家"),  # ... but not one the figure's own word ends
+    ("开设 5 个人才班。", "5 个", "5 个"),
 ])
 def test_a_figure_keeps_its_range_unit_and_qualifiers(text, value, expected):
     start, end = figure(text, *_span(text, value))
