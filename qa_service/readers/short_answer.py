@@ -7,7 +7,7 @@ the question wants a figure, a list or a phrase: char-F1 against the short gold 
   qualify it (近 5000 名, 2-3个, 0.99 元/分钟, 10 毫秒范围内) holds the gold as often as its clause (27 of 27) and
   scores twice its char-F1, so it is the short answer; so is the only date or organisation of the asked kind;
 - a list: the clause holding the enumeration (、-separated items) the question's words point at, chosen among
-  the quote's enumerations by the question's words it holds and by the number of items asked;
+  the quote's enumerations by the question's words it holds (at least one) and by the number of items asked;
 - anything else: the clause sharing most of the question's words and, when it ends with a comma or a colon,
   the clause after it (the statement the question's words lead up to).
 A clause is split at ，；：。！？ outside quotation marks and brackets, so a quoted term is never cut. When no
@@ -104,15 +104,17 @@ def shared_weight(text: str, weights: Mapping[str, float]) -> float:
 
 
 def enumeration_clause(parts: list[Clause], weights: Mapping[str, float], items: int) -> Clause | None:
-    """The clause holding the enumeration the question asks for: among those with 、-separated items, one of the
-    asked number of items first, then the one sharing most with the question, the first of equals. (Counting the
-    clause before as well, or the question's words near its question word twice, chose worse on dev.)"""
+    """The clause holding the enumeration the question asks for: among those with 、-separated items that share a
+    word with the question, one of the asked number of items first, then the one sharing most, the first of
+    equals. (Counting the clause before as well, or the question's words near its question word twice, chose
+    worse on dev; an enumeration sharing no word was the wrong one every time it was chosen.)"""
     best: tuple[tuple[bool, float], Clause] | None = None
     for part in parts:
         count = len(_ENUMERATION_ITEM.findall(part.text)) + 1
-        if count < 2:
+        shared = shared_weight(part.text, weights)
+        if count < 2 or shared <= 0:
             continue
-        key = (items > 0 and count == items, shared_weight(part.text, weights))
+        key = (items > 0 and count == items, shared)
         if best is None or key > best[0]:
             best = (key, part)
     return best[1] if best else None

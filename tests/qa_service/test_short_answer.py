@@ -59,16 +59,20 @@ def test_a_list_question_is_answered_with_the_enumeration_it_asks_for():
 
 def test_the_asked_number_of_items_chooses_between_enumerations():
     quote = "坚持创新、协调、绿色、开放、共享的理念，系统推进学城、产城、创城“三城融合”。"
-    assert short_answer(quote, "list", {"理念": 1.0}, items=3) == "系统推进学城、产城、创城“三城融合”"
+    # the five-item one shares more words, but three items are asked
+    assert short_answer(quote, "list", {"理念": 2.0, "推进": 1.0}, items=3) == "系统推进学城、产城、创城“三城融合”"
+    assert short_answer(quote, "list", {"理念": 2.0, "推进": 1.0}) == "坚持创新、协调、绿色、开放、共享的理念"
 
 
 def test_enumerated_items_in_quotation_marks_are_kept_whole():
     quote = "三是改革评价标准，做到“不唯学历、不唯论文、不唯资历”。"
-    assert short_answer(quote, "list", {"评价": 2.0}, items=3) == "做到“不唯学历、不唯论文、不唯资历”"
+    assert short_answer(quote, "list", {"评价": 2.0, "唯": 1.0}, items=3) == "做到“不唯学历、不唯论文、不唯资历”"
 
 
-def test_a_list_question_without_an_enumeration_leaves_the_quote():
+def test_a_list_question_without_an_enumeration_it_points_at_leaves_the_quote():
     assert short_answer("基地面向全行业开放，服务中小企业。", "list", WEIGHTS) == ""
+    # an enumeration sharing no word with the question is not taken for its answer
+    assert short_answer("培育 1家芯片设计企业，形成产业链完善、创新能力强、特色鲜明的集聚区。", "list", {"培育": 2.0}) == ""
 
 
 def test_a_clause_ending_with_a_comma_leads_to_the_clause_it_introduces():
@@ -90,3 +94,11 @@ def test_a_quote_sharing_no_word_with_the_question_leaves_the_quote():
 def test_a_narrower_scope_leaves_other_answers_as_the_quote(scope, expected):
     assert short_answer("基地重点聚焦教育、医疗、交通，服务中小企业。", "list", WEIGHTS, scope=scope) == expected
     assert short_answer("成果积极推荐给投资机构，另设基金。", "explain", WEIGHTS, scope=scope) == ""
+
+
+def test_the_only_date_or_organisation_of_the_asked_kind_is_the_short_answer_as_found():
+    quote = "国地税联合办税窗口于 2015 年 10 月 10 日投入使用，在全国属首创。"
+    assert short_answer(quote, "date", {}, _span(quote, "2015 年 10 月 10 日"), unique_value=True) == "2015 年 10 月 10 日"
+    quote = "城市人民政府是智慧城市建设的责任主体，要加强组织。"
+    assert short_answer(quote, "org", {}, _span(quote, "城市人民政府"), unique_value=True) == "城市人民政府"
+    assert short_answer(quote, "org", {"责任": 1.0}, _span(quote, "城市人民政府"), unique_value=False) == ""
