@@ -6,6 +6,7 @@ the question wants a figure, a list or a phrase: char-F1 against the short gold 
 - a figure the reader found as the only value of the asked kind: the figure with its unit and the words that
   qualify it (近 5000 名, 2-3个, 0.99 元/分钟, 10 毫秒范围内) holds the gold as often as its clause (27 of 27) and
   scores twice its char-F1, so it is the short answer; so is the only date or organisation of the asked kind;
+  when the value read is not the quote's only one, its sentence without the next (no answer lost the gold);
 - a list: the clause holding the enumeration (、-separated items) the question's words point at, chosen among
   the quote's enumerations by the question's words it holds (at least one) and by the number of items asked;
 - anything else: the clause sharing most of the question's words and, when it ends with a comma or a colon,
@@ -23,6 +24,7 @@ import jieba
 
 from qa_service.understanding.asked_detail import normalise
 from qa_service.understanding.quantities import MEASURE_WORDS
+from qa_service.understanding.sentence_splitter import split_sentences
 
 _OPENING = {"“": "”", "《": "》", "（": "）", "(": ")", "「": "」", "『": "』", "‘": "’", "【": "】", "〔": "〕"}
 _CLAUSE_END = frozenset("，,；;：:。！？!?")
@@ -137,8 +139,10 @@ def short_answer(quote: str, kind: str, weights: Mapping[str, float], value: tup
     detail's kind (understanding/asked_detail.py), `items` the number of items a list question asks for; `scope`
     one of SCOPES."""
     if kind in VALUE_KINDS:
-        if value is None or not unique_value:
-            return ""  # which of the quote's values answers is not sure: the quote shows them all
+        if value is None:
+            return ""
+        if not unique_value:  # which value answers is less sure: the whole sentence stating the one read
+            return _flat(_sentence_of(quote, *value))
         start, end = figure(quote, *value) if kind in FIGURE_KINDS else value
         return _flat(quote[start:end])
     if scope == "figures":
@@ -151,6 +155,14 @@ def short_answer(quote: str, kind: str, weights: Mapping[str, float], value: tup
         return ""
     span = leading_clauses(parts, weights)
     return _flat(quote[span[0]:span[1]]) if span else ""
+
+
+def _sentence_of(quote: str, start: int, end: int) -> str:
+    """The sentence of the quote holding text[start:end] (to its end, when the value runs on past it)."""
+    for sentence in split_sentences(quote):
+        if sentence.start <= start < sentence.start + len(sentence.text):
+            return quote[sentence.start:max(end, sentence.start + len(sentence.text))]
+    return quote
 
 
 def _flat(text: str) -> str:
