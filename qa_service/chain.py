@@ -108,7 +108,8 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     s = settings
     detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus), index.bm25.tokenize,
                           ReaderConfig(min_coverage=s.answer_min_coverage))
-    answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers)
+    answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers,
+                                            short_scope=s.short_answer_scope)
     if llm is not None:
         from qa_service.answerers.llm_answerer import LLMAnswerer  # here: without an LLM the SDK is never loaded
         attribution = ContentAttributor(ClaimChecker(grounding), scorer, analyser.analyse)

@@ -146,8 +146,14 @@ class Settings(DerivedSettings):
     answer_min_coverage: float = _answering(0.30, "detail reader: share of the question's terms (IDF-weighted, "
                                             "close words counting) an answering sentence must state",
                                             between=(0.0, 1.0))
-    short_answers: bool = _answering(True, "lead with the clause stating the asked number when the reader found "
-                                     "exactly one, else the quote")
+    short_answers: bool = _answering(True, "answer with the short answer inside the quote when one is found "
+                                     "(`QA_SHORT_ANSWER_SCOPE`), else the quote; the citation keeps the quote")
+    # Each wider scope raised char-F1 on dev and lost answers holding the gold answer (docs/evaluation.md).
+    short_answer_scope: str = _answering("figures", "which answers are shortened: `figures` (the asked figure with "
+                                         "its unit, date or organisation, when the reader found the only one), "
+                                         "`lists` (and the enumeration a list question asks for) or `all` (and "
+                                         "the clause that answers any other question)",
+                                         choices=("figures", "lists", "all"))
     answer_min_support: float = _answering(0.35, "quote reader: abstain when the top passage holds less of the "
                                            "question's IDF-weighted terms", between=(0.0, 1.0))
     answer_min_dense: float = _answering(0.70, "quote reader: abstain when a dense-scored top passage is less "

@@ -21,7 +21,7 @@ class Reading:
     passage: Passage | None = None  # the passage of the sentence read (the answer's, or what was found)
     quote: Quote | None = None  # the sentence(s) in the passage text
     value: tuple[int, int] | None = None  # span of the asked value in the passage text (a number, a date, a list)
-    short: str = ""  # the short answer: the clause stating the value, when the reader found one
+    short: str = ""  # the clause stating the value, when it is the quote's only one of the asked kind
     coverage: float = 0.0  # how much of the question the sentence says (0-1)
     missing: tuple[str, ...] = field(default=())  # NOT_MENTIONED: the terms the documents never mention
     asked: str = ""  # CONTRADICTED: the question's term; NOT_STATED: the asked detail, in the question's words

@@ -170,7 +170,7 @@ class DetailReader(Reader):
             short, span = "", None
             if value is not None:
                 span = value[:2]
-                if value[2] and detail.detail.kind in ("number", "duration"):
+                if value[2] and detail.detail.kind in ("number", "duration", "date", "org"):
                     short = " ".join(clause_around(passage.chunk.text, *span).split())
             return Reading(ANSWERED, passage, Quote(unit.start, unit.end, coverage), span, short, coverage)
         return found or Reading(NOT_FOUND)
