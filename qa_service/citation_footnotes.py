@@ -3,14 +3,17 @@
 Most chat clients display the message text and nothing else: LangChain's ChatOpenAI keeps the `[1]` of a chat
 completion but drops its top-level `citations`, and a chat-tool bot posts text. So the sources also travel as
 footnotes under the answer, one line per cited passage: its document, member title, section and page (lines
-for sources without pages). The block is Markdown that reads as plain text too: a heading line and a bullet
+for sources without pages), then the cited sentence when the answer's text does not already say it: a short
+answer ("33 所[1]") is checkable in a chat client only with the sentence that states it. The block is Markdown that reads as plain text too: a heading line and a bullet
 list (a list may follow a paragraph line directly, so no blank line is needed inside the block).
 
-Any face calls `footnotes(answer.citations)` (chat completions, MCP, the chat-tool channels) and gets the same
+Any face calls `footnotes(answer.citations, answer.answer)` (chat completions, MCP, the chat-tool channels) and gets the same
 block; `without_footnotes` takes it off again (a chat client sends earlier answers back as history).
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import PurePath
 from typing import Sequence
 
@@ -21,6 +24,9 @@ HEADING = "来源："
 SEPARATOR = "\n\n"  # between the answer and the block: a paragraph break in Markdown, a blank line in text
 # Heading paths run to whole sentences ("（一）海淀区是全国智力资源最富集的区域之一。"); their start names them.
 MAX_SECTION_CHARS = 80
+# A quote is a sentence or two (readers/); an LLM answer's may be longer: whole sentences up to this, else cut.
+MAX_QUOTE_CHARS = 160
+_SENTENCE_END = re.compile(r"(?<=[。！？；])")
 _PARTS = "，"
 _BLOCK_START = SEPARATOR + HEADING + "\n- ["
 
@@ -42,6 +48,31 @@ def source_of(ref: int, chunk: Chunk) -> str:
     return f"[{ref}] " + _PARTS.join(parts)
 
 
+def cited_line(citation: Citation, answer: str) -> str:
+    """The source line, then `：“the cited sentence”` when `answer` does not already contain it."""
+    quote = supporting_quote(citation, answer)
+    return source_line(citation) + (f"：“{quote}”" if quote else "")
+
+
+def supporting_quote(citation: Citation, answer: str) -> str:
+    """The cited sentence(s) on one line, whole sentences up to MAX_QUOTE_CHARS; "" when the answer says them."""
+    flat = " ".join(citation.quote.split())
+    if not flat or _compact(flat) in _compact(answer):
+        return ""
+    kept = ""
+    for sentence in (s for s in _SENTENCE_END.split(flat) if s):
+        if len(kept) + len(sentence) > MAX_QUOTE_CHARS:
+            break
+        kept += sentence
+    return kept or flat[:MAX_QUOTE_CHARS - 1] + "…"
+
+
+def _compact(text: str) -> str:
+    """Without spaces and punctuation, as answers and quotes differ in them (the [1] markers, a trimmed 。)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text)
+                   if not c.isspace() and not unicodedata.category(c).startswith("P"))
+
+
 def _place(page: int | None, page_end: int | None, line_start: int, line_end: int) -> str:
     if page is not None:
         last = page_end or page
@@ -49,15 +80,15 @@ def _place(page: int | None, page_end: int | None, line_start: int, line_end: in
     return f"第 {line_start} 行" if line_end == line_start else f"第 {line_start}–{line_end} 行"
 
 
-def footnotes(citations: Sequence[Citation]) -> str:
-    """The block to append to an answer's text (with its leading blank line), or "" when nothing is cited."""
+def footnotes(citations: Sequence[Citation], answer: str = "") -> str:
+    """The block to append to the text `answer` (with its leading blank line), or "" when nothing is cited."""
     if not citations:
         return ""
-    return SEPARATOR + HEADING + "\n" + "\n".join("- " + source_line(c) for c in citations)
+    return SEPARATOR + HEADING + "\n" + "\n".join("- " + cited_line(c, answer) for c in citations)
 
 
 def with_footnotes(text: str, citations: Sequence[Citation]) -> str:
-    return text + footnotes(citations)
+    return text + footnotes(citations, text)
 
 
 def without_footnotes(text: str) -> str:

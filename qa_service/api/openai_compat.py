@@ -65,7 +65,7 @@ def _stream(base: dict[str, Any], pieces: Iterator[str | Answer], question: str,
         if isinstance(item, Answer):
             record(item)
             if with_footnotes and item.citations:
-                yield _chunk(base, {"content": footnotes(item.citations)})
+                yield _chunk(base, {"content": footnotes(item.citations, item.answer)})
             yield _last_chunk(base, item, question)
             if include_usage:
                 yield event({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage_of(item)})

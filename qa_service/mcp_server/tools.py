@@ -93,7 +93,7 @@ def create_mcp_server(root: ServiceRoot) -> MCPServer:
         only = None if filters is None else filters.search_filter()
         answer = call(lambda: qa.ask(question, settings.top_k if top_k is None else top_k, filters=only))
         body = Answer.of(question.strip(), answer).dump()
-        return CallToolResult(content=[TextContent(text=answer.answer + footnotes(answer.citations))],
+        return CallToolResult(content=[TextContent(text=answer.answer + footnotes(answer.citations, answer.answer))],
                               structured_content=body)
 
     @server.tool(title="Search the documents", annotations=_READ_ONLY)

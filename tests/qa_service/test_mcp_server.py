@@ -77,7 +77,8 @@ def test_http_tools_answer_with_citations(mcp_url, service):
     cited = ask.structured_content["citations"][0]
     assert ask.content[0].text == (ask.structured_content["answer"] + "\n\n来源：\n- [1] " + cited["doc"]
                                    + "，一、基本情况 > （一）海淀区是全国智力资源最富集的区域之一"
-                                   + f"，第 {cited['line_start']}–{cited['line_end']} 行")
+                                   + f"，第 {cited['line_start']}–{cited['line_end']} 行"
+                                   + f"：“{' '.join(cited['quote'].split())}”")  # a short answer: its sentence
     # search: passages with document, section and lines, in /v1/search's form.
     results = search.structured_content["results"]
     assert len(results) == 2 and all(r["doc"] == "中国电科双创示范基地建设方案.txt" and r["section"] for r in results)

@@ -282,7 +282,7 @@ class ChatCompletion(ResponseModel):
     @classmethod
     def of(cls, base: dict[str, Any], question: str, a: AnswerResult, with_footnotes: bool = False) -> "ChatCompletion":
         """`with_footnotes`: the message text ends with the sources (qa_service/citation_footnotes.py)."""
-        content = a.answer + (footnotes(a.citations) if with_footnotes else "")
+        content = a.answer + (footnotes(a.citations, a.answer) if with_footnotes else "")
         return cls.model_validate({
             **base, "object": "chat.completion",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content},

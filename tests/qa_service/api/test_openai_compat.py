@@ -47,9 +47,10 @@ def test_the_message_text_carries_the_sources(client, service):
     reply = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": QUESTION}])
     text, cited = reply.choices[0].message.content, reply.model_extra["citations"][0]
     answer = service.ask(QUESTION, 5)
-    assert text == answer.answer + footnotes(answer.citations)
+    assert text == answer.answer + footnotes(answer.citations, answer.answer)
     assert text.startswith(answer.answer + "\n\n来源：\n- [1] " + cited["doc"] + "，一、基本情况")
-    assert text.endswith(f"第 {cited['line_start']}–{cited['line_end']} 行")
+    # the short answer (33 所) is followed, in the source line, by the sentence that states it
+    assert text.endswith(f"第 {cited['line_start']}–{cited['line_end']} 行：“{' '.join(cited['quote'].split())}”")
     unanswerable = client.chat.completions.create(model="qa-service", messages=[{"role": "user", "content": "红烧肉怎么做才好吃？"}])
     assert "来源" not in unanswerable.choices[0].message.content  # nothing cited, nothing listed
 
