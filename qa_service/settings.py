@@ -146,6 +146,9 @@ class Settings(DerivedSettings):
     answer_min_coverage: float = _answering(0.30, "detail reader: share of the question's terms (IDF-weighted, "
                                             "close words counting) an answering sentence must state",
                                             between=(0.0, 1.0))
+    abbreviations: bool = _answering(True, "a named thing the question writes short (工信部) counts as present where "
+                                     "the text writes a long form the corpus repeats (工业和信息化部; "
+                                     "understanding/abbreviations.py)")
     short_answers: bool = _answering(True, "lead with the clause stating the asked number when the reader found "
                                      "exactly one, else the quote")
     answer_min_support: float = _answering(0.35, "quote reader: abstain when the top passage holds less of the "

@@ -212,7 +212,7 @@ class DetailReader(Reader):
         for entity in query.named:
             if entity in query.detail.quoted or _LATIN.fullmatch(entity):
                 continue
-            if _compact(entity) not in prepared.compact:
+            if not self._premises.names(prepared.compact, entity):
                 return False
         return True
 

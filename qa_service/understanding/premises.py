@@ -16,6 +16,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from qa_service.understanding.abbreviations import Abbreviations
 from qa_service.understanding.entity_grounding import QUOTED_PART_SEPARATORS, _compact
 from qa_service.understanding.quantities import find_quantities
 
@@ -84,8 +85,14 @@ class Contradiction:
 
 
 class Premises:
-    def __init__(self, corpus_compact: str) -> None:
+    def __init__(self, corpus_compact: str, abbreviations: Abbreviations | None = None) -> None:
         self._corpus = corpus_compact
+        self._abbreviations = abbreviations
+
+    def names(self, text: str, entity: str) -> bool:
+        """`text` (compact) names the entity: as written, or by a long form the corpus writes for it (党代会)."""
+        entity = _compact(entity)
+        return entity in text or (self._abbreviations is not None and self._abbreviations.written_out(entity, text))
 
     @functools.cached_property
     def _numerals(self) -> str:
@@ -98,7 +105,7 @@ class Premises:
         for entity in entities:
             if entity in quoted or any(entity in q for q in quoted):
                 continue
-            if _compact(entity) not in self._corpus:
+            if not self.names(self._corpus, entity):
                 out.append(entity)
         return out
 
