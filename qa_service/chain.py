@@ -109,7 +109,8 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     s = settings
     abbreviations = Abbreviations(document_texts(index.chunks)) if s.abbreviations else None
     detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus, abbreviations),
-                          index.bm25.tokenize, ReaderConfig(min_coverage=s.answer_min_coverage))
+                          index.bm25.tokenize,
+                          ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises))
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers)
     if llm is not None:
         from qa_service.answerers.llm_answerer import LLMAnswerer  # here: without an LLM the SDK is never loaded

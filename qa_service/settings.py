@@ -149,6 +149,9 @@ class Settings(DerivedSettings):
     abbreviations: bool = _answering(True, "a named thing the question writes short (工信部) counts as present where "
                                      "the text writes a long form the corpus repeats (工业和信息化部; "
                                      "understanding/abbreviations.py)")
+    counted_premises: bool = _answering(True, "detail reader: a count the question takes for granted (定在20家以上) "
+                                        "that the passage states otherwise after the same words (三级综合医院9家以上) "
+                                        "is corrected, not answered (understanding/premises.py)")
     short_answers: bool = _answering(True, "lead with the clause stating the asked number when the reader found "
                                      "exactly one, else the quote")
     answer_min_support: float = _answering(0.35, "quote reader: abstain when the top passage holds less of the "
