@@ -24,7 +24,9 @@ MIN_COUNT = 2  # times the corpus must write a long form
 MAX_GAP = 6  # Han characters between two characters of the short form
 SPAN_FACTOR = 4  # a long form is at most this many times as long as the short form
 MAX_LONG_FORMS = 3  # most frequent long forms kept per short form
-MIN_SHORT, MAX_SHORT = 2, 4  # short forms of this many Han characters are resolved
+# Short forms of this many Han characters are resolved. Two characters give too few anchors: 高企 found 高校和企 beside
+# 高新技术企, and 西湖 found long forms of 西…湖 (dev: du-029 then read a passage on 四川大学 instead of "never mentioned").
+MIN_SHORT, MAX_SHORT = 3, 4
 _HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 
 

@@ -14,7 +14,7 @@ def test_a_short_form_resolves_to_the_long_forms_the_corpus_repeats():
     assert abbreviations.long_forms("工信部") == ("工业和信息化部",)
     assert abbreviations.long_forms("党代会") == ("党南阳市第七次代表大会",)
     assert abbreviations.long_forms("发改委") == ()  # written out once only: as likely chance
-    assert abbreviations.long_forms("鸿蒙") == ()
+    assert abbreviations.long_forms("鸿蒙") == () and abbreviations.long_forms("工部") == ()  # two characters: too few
     assert abbreviations.long_forms("GDP") == () and abbreviations.long_forms("工业和信息化部") == ()  # not short forms
     assert abbreviations.written_out("工信部", "今年工业和信息化部发布") and not abbreviations.written_out("工信部", "国务院")
 
