@@ -32,6 +32,7 @@ from qa_service.search_filter import SearchFilter
 from qa_service.retrievers.fusion import WeightedFusion
 from qa_service.settings import Settings
 from qa_service.types import Passage
+from qa_service.understanding.abbreviations import Abbreviations, document_texts
 from qa_service.understanding.entity_grounding import EntityGrounding
 from qa_service.understanding.premises import Premises
 from qa_service.understanding.query import Query, QueryAnalyser
@@ -106,8 +107,10 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
         scoring["dense"] = DenseRetriever(index.chunks, vectors, keys)
     scorer = SentenceEvidenceScorer()
     s = settings
-    detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus), index.bm25.tokenize,
-                          ReaderConfig(min_coverage=s.answer_min_coverage))
+    abbreviations = Abbreviations(document_texts(index.chunks)) if s.abbreviations else None
+    detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus, abbreviations),
+                          index.bm25.tokenize,
+                          ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises))
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers,
                                             short_scope=s.short_answer_scope)
     if llm is not None:

@@ -28,7 +28,8 @@ from qa_service.readers.base import (ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENT
                                      Reading)
 from qa_service.types import Passage, Quote
 from qa_service.understanding.asked_detail import clause_around, normalise, wh_clause
-from qa_service.understanding.premises import Premises, contradiction, fuzzy_contains, parts, premise_terms
+from qa_service.understanding.premises import (Premises, contradiction, counted_premises, fuzzy_contains, parts,
+                                              premise_terms, restated_count)
 from qa_service.understanding.entity_grounding import _compact
 from qa_service.understanding.query import Query
 from qa_service.understanding.quantities import YEAR, Quantity, find_quantities
@@ -52,6 +53,7 @@ class ReaderConfig:
     passages: int = 3  # passages whose sentences are read
     rank_prior: float = 0.3  # weight of the passage's rank in the order sentences are read
     contradiction_quotes: int = 3  # best quotes in which a contradicted premise is looked for
+    counted_premises: bool = True  # a count the question takes for granted, restated otherwise (QA_COUNTED_PREMISES)
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,16 @@ class DetailReader(Reader):
         coverage_of = self._coverages(query, passages[: self.config.passages])
         found: Reading | None = None
         premises = premise_terms(query.text, detail.quoted, query.named)
+        counts = counted_premises(query.text)
         for _, passage, unit in quotes[: self.config.contradiction_quotes]:
             coverage = coverage_of[id(unit)]
             if coverage < self.config.min_coverage:
                 continue
             text = passage.chunk.text
-            clash = contradiction(premises, detail.quoted, text[unit.start:unit.end],
-                                  passage.chunk.title + passage.chunk.section + text)
+            whole = passage.chunk.title + passage.chunk.section + text
+            clash = contradiction(premises, detail.quoted, text[unit.start:unit.end], whole)
+            if clash is None and self.config.counted_premises:
+                clash = restated_count(counts, text[unit.start:unit.end], whole)
             if clash is not None:
                 return Reading(CONTRADICTED, passage, Quote(unit.start, unit.end, coverage), coverage=coverage,
                                asked=clash.asked, stated=clash.stated)
@@ -212,7 +217,7 @@ class DetailReader(Reader):
         for entity in query.named:
             if entity in query.detail.quoted or _LATIN.fullmatch(entity):
                 continue
-            if _compact(entity) not in prepared.compact:
+            if not self._premises.names(prepared.compact, entity):
                 return False
         return True
 

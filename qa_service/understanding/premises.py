@@ -8,7 +8,10 @@ Two ways a question cannot be answered however well its other words match:
 - it states something the documents contradict (“一体两环” where they say 一体三环; 第一个国家级新区 where they
   say 第八个; 苏州国家传感网创新示范区 where they say 无锡): `contradiction` finds, in a passage that answers
   the rest of the question, the words around the question's term followed or preceded by another term of the
-  same kind (a number for a number, a name for a name). The answer then corrects the premise.
+  same kind (a number for a number, a name for a name). A count worded unlike the text (建设目标定在20家以上 for
+  建成三级综合医院9家以上) has no such neighbours: `restated_count` looks for a piece of the words before it in
+  the question's clause, followed closely by another count of the same measure word. The answer then corrects
+  the premise.
 """
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ import functools
 import re
 from dataclasses import dataclass
 
+from qa_service.understanding.abbreviations import Abbreviations
 from qa_service.understanding.entity_grounding import QUOTED_PART_SEPARATORS, _compact
-from qa_service.understanding.quantities import find_quantities
+from qa_service.understanding.quantities import MEASURE_WORDS, find_quantities
 
 FUZZY_SHARE = 0.5  # share of a quoted term's character pairs that must stand together in the text
 NEIGHBOUR_CHARS = 4  # words around a question term used to find where the passage puts its own term
@@ -84,8 +88,14 @@ class Contradiction:
 
 
 class Premises:
-    def __init__(self, corpus_compact: str) -> None:
+    def __init__(self, corpus_compact: str, abbreviations: Abbreviations | None = None) -> None:
         self._corpus = corpus_compact
+        self._abbreviations = abbreviations
+
+    def names(self, text: str, entity: str) -> bool:
+        """`text` (compact) names the entity: as written, or by a long form the corpus writes for it (党代会)."""
+        entity = _compact(entity)
+        return entity in text or (self._abbreviations is not None and self._abbreviations.written_out(entity, text))
 
     @functools.cached_property
     def _numerals(self) -> str:
@@ -98,7 +108,7 @@ class Premises:
         for entity in entities:
             if entity in quoted or any(entity in q for q in quoted):
                 continue
-            if _compact(entity) not in self._corpus:
+            if not self.names(self._corpus, entity):
                 out.append(entity)
         return out
 
@@ -162,4 +172,47 @@ def contradiction(premises: list[tuple[str, str, str]], quoted: tuple[str, ...],
                     return Contradiction(term, other)
             elif not set(other) & set(term) and other[:1] not in _JOINERS:
                 return Contradiction(term, other)
+    return None
+
+
+COUNT_CONTEXT_CHARS = 12  # Han characters of the question's clause before a counted number that may name it
+MIN_ANCHOR_CHARS = 4  # a piece of that clause the passage must repeat to say the same thing is counted
+COUNT_GAP_CHARS = 4  # characters between the repeated piece and the passage's own count
+_COUNT = re.compile(rf"(\d+(?:\.\d+)?)\s*([{MEASURE_WORDS}])")
+
+
+def counted_premises(question: str) -> list[tuple[str, str, str]]:
+    """(count, measure word, the Han words before it in its clause) for each count the question takes for granted
+    (建设目标定在20家以上: 20, 家, …三级综合医院的建设目标定在); counts asked about (哪两个) are not premises."""
+    out = []
+    for m in _COUNT.finditer(question):
+        before = question[:m.start()]
+        if re.search(r"[哪几多]\s*$", before):
+            continue
+        clause = re.split(r"[，,；;。！？?!：:\n]", before)[-1]
+        context = "".join(re.findall(r"[\u4e00-\u9fff]+", clause))[-COUNT_CONTEXT_CHARS:]
+        if len(context) >= MIN_ANCHOR_CHARS:
+            out.append((m.group(1), m.group(2), context))
+    return out
+
+
+def restated_count(counts: list[tuple[str, str, str]], sentence: str, passage: str) -> Contradiction | None:
+    """The first count the sentence states otherwise: it repeats MIN_ANCHOR_CHARS or more of the words before the
+    question's count, followed closely by another count of the same measure word (三级综合医院9家以上 for
+    三级综合医院…20家以上), and the question's count is nowhere in the passage."""
+    hay = _compact(sentence)
+    whole = _compact(passage) + hay
+    for number, measure, context in counts:
+        if number + measure in whole:
+            continue
+        pieces = sorted({context[i:j] for i in range(len(context))
+                         for j in range(i + MIN_ANCHOR_CHARS, len(context) + 1)}, key=lambda p: (-len(p), p))
+        for piece in pieces:
+            at = hay.find(piece)
+            while at >= 0:
+                window = hay[at + len(piece):at + len(piece) + COUNT_GAP_CHARS + 8]
+                other = re.match(rf"\D{{0,{COUNT_GAP_CHARS}}}?(\d+(?:\.\d+)?){measure}", window)
+                if other and other.group(1) != number:
+                    return Contradiction(number + measure, other.group(1) + measure)
+                at = hay.find(piece, at + 1)
     return None

@@ -1,6 +1,7 @@
 """Premises checked against the documents (understanding/premises.py)."""
 from qa_service.understanding.entity_grounding import _compact
-from qa_service.understanding.premises import Premises, contradiction, fuzzy_contains, numeral_form, premise_terms
+from qa_service.understanding.premises import (Premises, contradiction, counted_premises, fuzzy_contains, numeral_form,
+                                              premise_terms, restated_count)
 
 CORPUS = _compact("汉版巴菲特午餐之称的光谷青桐汇。打造河南高等教育“双航母”。由4家研发机构构成“一体三环”研发体系。"
                   "以“智慧”和“安全”为两大主业。贵安新区是经国务院批准成立的第八个国家级新区。"
@@ -36,3 +37,16 @@ def test_no_contradiction_where_the_question_agrees_or_only_a_year_stands_beside
     # a year next to a quoted term says nothing of where the passage puts its own term
     assert _clash("中国移动2017年“速率倍增行动”提速多少？", quoted=("速率倍增行动",),
                   sentence="在完成2017年政府工作报告确定的网络提速降费任务基础上") is None
+
+
+def test_a_count_worded_unlike_the_text_is_corrected_from_the_count_it_states():
+    question = "为什么把三级综合医院的建设目标定在20家以上？"
+    counts = counted_premises(question)
+    assert counts == [("20", "家", "级综合医院的建设目标定在")]  # COUNT_CONTEXT_CHARS of its clause
+    sentence = "建成三级综合医院9家以上、三级专科医院3家以上。"
+    clash = restated_count(counts, sentence, sentence)
+    assert clash is not None and clash.asked == "20家" and clash.stated == "9家"
+    # the same count, another count of another thing, or a count asked about: nothing to correct
+    assert restated_count(counts, "建成三级综合医院20家以上。", "建成三级综合医院20家以上。") is None
+    assert restated_count(counts, "建成三级专科医院3家以上。", "建成三级专科医院3家以上。") is None
+    assert counted_premises("要新增的国家级开发区是哪2个？") == []
