@@ -24,7 +24,7 @@ class ExtractiveAnswerer(Answerer):
     name = "extractive"
 
     def __init__(self, reader: Reader, short_answers: bool = True,
-                 confidence: AnswerConfidence = AnswerConfidence(), short_scope: str = "figures") -> None:
+                 confidence: AnswerConfidence = AnswerConfidence(), short_scope: str = "lists") -> None:
         if short_scope not in SCOPES:
             raise ValueError(f"short answer scope {short_scope!r} is not one of {', '.join(SCOPES)}")
         self.reader = reader
@@ -64,7 +64,7 @@ class ExtractiveAnswerer(Answerer):
         asked = query.detail.detail
         # reading.short is set only when the value is the quote's only one of the asked kind
         return short_answer(reading.quote_text, asked.kind, query.terms.weights, value, bool(reading.short),
-                            asked.items, self._short_scope)
+                            asked.items, self._short_scope, query.text, query.detail.focus)
 
 
 def _snippet(quote: str) -> str:

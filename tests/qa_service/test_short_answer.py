@@ -2,7 +2,7 @@
 qualifiers, enumerations and clauses are never cut, quoted terms stay whole, and no sure answer means the quote."""
 import pytest
 
-from qa_service.readers.short_answer import clauses, figure, short_answer
+from qa_service.readers.short_answer import asked_list, clauses, figure, short_answer
 
 WEIGHTS = {"研发": 3.0, "人员": 2.0, "行业": 2.5, "聚焦": 3.0, "评价": 2.0, "成果": 2.0, "处理": 2.0, "概括": 3.0}
 
@@ -104,3 +104,71 @@ def test_the_only_date_or_organisation_of_the_asked_kind_is_the_short_answer_as_
     assert short_answer(quote, "org", {}, _span(quote, "城市人民政府"), unique_value=True) == "城市人民政府"
     assert short_answer(quote, "org", {}, _span(quote, "城市人民政府"), unique_value=False) == (
         "城市人民政府是智慧城市建设的责任主体，要加强组织")
+
+
+@pytest.mark.parametrize("question, noun", [
+    ("电科打算把哪几项权利交给下属单位？", "权利交给"),  # the two words naming the items
+    ("湘江新区能享受哪三种国字号区域的政策？", "国字号区域"),
+    ("点名推广的节能散热技术有哪些？", ""),  # a list, its items named before the question word
+    ("塔尖、塔身和塔底分别由谁来担当？", "由谁来担当"),
+    ("对基站设备的系统带宽有什么要求？", None),  # a requirement, not a list
+])
+def test_a_list_is_asked_by_which_ones_or_respectively(question, noun):
+    assert asked_list(question) == noun
+
+
+def test_a_question_asking_for_no_list_is_answered_with_the_quote():
+    quote = "主要包括接入网设备、核心网设备等，其中基站类设备支持 20MHz 的系统带宽。"
+    weights = {"设备": 2.0, "系统": 1.0, "带宽": 3.0}
+    assert short_answer(quote, "list", weights, question="基站设备的系统带宽有什么要求？") == ""
+    assert short_answer(quote, "list", weights, question="基站包括哪些设备？") == "主要包括接入网设备、核心网设备等"
+
+
+def test_an_enumeration_holding_more_words_next_to_the_question_word_makes_the_choice_unsure():
+    quote = "将中国移动的工业互联网、工业云计算等能力与智能工厂结合，基地重点聚焦教育、医疗、交通六大行业。"
+    weights = {"中国移动": 5.0, "互联网": 4.0, "聚焦": 3.0, "行业": 2.5}
+    question = "中国移动互联网基地重点聚焦哪几个行业？"
+    assert short_answer(quote, "list", weights, question=question) == "将中国移动的工业互联网、工业云计算等能力与智能工厂结合"
+    assert short_answer(quote, "list", weights, question=question, focus=("聚焦", "行业")) == ""
+
+
+def test_enumerations_sharing_as_many_words_leave_the_quote():
+    quote = "新建牧原职业学院、工艺美术职业学院，争取南阳职业学院、科技职业学院升本。"
+    assert short_answer(quote, "list", {"职业": 2.0}, question="推动哪几家职业院校升本？") == ""
+
+
+def test_an_enumeration_whose_items_end_like_the_asked_noun_makes_another_choice_unsure():
+    quote = "三是探索科研成果、知识产权归属机制，下发成果的使用权、处置权和收益权。"
+    weights = {"科研成果": 4.0, "成果": 2.0, "权利": 3.0}
+    assert short_answer(quote, "list", weights, question="哪几项措施涉及科研成果？") == "三是探索科研成果、知识产权归属机制"
+    assert short_answer(quote, "list", weights, question="把科研成果的哪几项权利交给下属单位？") == ""
+
+
+def test_a_quoted_enumeration_sharing_no_word_makes_the_choice_unsure():
+    quote = "针对研究类、工程类等人才分类制定评价标准，做到“不唯学历、不唯论文、不唯资历”。"
+    assert short_answer(quote, "list", {"评价": 2.0}, question="评价不能只看哪几样？") == ""
+    quote = "针对研究类、工程类等人才分类制定评价标准，做到不唯学历、不唯论文。"
+    assert short_answer(quote, "list", {"评价": 2.0}, question="评价不能只看哪几样？") == "针对研究类、工程类等人才分类制定评价标准"
+
+
+def test_the_clause_answering_another_question_must_state_more_than_the_question():
+    weights = {"行动计划": 3.0, "实施": 1.0}
+    quote = "一是实施“123 行动计划”。即一个中心、两轮驱动、三大平台，服务企业。"
+    # the clause only restates the question's words: the quote answers
+    assert short_answer(quote, "explain", weights, question="西咸新区“123行动计划”具体指什么？") == ""
+    quote = "一是实施“123 行动计划”，即建设一个创新中心并推动两轮驱动和三大服务平台建设。另设基金。"
+    assert short_answer(quote, "explain", weights, question="西咸新区“123行动计划”具体指什么？") == (
+        "一是实施“123 行动计划”，即建设一个创新中心并推动两轮驱动和三大服务平台建设")
+
+
+def test_the_clause_answering_another_question_holds_the_terms_it_quotes():
+    quote = "对经营稳定、信誉良好的中小微企业提供低息或贴息贷款，鼓励探索税收减免和返还措施。另有“云量贷”试点。"
+    weights = {"中小微企业": 3.0, "贷款": 2.0}
+    assert short_answer(quote, "explain", weights, question="“云量贷”凭什么给中小微企业放贷？") == ""
+    assert short_answer(quote, "explain", weights, question="凭什么给中小微企业放贷？") == (
+        "对经营稳定、信誉良好的中小微企业提供低息或贴息贷款，鼓励探索税收减免和返还措施")
+
+
+def test_a_table_row_is_not_a_clause_that_answers():
+    quote = "众创空间评价指标\n一级指标 二级指标 指标类别 分类权重 专业化众创空间权重 服务能力"
+    assert short_answer(quote, "explain", {"评价": 2.0, "众创空间": 3.0}, question="众创空间评价考核哪段时间？") == ""
