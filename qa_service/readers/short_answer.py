@@ -7,10 +7,13 @@ the question wants a figure, a list or a phrase: char-F1 against the short gold 
   qualify it (近 5000 名, 2-3个, 0.99 元/分钟, 10 毫秒范围内) holds the gold as often as its clause (27 of 27) and
   scores twice its char-F1, so it is the short answer; so is the only date or organisation of the asked kind;
   when the value read is not the quote's only one, its sentence without the next (no answer lost the gold);
-- a list: the clause holding the enumeration (、-separated items) the question's words point at, chosen among
-  the quote's enumerations by the question's words it holds (at least one) and by the number of items asked;
-- anything else: the clause sharing most of the question's words and, when it ends with a comma or a colon,
-  the clause after it (the statement the question's words lead up to).
+- a list, when the question asks for one (哪些, 哪几项, 分别): the clause holding the enumeration (、-separated
+  items) the question's words point at, chosen among the quote's enumerations by the number of items asked and
+  the question's words it holds; the quote when another could be it as well (the wrong enumeration lost the
+  gold in 4 answers; the quote, in none);
+- anything else (scope `all`): the clause sharing most of the question's words and, when it ends with a comma or
+  a colon, the clause after it (the statement the question's words lead up to), when it states more than the
+  question does.
 A clause is split at ，；：。！？ outside quotation marks and brackets, so a quoted term is never cut. When no
 candidate is found the answer stays the quote (an empty short answer).
 """
