@@ -205,7 +205,7 @@ def read_version(index_dir: Path) -> StoredVersion:
     version, manifest = _verified_version(index_dir)
     try:
         chunks = _read_chunks(version)
-        vectors = None if manifest.pending else _all_vectors(faiss.read_index(str(version / VECTORS_FILE)))
+        vectors = None if manifest.pending else all_vectors(faiss.read_index(str(version / VECTORS_FILE)))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be read ({exc}); rebuild with "
                              f"`qa ingest --rebuild --index {index_dir}`") from exc
@@ -216,7 +216,7 @@ def read_version(index_dir: Path) -> StoredVersion:
     return StoredVersion(version, manifest, chunks, np.asarray(vectors, dtype=np.float32))
 
 
-def _all_vectors(store: "faiss.Index") -> np.ndarray:
+def all_vectors(store: "faiss.Index") -> np.ndarray:
     """Every stored vector, row for row (inverted-file indexes need their direct map first)."""
     if store.ntotal == 0:
         return np.zeros((0, store.d), dtype=np.float32)

@@ -49,6 +49,15 @@ class TermVectors:
     def matrix(self, rows: np.ndarray) -> np.ndarray:
         return self._vectors[rows].astype(np.float32)
 
+    def subset(self, terms: Sequence[str]) -> "TermVectors | None":
+        """These vectors of the known words among `terms` (rows as stored, float16); None when none is known."""
+        kept = [t for t in sorted(set(terms)) if t in self._row]
+        if not kept:
+            return None
+        if len(kept) == len(self.vocabulary):
+            return self  # sorted, as built: the same words in the same order
+        return TermVectors(kept, self._vectors[self.rows(kept)])
+
     def vector(self, term: str) -> np.ndarray | None:
         row = self._row.get(term)
         return None if row is None else self._vectors[row].astype(np.float32)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 from pathlib import Path
 from typing import Sequence
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from documents import DocumentPipeline
 from documents.models import Chunk
+from embeddings.carried_vectors import carry, discard as discard_carried
 from embeddings.index_lock import writer_lock
 from embeddings.index_store import IndexStoreError, current_version_dir, read_manifest, read_version
 from embeddings.index_writer import IndexWriter
@@ -52,13 +54,15 @@ class VersionWriter:
         then lexical). `terms`: the term vectors when already made (by the background embedder)."""
         pending = pending_store(self.settings.index_dir, self.spec)
         pending_existed = pending.path.exists()
+        self._carried_now: list[Path] = []
         try:
             return self._write(documents, lexical, terms)
         except StorageFull:
             self._storage_full(pending, pending_existed)
             raise
-        except Exception as exc:
-            if not is_storage_full(exc):
+        except BaseException as exc:
+            self._uncarry()
+            if not isinstance(exc, Exception) or not is_storage_full(exc):
                 raise
             self._storage_full(pending, pending_existed)
             raise StorageFull(f"the index could not be written: {exc}") from exc
@@ -75,14 +79,15 @@ class VersionWriter:
         vectors: np.ndarray | None = None
         if lexical:
             store = pending_store(self.settings.index_dir, self.spec)  # what is known stays known
-            known = [d for d in documents if d.vectors is not None]
+            carried = self._carry_current()
+            known = [d for d in documents if d.vectors is not None and (d.record.id, d.record.sha256) not in carried]
             store.put([store.key(self.spec.text_of(c)) for d in known for c in d.chunks],
                       np.vstack([d.vectors for d in known]) if known else np.zeros((0, 0), np.float32))
             if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
-                # The current version's term vectors, for the background embedder (only new words are embedded
-                # again) and, for the words still used, in this version: without them its answers would miss
-                # close words until the new ones are made.
-                terms = self._keep_current_terms(store, bm25.vocabulary)
+                # The current version's term vectors of the words still used, in this version: without them its
+                # answers would miss close words until the new ones are made (the background embedder finds
+                # them, and the rest, in the pending store or carried: only new words are embedded again).
+                terms = self._keep_current_terms(bm25.vocabulary)
         else:
             vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
             if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
@@ -98,15 +103,32 @@ class VersionWriter:
         version = self.index.write(chunks, vectors, bm25, terms, [r.to_dict() for r in records], fingerprint)
         if vectors is not None:  # the version holds every vector: nothing is pending any more
             pending_store(self.settings.index_dir, self.spec).clear()
+            discard_carried(self.settings.index_dir)
             (self.settings.index_dir / PROGRESS_FILE).unlink(missing_ok=True)
         removed = self.uploads.collect_garbage()
         if removed:
             log.info("removed %d stored upload(s) no version refers to", removed)
         return version
 
-    def _keep_current_terms(self, store: PendingVectors, vocabulary: Sequence[str]) -> TermVectors | None:
-        """The term vectors of the version being replaced, put where the background embedder finds them (float16
-        as stored; a float16 round trip is exact); those of `vocabulary` among them (None: it had none)."""
+    def _carry_current(self) -> set[tuple[str, str]]:
+        """When the current version is complete: its vectors linked for the background embedder
+        (embeddings/carried_vectors.py) instead of put into the pending store now; the (id, sha256) of the
+        documents they cover (their vectors need not be put)."""
+        index_dir = self.settings.index_dir
+        try:
+            manifest = read_manifest(index_dir)
+            current = current_version_dir(index_dir)
+        except IndexStoreError:
+            return set()
+        if manifest is None or current is None or manifest.pending or not self.spec.matches(manifest):
+            return set()
+        made = carry(index_dir, current)
+        if made is not None:
+            self._carried_now.append(made)
+        return {(r.id, r.sha256) for r in manifest_records(manifest)}
+
+    def _keep_current_terms(self, vocabulary: Sequence[str]) -> TermVectors | None:
+        """The term vectors of the version being replaced, of the words of `vocabulary` (None: it had none)."""
         try:
             current = current_version_dir(self.settings.index_dir)
             terms = TermVectors.load(current) if current is not None else None
@@ -115,9 +137,7 @@ class VersionWriter:
             return None
         if terms is None or not len(terms):
             return None
-        store.put([store.key(t) for t in terms.vocabulary], terms.matrix(np.arange(len(terms))))
-        kept = [t for t in sorted(set(vocabulary)) if t in terms]
-        return TermVectors(kept, terms.matrix(terms.rows(kept)).astype(np.float16)) if kept else None
+        return terms.subset(vocabulary)
 
     def _with_vectors(self, documents: list[IndexedDocument]) -> list[IndexedDocument]:
         """Every document with its vectors: those of a lexical version that are not made yet, embedded now
@@ -126,7 +146,13 @@ class VersionWriter:
         embedded = iter(self.embedder.embed_documents(missing))
         return [next(embedded) if d.vectors is None else d for d in documents]
 
+    def _uncarry(self) -> None:
+        """The carried vectors linked by a write that failed (its version was not written)."""
+        for made in self._carried_now:
+            shutil.rmtree(made, ignore_errors=True)
+
     def _storage_full(self, pending: PendingVectors, pending_existed: bool) -> None:
+        self._uncarry()
         if not pending_existed:  # made by this write for its lexical version, which was not written
             pending.clear()
         removed = self.uploads.collect_garbage()
