@@ -29,6 +29,7 @@ import faiss
 import numpy as np
 
 from documents.models import Chunk
+from embeddings.chunk_lines import read_chunks
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.term_vectors import TermVectors
 from embeddings.vector_stores.base import VectorStore
@@ -171,8 +172,7 @@ def _verified_version(index_dir: Path, verify_checksums: bool = True) -> tuple[P
 
 
 def _read_chunks(version: Path) -> list[Chunk]:
-    with open(version / CHUNKS_FILE, encoding="utf-8") as fh:
-        return [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
+    return read_chunks(version / CHUNKS_FILE)
 
 
 def _check_counts(version: Path, index_dir: Path, chunks: int, vectors: int, manifest: IndexManifest) -> None:
