@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,11 +120,31 @@ class LoadedIndex:
         return self.vectors is None
 
 
+# Files this process has hashed, by (device, inode, size, mtime): a file shared by hard links between
+# versions is hashed once per process, not at every write and load. Only files last modified SETTLED_SECONDS
+# before they were hashed are remembered: file times are coarse (a few ms), and a file changed within that
+# window after its hash could keep its mtime; a later change gives it a new one.
+_hashed: dict[tuple[int, int, int, int], str] = {}
+_HASHED_MAX = 4096
+SETTLED_SECONDS = 2.0
+
+
 def file_sha256(path: Path) -> str:
+    before = os.stat(path)
+    key = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
+    known = _hashed.get(key)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+    after = os.stat(path)
+    settled = time.time_ns() - after.st_mtime_ns > SETTLED_SECONDS * 1e9
+    if settled and (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns) == key:
+        if len(_hashed) >= _HASHED_MAX:
+            _hashed.clear()
+        _hashed[key] = digest.hexdigest()
     return digest.hexdigest()
 
 

@@ -154,7 +154,7 @@ def _score_matrix(rows: TermRows, k1: float, b: float) -> tuple[dict, dict[str, 
     scores = (idf[rows.token_ids] * tfc).astype(np.float32)
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(doc_freq, out=indptr[1:])
-    sorter = np.argsort((rows.token_ids.astype(np.int64) << 32) | row_of)
+    sorter = np.argsort(rows.token_ids, kind="stable")  # by token, then passage (entries come passage by passage)
     matrix = {"data": scores[sorter], "indices": row_of[sorter].astype(np.int32), "indptr": indptr,
               "num_docs": n_docs}
     vocab = {token: i for i, token in enumerate(rows.vocabulary)}
