@@ -2,9 +2,10 @@
 (mostly the passages of the one before) is read and written without decoding or encoding them all again.
 
 Decoding the 5,400 lines of the bundled corpus's chunk store took about 0.4 s per read, and an upload read it
-twice (the writer's merge and the server's reload) and encoded it once. A line decodes to one Chunk and an
-equal Chunk encodes to one line, so what the last read produced is reused; only the lines it did not see are
-decoded. Chunks are frozen: sharing them between versions is safe.
+twice (the writer's merge and the server's reload) and encoded it once. A line decodes to one Chunk, so what the
+last read produced is reused and only the lines it did not see are decoded; a chunk object read or written last
+is written as the same line (the chunks carried into a new version are those objects). Chunks are frozen:
+sharing them between versions is safe.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from documents.models import Chunk
 _CHUNK_FIELDS = tuple(Chunk.__dataclass_fields__)
 _lock = threading.Lock()
 _by_line: dict[str, Chunk] = {}  # of the last file read or written
-_by_chunk: dict[Chunk, str] = {}
+_by_chunk: dict[int, tuple[Chunk, str]] = {}  # by id(): the chunk is held, so its id is not reused meanwhile
 
 
 def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
@@ -54,8 +55,8 @@ def write_chunks(path: Path, chunks: Iterable[Chunk]) -> None:
     chunks = list(chunks)
     lines = []
     for chunk in chunks:
-        line = known.get(chunk)
-        lines.append(line if line is not None else encode(chunk))
+        entry = known.get(id(chunk))
+        lines.append(entry[1] if entry is not None and entry[0] is chunk else encode(chunk))
     with open(path, "w", encoding="utf-8") as fh:
         for line in lines:
             fh.write(line + "\n")
@@ -66,4 +67,4 @@ def _remember(lines: list[str], chunks: list[Chunk]) -> None:
     global _by_line, _by_chunk
     with _lock:
         _by_line = dict(zip(lines, chunks))
-        _by_chunk = dict(zip(chunks, lines))
+        _by_chunk = {id(chunk): (chunk, line) for chunk, line in zip(chunks, lines)}
