@@ -91,7 +91,8 @@ class VersionWriter:
         else:
             vectors = np.vstack([d.vectors for d in documents]).astype(np.float32, copy=False)
             if terms is None or list(terms.vocabulary) != sorted(set(bm25.vocabulary)):
-                terms = self.index.term_vectors(bm25, self.embedder.encode_texts)
+                terms = self._current_terms_if_all(bm25.vocabulary) or self.index.term_vectors(
+                    bm25, self.embedder.encode_texts)
         for d in documents:
             if d.raw is not None and d.record.source:
                 self.uploads.save(d.record.source, d.raw)
@@ -138,6 +139,12 @@ class VersionWriter:
         if terms is None or not len(terms):
             return None
         return terms.subset(vocabulary)
+
+    def _current_terms_if_all(self, vocabulary: Sequence[str]) -> TermVectors | None:
+        """The current version's term vectors when they cover every word of `vocabulary` (a deletion): the words'
+        vectors as made, without asking the encoder (or its cache) for 18,000 words again."""
+        kept = self._keep_current_terms(vocabulary)
+        return kept if kept is not None and len(kept) == len(set(vocabulary)) else None
 
     def _with_vectors(self, documents: list[IndexedDocument]) -> list[IndexedDocument]:
         """Every document with its vectors: those of a lexical version that are not made yet, embedded now
