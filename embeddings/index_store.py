@@ -4,6 +4,9 @@ Layout of an index directory:
 
     DIR/CURRENT            name of the active version (replaced atomically with os.replace)
     DIR/v-<stamp>/         one complete version: manifest.json, chunks.jsonl, vectors.faiss, bm25/, terms/
+                           (bm25/rows.*.npy: each passage's token counts, so the next version cuts only new ones;
+                           files a new version shares with the one before, such as unchanged term vectors, are
+                           hard links: versions are never changed in place)
 
 A version may also be *lexical* (manifest `dense: "pending"`): manifest.json, chunks.jsonl and bm25/ (and terms/
 once they are made), written the same way and checked the same way. It is served by BM25 alone while its vectors are made in the background
