@@ -86,8 +86,10 @@ class TermRows:
         gather = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1], dtype=np.int64)
         ids, counts = pool_ids[gather], pool_counts[gather]
         # Renumber: first occurrence over the rows in order (within a row, entries are in first-occurrence order).
-        used, first = np.unique(ids, return_index=True)
-        order = used[np.argsort(first, kind="stable")]
+        first = np.full(len(fresh.vocabulary), len(ids), dtype=np.int64)
+        np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))  # each token's first entry
+        used = np.flatnonzero(first < len(ids))
+        order = used[np.argsort(first[used], kind="stable")]
         renumber = np.full(len(fresh.vocabulary), -1, dtype=np.int32)
         renumber[order] = np.arange(len(order), dtype=np.int32)
         return TermRows([fresh.vocabulary[i] for i in order.tolist()], indptr, renumber[ids], counts,

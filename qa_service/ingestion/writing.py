@@ -79,7 +79,7 @@ class VersionWriter:
         vectors: np.ndarray | None = None
         if lexical:
             store = pending_store(self.settings.index_dir, self.spec)  # what is known stays known
-            carried = self._carry_current()
+            carried = self._carry_current()  # the current version's documents: their vectors are kept already
             known = [d for d in documents if d.vectors is not None and (d.record.id, d.record.sha256) not in carried]
             store.put([store.key(self.spec.text_of(c)) for d in known for c in d.chunks],
                       np.vstack([d.vectors for d in known]) if known else np.zeros((0, 0), np.float32))
@@ -112,20 +112,21 @@ class VersionWriter:
         return version
 
     def _carry_current(self) -> set[tuple[str, str]]:
-        """When the current version is complete: its vectors linked for the background embedder
-        (embeddings/carried_vectors.py) instead of put into the pending store now; the (id, sha256) of the
-        documents they cover (their vectors need not be put)."""
+        """The (id, sha256) of the current version's documents, whose vectors need not be put into the pending
+        store: a lexical version's are there already (or carried), a complete version's are linked for the
+        background embedder (embeddings/carried_vectors.py) instead of put now."""
         index_dir = self.settings.index_dir
         try:
             manifest = read_manifest(index_dir)
             current = current_version_dir(index_dir)
         except IndexStoreError:
             return set()
-        if manifest is None or current is None or manifest.pending or not self.spec.matches(manifest):
+        if manifest is None or current is None or not self.spec.matches(manifest):
             return set()
-        made = carry(index_dir, current)
-        if made is not None:
-            self._carried_now.append(made)
+        if not manifest.pending:
+            made = carry(index_dir, current)
+            if made is not None:
+                self._carried_now.append(made)
         return {(r.id, r.sha256) for r in manifest_records(manifest)}
 
     def _keep_current_terms(self, vocabulary: Sequence[str]) -> TermVectors | None:
