@@ -27,7 +27,7 @@ from embeddings.index_writer import IndexWriter
 from embeddings.lexical.term_vectors import TermVectors
 from embeddings.pending_vectors import PROGRESS_FILE, PendingVectors
 from qa_service.document_records import DocumentRecord
-from qa_service.ingestion.contents import manifest_records, pending_store
+from qa_service.ingestion.contents import manifest_records, pending_store, pending_vectors
 from qa_service.ingestion.embedding import PassageEmbedder
 from qa_service.ingestion.records import EmptyIndex, IndexedDocument
 from qa_service.settings import Settings
@@ -72,6 +72,8 @@ class VersionWriter:
         if not chunks:
             raise EmptyIndex("no text to index: the index would hold no documents")
         missing = [d for d in documents if d.vectors is None]
+        if missing and lexical:  # a deletion from a lexical version whose vectors are all made: complete at once
+            documents, missing = self._made_vectors(documents, missing)
         lexical = lexical and bool(missing)
         if missing and not lexical:
             documents = self._with_vectors(documents)
@@ -141,6 +143,22 @@ class VersionWriter:
             return None
         return terms.subset(vocabulary)
 
+    def _made_vectors(self, documents: list[IndexedDocument], missing: list[IndexedDocument]
+                      ) -> tuple[list[IndexedDocument], list[IndexedDocument]]:
+        """When every document without vectors is one of the current version's (nothing new to embed), their
+        vectors from the pending store where all are made; else as they are (an upload's write does not read the
+        store for nothing)."""
+        try:
+            manifest = read_manifest(self.settings.index_dir)
+        except IndexStoreError:
+            return documents, missing
+        current = {(r.id, r.sha256) for r in manifest_records(manifest)} if manifest is not None else set()
+        if any((d.record.id, d.record.sha256) not in current for d in missing):
+            return documents, missing
+        filled = [d if d.vectors is not None else dataclasses.replace(
+            d, vectors=pending_vectors(self.settings.index_dir, self.spec, d.chunks)) for d in documents]
+        return filled, [d for d in filled if d.vectors is None]
+
     def _current_terms_if_all(self, vocabulary: Sequence[str]) -> TermVectors | None:
         """The current version's term vectors when they cover every word of `vocabulary` (a deletion): the words'
         vectors as made, without asking the encoder (or its cache) for 18,000 words again."""
@@ -158,6 +176,10 @@ class VersionWriter:
         """The carried vectors linked by a write that failed (its version was not written)."""
         for made in self._carried_now:
             shutil.rmtree(made, ignore_errors=True)
+            try:
+                made.parent.rmdir()  # only when empty: a folder this write made
+            except OSError:
+                pass
 
     def _storage_full(self, pending: PendingVectors, pending_existed: bool) -> None:
         self._uncarry()

@@ -15,7 +15,7 @@ import pytest
 
 from embeddings.carried_vectors import CARRIED_DIR
 from embeddings.encoders.lazy_encoder import LazyEncoder
-from embeddings.index_store import CURRENT_FILE, current_version_dir, load_index, read_manifest
+from embeddings.index_store import CURRENT_FILE, current_version_dir, load_index, read_manifest, read_version
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.index_spec import indexable_text
 from embeddings.index_writer import IndexWriter
@@ -163,3 +163,42 @@ def test_an_upload_and_a_deletion_are_served_when_the_request_returns(complete, 
         assert found["results"] and all(p["doc"] != "c.txt" for p in found["results"])
     finally:
         root.close()
+
+
+class _Counting:
+    """The real encoder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def encode_documents(self, texts, *args, **kwargs):
+        self.texts.extend(texts)
+        return self.inner.encode_documents(texts, *args, **kwargs)
+
+
+def test_the_background_takes_the_carried_vectors_and_embeds_only_what_is_new(base_settings, encoder, tmp_path):
+    settings = base_settings.with_overrides(index_dir=tmp_path / "idx", embedding_cache="off")
+    IngestionService(settings, encoder).run([_folder(tmp_path / "docs", {"a.txt": PLAN[:900],
+                                                                        "b.txt": PLAN[900:1800]})], show_progress=False)
+    held = load_index(settings.index_dir)
+    held_vectors = read_version(settings.index_dir).vectors
+    documents = DocumentService(settings, encoder)
+    documents.lexical = True
+    documents.add("c.txt", LIBRARY.encode())
+    assert (settings.index_dir / CARRIED_DIR).is_dir()
+    counting = _Counting(encoder)
+    assert IngestionService(settings, counting).complete_pending() is not None
+    assert not (settings.index_dir / CARRIED_DIR).exists()
+    complete = load_index(settings.index_dir)
+    assert not complete.lexical_only and len(complete.chunks) > len(held.chunks)
+    assert not set(counting.texts) & {indexable_text(c) for c in held.chunks}  # no passage embedded again
+    assert not set(counting.texts) & set(held.terms.vocabulary)  # nor a word
+    new = [c for c in complete.chunks if c.doc == "c.txt"]
+    assert {indexable_text(c) for c in new} <= set(counting.texts)
+    stored = read_version(settings.index_dir)  # the carried rows are the vectors held before, bit for bit
+    after = {c.id: v for c, v in zip(stored.chunks, stored.vectors)}
+    assert all(np.array_equal(after[c.id], v) for c, v in zip(held.chunks, held_vectors))
