@@ -4,6 +4,9 @@ Layout of an index directory:
 
     DIR/CURRENT            name of the active version (replaced atomically with os.replace)
     DIR/v-<stamp>/         one complete version: manifest.json, chunks.jsonl, vectors.faiss, bm25/, terms/
+                           (bm25/rows.*.npy: each passage's token counts, so the next version cuts only new ones;
+                           files a new version shares with the one before, such as unchanged term vectors, are
+                           hard links: versions are never changed in place)
 
 A version may also be *lexical* (manifest `dense: "pending"`): manifest.json, chunks.jsonl and bm25/ (and terms/
 once they are made), written the same way and checked the same way. It is served by BM25 alone while its vectors are made in the background
@@ -21,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ import faiss
 import numpy as np
 
 from documents.models import Chunk
+from embeddings.chunk_lines import read_chunks
 from embeddings.lexical.bm25_index import BM25Index
 from embeddings.lexical.term_vectors import TermVectors
 from embeddings.vector_stores.base import VectorStore
@@ -118,11 +123,31 @@ class LoadedIndex:
         return self.vectors is None
 
 
+# Files this process has hashed, by (device, inode, size, mtime): a file shared by hard links between
+# versions is hashed once per process, not at every write and load. Only files last modified SETTLED_SECONDS
+# before they were hashed are remembered: file times are coarse (a few ms), and a file changed within that
+# window after its hash could keep its mtime; a later change gives it a new one.
+_hashed: dict[tuple[int, int, int, int], str] = {}
+_HASHED_MAX = 4096
+SETTLED_SECONDS = 2.0
+
+
 def file_sha256(path: Path) -> str:
+    before = os.stat(path)
+    key = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
+    known = _hashed.get(key)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
+    after = os.stat(path)
+    settled = time.time_ns() - after.st_mtime_ns > SETTLED_SECONDS * 1e9
+    if settled and (after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns) == key:
+        if len(_hashed) >= _HASHED_MAX:
+            _hashed.clear()
+        _hashed[key] = digest.hexdigest()
     return digest.hexdigest()
 
 
@@ -171,8 +196,7 @@ def _verified_version(index_dir: Path, verify_checksums: bool = True) -> tuple[P
 
 
 def _read_chunks(version: Path) -> list[Chunk]:
-    with open(version / CHUNKS_FILE, encoding="utf-8") as fh:
-        return [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
+    return read_chunks(version / CHUNKS_FILE)
 
 
 def _check_counts(version: Path, index_dir: Path, chunks: int, vectors: int, manifest: IndexManifest) -> None:
@@ -205,7 +229,7 @@ def read_version(index_dir: Path) -> StoredVersion:
     version, manifest = _verified_version(index_dir)
     try:
         chunks = _read_chunks(version)
-        vectors = None if manifest.pending else _all_vectors(faiss.read_index(str(version / VECTORS_FILE)))
+        vectors = None if manifest.pending else all_vectors(faiss.read_index(str(version / VECTORS_FILE)))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorrupted(f"index at {version} cannot be read ({exc}); rebuild with "
                              f"`qa ingest --rebuild --index {index_dir}`") from exc
@@ -216,7 +240,7 @@ def read_version(index_dir: Path) -> StoredVersion:
     return StoredVersion(version, manifest, chunks, np.asarray(vectors, dtype=np.float32))
 
 
-def _all_vectors(store: "faiss.Index") -> np.ndarray:
+def all_vectors(store: "faiss.Index") -> np.ndarray:
     """Every stored vector, row for row (inverted-file indexes need their direct map first)."""
     if store.ntotal == 0:
         return np.zeros((0, store.d), dtype=np.float32)

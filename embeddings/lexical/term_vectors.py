@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,6 +29,7 @@ class TermVectors:
         self.vocabulary = list(vocabulary)
         self._row = {term: row for row, term in enumerate(self.vocabulary)}
         self._vectors = vectors
+        self.source: Path | None = None  # the version directory these were loaded from (its files are reused)
 
     @classmethod
     def build(cls, vocabulary: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> "TermVectors":
@@ -49,13 +51,27 @@ class TermVectors:
     def matrix(self, rows: np.ndarray) -> np.ndarray:
         return self._vectors[rows].astype(np.float32)
 
+    def subset(self, terms: Sequence[str]) -> "TermVectors | None":
+        """These vectors of the known words among `terms` (rows as stored, float16); None when none is known."""
+        kept = [t for t in sorted(set(terms)) if t in self._row]
+        if not kept:
+            return None
+        if len(kept) == len(self.vocabulary):
+            return self  # sorted, as built: the same words in the same order
+        return TermVectors(kept, self._vectors[self.rows(kept)])
+
     def vector(self, term: str) -> np.ndarray | None:
         row = self._row.get(term)
         return None if row is None else self._vectors[row].astype(np.float32)
 
     def save(self, directory: Path) -> list[str]:
+        """Write the files under `directory`; those loaded unchanged from a version are hard-linked from it
+        (versions are never changed in place, so they can share the 18 MB of the bundled corpus's vectors)."""
         target = directory / DIR_NAME
         target.mkdir(parents=True, exist_ok=True)
+        names = [f"{DIR_NAME}/{VECTORS_FILE}", f"{DIR_NAME}/{VOCABULARY_FILE}"]
+        if self.source is not None and _linked(self.source, directory, names):
+            return names
         buffer = io.BytesIO()  # np.save to a file reports a full disk without errno; a plain write says ENOSPC
         np.save(buffer, self._vectors)
         (target / VECTORS_FILE).write_bytes(buffer.getvalue())
@@ -69,4 +85,20 @@ class TermVectors:
         if not (target / VECTORS_FILE).exists():
             return None
         vocabulary = json.loads((target / VOCABULARY_FILE).read_text())
-        return cls(vocabulary, np.load(target / VECTORS_FILE))  # in memory: gathering rows of a memmap is slow
+        terms = cls(vocabulary, np.load(target / VECTORS_FILE))  # in memory: gathering rows of a memmap is slow
+        terms.source = directory
+        return terms
+
+
+def _linked(source: Path, directory: Path, names: list[str]) -> bool:
+    """Hard-link these files of `source` into `directory`; False (nothing left behind) where that fails."""
+    made = []
+    try:
+        for name in names:
+            os.link(source / name, directory / name)
+            made.append(directory / name)
+        return True
+    except OSError:
+        for path in made:
+            path.unlink(missing_ok=True)
+        return False

@@ -47,9 +47,9 @@ class TokenCache:
             db.execute("CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, tokens TEXT NOT NULL)")
             return db
 
-    def tokenize_all(self, texts: Sequence[str]) -> list[list[str]]:
-        """Tokens of every text, cut by the tokenizer only where the cache does not hold them; then the cache
-        is pruned to these texts (what the new version holds)."""
+    def tokenize_all(self, texts: Sequence[str], prune: bool = True) -> list[list[str]]:
+        """Tokens of every text, cut by the tokenizer only where the cache does not hold them; then (`prune`) the
+        cache is pruned to these texts (what the new version holds)."""
         keys = [self._key(t) for t in texts]
         db = self._open()
         try:
@@ -67,9 +67,10 @@ class TokenCache:
             with db:
                 db.executemany("INSERT OR REPLACE INTO tokens (key, tokens) VALUES (?, ?)",
                                [(k, json.dumps(v, ensure_ascii=False)) for k, v in fresh.items()])
-                db.execute("CREATE TEMP TABLE keep (key TEXT PRIMARY KEY)")
-                db.executemany("INSERT OR IGNORE INTO keep (key) VALUES (?)", [(k,) for k in keys])
-                db.execute("DELETE FROM tokens WHERE key NOT IN (SELECT key FROM keep)")
+                if prune:
+                    db.execute("CREATE TEMP TABLE keep (key TEXT PRIMARY KEY)")
+                    db.executemany("INSERT OR IGNORE INTO keep (key) VALUES (?)", [(k,) for k in keys])
+                    db.execute("DELETE FROM tokens WHERE key NOT IN (SELECT key FROM keep)")
             return [list(found[k]) for k in keys]
         finally:
             db.close()

@@ -18,8 +18,10 @@ embeddings/index_spec.py, built by `Settings.index_spec`) decides whether the cu
 vectors can be carried over; the server compares versions with the same specification. A sync loads, chunks
 and embeds only files whose (name, sha256) the current version does not hold; the others are carried over.
 Folder documents no longer under the given paths are dropped; uploaded documents are never touched by a sync.
-BM25 is rebuilt over all passages (its statistics are corpus-wide; the jieba tokens of known passages come from
-a cache in the index directory). Nothing is written when nothing changed. A change of the specification (or
+BM25's statistics are corpus-wide, so its scores are computed again for all passages, from each passage's token
+counts: those of passages the current version holds come from its bm25/rows.*.npy (embeddings/lexical/
+term_rows.py), so only new passages are cut by jieba (a full build takes them from a token cache in the index
+directory). Nothing is written when nothing changed. A change of the specification (or
 `--rebuild`) processes everything again, uploads from their stored copies.
 
 Writers hold the index directory's writer lock only while they merge with the current version and write;

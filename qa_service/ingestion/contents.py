@@ -25,9 +25,12 @@ def manifest_records(manifest: IndexManifest) -> list[DocumentRecord]:
     return [DocumentRecord.from_dict(d, manifest.created_at) for d in manifest.documents]
 
 
-def read_contents(index_dir: Path, spec: IndexSpec, with_rows: bool = True) -> IndexContents:
+def read_contents(index_dir: Path, spec: IndexSpec, with_rows: bool = True,
+                  pending_vectors_too: bool = True) -> IndexContents:
     """Records of the current version and, when they can be reused, its documents' chunks and vectors
-    (with_rows=False: the records alone, and `documents` [] when they could be reused)."""
+    (with_rows=False: the records alone, and `documents` [] when they could be reused). Without
+    `pending_vectors_too` the documents of a lexical version have no vectors (a lexical write leaves them where
+    they are: reading them out of the pending store cost seconds at 10x for nothing)."""
     try:
         manifest = read_manifest(index_dir)
     except IndexStoreError as exc:
@@ -54,7 +57,7 @@ def read_contents(index_dir: Path, spec: IndexSpec, with_rows: bool = True) -> I
                         version)
             return IndexContents(records, None, version, why_not_reusable="chunks and records disagree")
         vectors = (stored.vectors[row:row + record.chunks] if stored.vectors is not None
-                   else pending_vectors(index_dir, spec, chunks))
+                   else pending_vectors(index_dir, spec, chunks) if pending_vectors_too else None)
         documents.append(IndexedDocument(record, chunks, vectors))  # type: ignore[arg-type]  (None: not made yet)
         row += record.chunks
     if row != len(stored.chunks):

@@ -54,9 +54,9 @@ class IngestionService:
 
     # -- reading the current version ------------------------------------------------------------------
 
-    def current_contents(self, with_rows: bool = True) -> IndexContents:
+    def current_contents(self, with_rows: bool = True, pending_vectors_too: bool = True) -> IndexContents:
         """Records of the current version and, when they can be reused, its documents' chunks and vectors."""
-        return read_contents(self.settings.index_dir, self.spec, with_rows)
+        return read_contents(self.settings.index_dir, self.spec, with_rows, pending_vectors_too)
 
     # -- one document (uploads) -----------------------------------------------------------------------
 
@@ -84,7 +84,7 @@ class IngestionService:
         (None: nothing to write), write it as a new version. Returns the version written (or None).
         `lexical`: documents without vectors are left to the background embedder (a lexical version)."""
         with writer_lock(self.settings.index_dir, lock_timeout):
-            contents = self.current_contents(with_rows=with_rows)
+            contents = self.current_contents(with_rows=with_rows, pending_vectors_too=not lexical)
             documents = change(contents)
             if documents is None:
                 return None, contents
