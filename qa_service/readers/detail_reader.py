@@ -61,7 +61,6 @@ class _Unit:
     start: int
     end: int
     first: str  # the first sentence, normalised: where exact coverage is counted
-    rows: np.ndarray  # term-vector rows of the quote's words
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,9 @@ class _Prepared:
     units: tuple[_Unit, ...]
     # the quantities of each unit's quote (by start), made on first need: the reranker and the reader read the same
     quantities: dict[int, tuple[Quantity, ...]] = field(default_factory=dict, compare=False, repr=False)
+    # the term-vector rows of each unit's quote's words, made on first need: only the passages read (3 of the 20
+    # reranked) need them, and cutting the words was most of what preparing a passage cost
+    rows: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def quantities_of(self, unit: _Unit, quote: str) -> tuple[Quantity, ...]:
         found = self.quantities.get(unit.start)
@@ -106,10 +108,17 @@ class DetailReader(Reader):
         for i, sentence in enumerate(sentences):
             last = sentences[i + 1] if i + 1 < len(sentences) else sentence
             end = last.start + len(last.text)
-            units.append(_Unit(sentence.start, end, normalise(sentence.text),
-                               self._matcher.rows(self._tokenize(chunk.text[sentence.start:end]))))
+            units.append(_Unit(sentence.start, end, normalise(sentence.text)))
         return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
                          tuple(units))
+
+    def _rows(self, chunk: Chunk, prepared: _Prepared) -> tuple[np.ndarray, ...]:
+        """The term-vector rows of each unit's quote (two threads may both make them: the same rows)."""
+        found = prepared.rows.get("units")
+        if found is None:
+            found = prepared.rows.setdefault("units", tuple(
+                self._matcher.rows(self._tokenize(chunk.text[u.start:u.end])) for u in prepared.units))
+        return found
 
     def lead(self, query: Query, passages: list[Passage]) -> list[Passage]:
         """`passages` (ranked) with the one the reader answers from first: among passages of one document sharing
@@ -200,7 +209,7 @@ class DetailReader(Reader):
         for passage in passages:
             prepared = self._prepared(passage.chunk)
             missing = {t: v for t, v in query.term_vectors.items()}
-            nearest = self._matcher.nearest_per_group(missing, [u.rows for u in prepared.units])
+            nearest = self._matcher.nearest_per_group(missing, self._rows(passage.chunk, prepared))
             for unit, near in zip(prepared.units, nearest):
                 out[id(unit)] = self._matcher.coverage(weights, unit.first, near, prepared.context)
         return out
