@@ -92,15 +92,32 @@ class DetailReader(Reader):
         self._prepared = functools.lru_cache(maxsize=prepared_passages)(self._prepare)
         self._clause_rows = functools.lru_cache(maxsize=CLAUSE_ROWS)(lambda text: self._matcher.rows(self._tokenize(text)))
 
-    def quote_bonuses(self, query: Query, passage: Passage) -> list[float]:
+    def quote_bonuses(self, query: Query, passage: Passage, scores: list[float] | None = None) -> list[float]:
         """For the reranker (rerankers/sentence_evidence_reranker.py): what each quote of the passage is worth
         beyond its shared words: VALUE_BONUS when it states a value of the asked kind naming the detail,
-        CONSTRAINT_BONUS when the question's quoted terms and named things stand in its passage."""
+        CONSTRAINT_BONUS when the question's quoted terms and named things stand in its passage.
+        With the quotes' `scores` (quote_scores), the reranker wants only the best quote: a value is looked for
+        only in quotes that could be it, best score first (the value checks were most of the reranking cost);
+        the others are given their constraint bonus alone, which is still below the best quote's score."""
         prepared = self._prepared(passage.chunk)
         holds = CONSTRAINT_BONUS if self._constraints_hold(query, passage) else 0.0
-        typed = query.detail.detail.typed
-        return [holds + (VALUE_BONUS if typed and self._value(query, passage, unit) is not None else 0.0)
-                for unit in prepared.units]
+        if not query.detail.detail.typed:
+            return [holds] * len(prepared.units)
+        if scores is None:
+            return [holds + (VALUE_BONUS if self._value(query, passage, unit) is not None else 0.0)
+                    for unit in prepared.units]
+        out = [holds + 0.0] * len(prepared.units)
+        with_value = holds + VALUE_BONUS
+        # best_quote takes the highest score + bonus, the first in text order among equals: a quote whose score
+        # with the value bonus stays below what another quote is sure to reach cannot be it
+        bound = max((s + out[i] for i, s in enumerate(scores)), default=0.0)
+        for i in sorted(range(len(scores)), key=lambda i: -scores[i]):  # stable: text order among equal scores
+            if scores[i] + with_value < bound:
+                break  # the scores that follow are no higher
+            if self._value(query, passage, prepared.units[i]) is not None:
+                out[i] = with_value
+                bound = max(bound, scores[i] + with_value)
+        return out
 
     def _prepare(self, chunk: Chunk) -> _Prepared:
         sentences = split_sentences(chunk.text)
