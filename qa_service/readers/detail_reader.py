@@ -24,6 +24,8 @@ import numpy as np
 
 from documents.models import Chunk
 from qa_service.readers.asked_values import onward, sentence_of, values_of_asked_kind
+from qa_service.readers.best_quote_bonuses import bonuses_for_best
+from qa_service.readers.quote_words import quote_words
 from qa_service.readers.base import (ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader,
                                      Reading)
 from qa_service.types import Passage, Quote
@@ -70,8 +72,7 @@ class _Prepared:
     units: tuple[_Unit, ...]
     # the quantities of each unit's quote (by start), made on first need: the reranker and the reader read the same
     quantities: dict[int, tuple[Quantity, ...]] = field(default_factory=dict, compare=False, repr=False)
-    # the term-vector rows of each unit's quote's words, made on first need: only the passages read (3 of the 20
-    # reranked) need them, and cutting the words was most of what preparing a passage cost
+    # and the term-vector rows of each quote, made when the passage is read (not for all 20 reranked: _rows)
     rows: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def quantities_of(self, unit: _Unit, quote: str) -> tuple[Quantity, ...]:
@@ -95,29 +96,16 @@ class DetailReader(Reader):
     def quote_bonuses(self, query: Query, passage: Passage, scores: list[float] | None = None) -> list[float]:
         """For the reranker (rerankers/sentence_evidence_reranker.py): what each quote of the passage is worth
         beyond its shared words: VALUE_BONUS when it states a value of the asked kind naming the detail,
-        CONSTRAINT_BONUS when the question's quoted terms and named things stand in its passage.
-        With the quotes' `scores` (quote_scores), the reranker wants only the best quote: a value is looked for
-        only in quotes that could be it, best score first (the value checks were most of the reranking cost);
-        the others are given their constraint bonus alone, which is still below the best quote's score."""
+        CONSTRAINT_BONUS when the question's quoted terms and named things stand in its passage. With the quotes'
+        `scores` (quote_scores), only the quotes that could be the best are checked (best_quote_bonuses.py)."""
         prepared = self._prepared(passage.chunk)
         holds = CONSTRAINT_BONUS if self._constraints_hold(query, passage) else 0.0
         if not query.detail.detail.typed:
             return [holds] * len(prepared.units)
         if scores is None:
-            return [holds + (VALUE_BONUS if self._value(query, passage, unit) is not None else 0.0)
-                    for unit in prepared.units]
-        out = [holds + 0.0] * len(prepared.units)
-        with_value = holds + VALUE_BONUS
-        # best_quote takes the highest score + bonus, the first in text order among equals: a quote whose score
-        # with the value bonus stays below what another quote is sure to reach cannot be it
-        bound = max((s + out[i] for i, s in enumerate(scores)), default=0.0)
-        for i in sorted(range(len(scores)), key=lambda i: -scores[i]):  # stable: text order among equal scores
-            if scores[i] + with_value < bound:
-                break  # the scores that follow are no higher
-            if self._value(query, passage, prepared.units[i]) is not None:
-                out[i] = with_value
-                bound = max(bound, scores[i] + with_value)
-        return out
+            scores = [0.0] * len(prepared.units)  # all equal: every quote is checked
+        return bonuses_for_best(scores, holds + 0.0, holds + VALUE_BONUS,
+                                lambda i: self._value(query, passage, prepared.units[i]) is not None)
 
     def _prepare(self, chunk: Chunk) -> _Prepared:
         sentences = split_sentences(chunk.text)
@@ -129,12 +117,11 @@ class DetailReader(Reader):
         return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
                          tuple(units))
 
-    def _rows(self, chunk: Chunk, prepared: _Prepared) -> tuple[np.ndarray, ...]:
-        """The term-vector rows of each unit's quote (two threads may both make them: the same rows)."""
-        found = prepared.rows.get("units")
-        if found is None:
-            found = prepared.rows.setdefault("units", tuple(
-                self._matcher.rows(self._tokenize(chunk.text[u.start:u.end])) for u in prepared.units))
+    def _rows(self, chunk: Chunk, prepared: _Prepared) -> tuple[np.ndarray, ...]:  # two threads make the same
+        if (found := prepared.rows.get("units")) is None:
+            ends = [(s.start + len(s.text), u.end) for s, u in zip(split_sentences(chunk.text), prepared.units)]
+            words = quote_words(chunk.text, [(u.start, *e) for u, e in zip(prepared.units, ends)], self._tokenize)
+            found = prepared.rows.setdefault("units", tuple(self._matcher.rows(w) for w in words))
         return found
 
     def lead(self, query: Query, passages: list[Passage]) -> list[Passage]:
