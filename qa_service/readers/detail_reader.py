@@ -94,18 +94,15 @@ class DetailReader(Reader):
         self._clause_rows = functools.lru_cache(maxsize=CLAUSE_ROWS)(lambda text: self._matcher.rows(self._tokenize(text)))
 
     def quote_bonuses(self, query: Query, passage: Passage, scores: list[float] | None = None) -> list[float]:
-        """For the reranker (rerankers/sentence_evidence_reranker.py): what each quote of the passage is worth
-        beyond its shared words: VALUE_BONUS when it states a value of the asked kind naming the detail,
-        CONSTRAINT_BONUS when the question's quoted terms and named things stand in its passage. With the quotes'
-        `scores` (quote_scores), only the quotes that could be the best are checked (best_quote_bonuses.py)."""
-        prepared = self._prepared(passage.chunk)
+        """For the reranker (rerankers/sentence_evidence_reranker.py): what each quote of the passage is worth beyond
+        its shared words: VALUE_BONUS when it states a value of the asked kind naming the detail, CONSTRAINT_BONUS when
+        the question's quoted terms and named things stand in its passage. With the quotes' `scores` (quote_scores),
+        only the quotes that could be the best are checked (best_quote_bonuses.py); without, every quote."""
+        units = self._prepared(passage.chunk).units
         holds = CONSTRAINT_BONUS if self._constraints_hold(query, passage) else 0.0
-        if not query.detail.detail.typed:
-            return [holds] * len(prepared.units)
-        if scores is None:
-            scores = [0.0] * len(prepared.units)  # all equal: every quote is checked
-        return bonuses_for_best(scores, holds + 0.0, holds + VALUE_BONUS,
-                                lambda i: self._value(query, passage, prepared.units[i]) is not None)
+        typed = query.detail.detail.typed
+        return bonuses_for_best([0.0] * len(units) if scores is None else scores, holds + 0.0, holds + VALUE_BONUS,
+                                lambda i: typed and self._value(query, passage, units[i]) is not None)
 
     def _prepare(self, chunk: Chunk) -> _Prepared:
         sentences = split_sentences(chunk.text)
@@ -118,10 +115,8 @@ class DetailReader(Reader):
                          tuple(units))
 
     def _rows(self, chunk: Chunk, prepared: _Prepared) -> tuple[np.ndarray, ...]:  # two threads make the same
-        if (found := prepared.rows.get("units")) is None:
-            ends = [(s.start + len(s.text), u.end) for s, u in zip(split_sentences(chunk.text), prepared.units)]
-            words = quote_words(chunk.text, [(u.start, *e) for u, e in zip(prepared.units, ends)], self._tokenize)
-            found = prepared.rows.setdefault("units", tuple(self._matcher.rows(w) for w in words))
+        if (found := prepared.rows.get("units")) is None:  # quote_words cuts the quotes of the units, in order
+            found = prepared.rows.setdefault("units", tuple(map(self._matcher.rows, quote_words(chunk.text, self._tokenize))))
         return found
 
     def lead(self, query: Query, passages: list[Passage]) -> list[Passage]:

@@ -10,11 +10,12 @@ passage with a cut anywhere else (or a tokenizer other than jieba's) is cut quot
 from __future__ import annotations
 
 import unicodedata
-from typing import Callable, Sequence
+from typing import Callable
 
 import jieba
 
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer, normalise_for_matching
+from qa_service.understanding.sentence_splitter import split_sentences
 
 
 def _clean_cut(text: str, at: int) -> bool:
@@ -28,10 +29,12 @@ def _clean_cut(text: str, at: int) -> bool:
     return not (left and right and run.fullmatch(left[-1]) and run.fullmatch(right[0]))
 
 
-def quote_words(text: str, spans: Sequence[tuple[int, int, int]],
-                tokenize: Callable[[str], list[str]]) -> list[list[str]]:
-    """tokenize(text[start:end]) for each quote, given as (start, end of its first sentence, end); the quotes are
-    those of detail_reader: in text order, each running to the end of the next one's first sentence."""
+def quote_words(text: str, tokenize: Callable[[str], list[str]]) -> list[list[str]]:
+    """tokenize(quote) for each quote of `text`, in order: each of its sentences (split_sentences) with the next
+    (the last alone), as detail_reader prepares them."""
+    sentences = split_sentences(text)
+    ends = [s.start + len(s.text) for s in sentences]
+    spans = [(s.start, ends[i], ends[min(i + 1, len(ends) - 1)]) for i, s in enumerate(sentences)]
     if not isinstance(tokenize, ChineseTokenizer) or not all(_clean_cut(text, at) for s in spans for at in s[:2]):
         return [tokenize(text[start:end]) for start, _, end in spans]
     pieces: dict[tuple[int, int], list[str]] = {}
