@@ -8,6 +8,7 @@ A new retriever, reranker or answerer is a new file implementing its base class 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from documents.models import Chunk
@@ -33,6 +34,7 @@ from qa_service.retrievers.fusion import WeightedFusion
 from qa_service.settings import Settings
 from qa_service.types import Passage
 from qa_service.understanding.abbreviations import Abbreviations, document_texts
+from qa_service.understanding.encoded_terms import EncodedTerms
 from qa_service.understanding.entity_grounding import EntityGrounding
 from qa_service.understanding.premises import Premises
 from qa_service.understanding.query import Query, QueryAnalyser
@@ -101,7 +103,8 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     chain is the same."""
     grounding = EntityGrounding(c.title + c.section + c.text for c in index.chunks)
     analyser = QueryAnalyser(index.bm25.tokenize, index.bm25.idf, encoder.encode_query, grounding.entities,
-                             grounding.is_generic, index.terms, encoder.encode_documents)
+                             grounding.is_generic, index.terms,
+                             partial(EncodedTerms(encoder.encode_documents).vectors, index.directory.name))
     scoring: dict[str, ScoringRetriever] = {"bm25": BM25Retriever(index.chunks, index.bm25)}
     if vectors is not None:
         scoring["dense"] = DenseRetriever(index.chunks, vectors, keys)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from embeddings.encoders.base import TextEncoder
 from embeddings.encoders.factory import build_encoder
 from embeddings.encoders.lazy_encoder import LazyEncoder
+from qa_service.blas_threads import one_blas_thread
 from qa_service.document_service import DocumentService
 from qa_service.feedback.store import FeedbackStore
 from qa_service.index_watcher import IndexWatcher
@@ -107,7 +108,8 @@ class ServiceRoot:
     def warm_up(self, strict: bool = False) -> "ServiceRoot":
         """Load the model and the default index now, before the first request (the other knowledge bases load
         on their first request). With strict=False an unusable index leaves the service not ready (/readyz says
-        why) instead of failing the process."""
+        why) instead of failing the process. Numpy's BLAS is then kept to one thread (blas_threads.py)."""
+        one_blas_thread()
         self.default.warm_up(strict)
         return self
 

@@ -24,6 +24,8 @@ import numpy as np
 
 from documents.models import Chunk
 from qa_service.readers.asked_values import onward, sentence_of, values_of_asked_kind
+from qa_service.readers.best_quote_bonuses import bonuses_for_best
+from qa_service.readers.quote_words import quote_words
 from qa_service.readers.base import (ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader,
                                      Reading)
 from qa_service.types import Passage, Quote
@@ -61,7 +63,6 @@ class _Unit:
     start: int
     end: int
     first: str  # the first sentence, normalised: where exact coverage is counted
-    rows: np.ndarray  # term-vector rows of the quote's words
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class _Prepared:
     units: tuple[_Unit, ...]
     # the quantities of each unit's quote (by start), made on first need: the reranker and the reader read the same
     quantities: dict[int, tuple[Quantity, ...]] = field(default_factory=dict, compare=False, repr=False)
+    # and the term-vector rows of each quote, made when the passage is read (not for all 20 reranked: _rows)
+    rows: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def quantities_of(self, unit: _Unit, quote: str) -> tuple[Quantity, ...]:
         found = self.quantities.get(unit.start)
@@ -90,15 +93,16 @@ class DetailReader(Reader):
         self._prepared = functools.lru_cache(maxsize=prepared_passages)(self._prepare)
         self._clause_rows = functools.lru_cache(maxsize=CLAUSE_ROWS)(lambda text: self._matcher.rows(self._tokenize(text)))
 
-    def quote_bonuses(self, query: Query, passage: Passage) -> list[float]:
-        """For the reranker (rerankers/sentence_evidence_reranker.py): what each quote of the passage is worth
-        beyond its shared words: VALUE_BONUS when it states a value of the asked kind naming the detail,
-        CONSTRAINT_BONUS when the question's quoted terms and named things stand in its passage."""
-        prepared = self._prepared(passage.chunk)
+    def quote_bonuses(self, query: Query, passage: Passage, scores: list[float] | None = None) -> list[float]:
+        """For the reranker (rerankers/sentence_evidence_reranker.py): what each quote of the passage is worth beyond
+        its shared words: VALUE_BONUS when it states a value of the asked kind naming the detail, CONSTRAINT_BONUS when
+        the question's quoted terms and named things stand in its passage. With the quotes' `scores` (quote_scores),
+        only the quotes that could be the best are checked (best_quote_bonuses.py); without, every quote."""
+        units = self._prepared(passage.chunk).units
         holds = CONSTRAINT_BONUS if self._constraints_hold(query, passage) else 0.0
         typed = query.detail.detail.typed
-        return [holds + (VALUE_BONUS if typed and self._value(query, passage, unit) is not None else 0.0)
-                for unit in prepared.units]
+        return bonuses_for_best([0.0] * len(units) if scores is None else scores, holds + 0.0, holds + VALUE_BONUS,
+                                lambda i: typed and self._value(query, passage, units[i]) is not None)
 
     def _prepare(self, chunk: Chunk) -> _Prepared:
         sentences = split_sentences(chunk.text)
@@ -106,10 +110,14 @@ class DetailReader(Reader):
         for i, sentence in enumerate(sentences):
             last = sentences[i + 1] if i + 1 < len(sentences) else sentence
             end = last.start + len(last.text)
-            units.append(_Unit(sentence.start, end, normalise(sentence.text),
-                               self._matcher.rows(self._tokenize(chunk.text[sentence.start:end]))))
+            units.append(_Unit(sentence.start, end, normalise(sentence.text)))
         return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
                          tuple(units))
+
+    def _rows(self, chunk: Chunk, prepared: _Prepared) -> tuple[np.ndarray, ...]:  # two threads make the same
+        if (found := prepared.rows.get("units")) is None:  # quote_words cuts the quotes of the units, in order
+            found = prepared.rows.setdefault("units", tuple(map(self._matcher.rows, quote_words(chunk.text, self._tokenize))))
+        return found
 
     def lead(self, query: Query, passages: list[Passage]) -> list[Passage]:
         """`passages` (ranked) with the one the reader answers from first: among passages of one document sharing
@@ -200,7 +208,7 @@ class DetailReader(Reader):
         for passage in passages:
             prepared = self._prepared(passage.chunk)
             missing = {t: v for t, v in query.term_vectors.items()}
-            nearest = self._matcher.nearest_per_group(missing, [u.rows for u in prepared.units])
+            nearest = self._matcher.nearest_per_group(missing, self._rows(passage.chunk, prepared))
             for unit, near in zip(prepared.units, nearest):
                 out[id(unit)] = self._matcher.coverage(weights, unit.first, near, prepared.context)
         return out

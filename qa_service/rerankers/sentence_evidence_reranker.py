@@ -22,7 +22,7 @@ import numpy as np
 
 from qa_service.rerankers.base import Reranker
 from qa_service.retrievers.scaling import min_max_scaled
-from qa_service.types import Evidence, Passage
+from qa_service.types import Evidence, Passage, Quote
 from qa_service.understanding.query import Query
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 
@@ -31,7 +31,7 @@ class SentenceEvidenceReranker(Reranker):
     name = "sentence-evidence"
 
     def __init__(self, scorer: SentenceEvidenceScorer, evidence_weight: float = 0.7,
-                 bonuses: Callable[[Query, Passage], list[float]] | None = None,
+                 bonuses: Callable[[Query, Passage, list[float]], list[float]] | None = None,
                  lead: Callable[[Query, list[Passage]], list[Passage]] | None = None) -> None:
         self._scorer = scorer
         self._weight = evidence_weight
@@ -44,8 +44,7 @@ class SentenceEvidenceReranker(Reranker):
         if not passages:
             return []
         first = min_max_scaled(np.array([p.score for p in passages], dtype=np.float64))
-        quotes = [self._scorer.best_quote(query, p, self._bonuses(query, p) if self._bonuses else None)
-                  for p in passages]
+        quotes = [self._best_quote(query, p) for p in passages]
         evidence = np.array([q.score if q else 0.0 for q in quotes])
         fused = (1.0 - self._weight) * first + self._weight * evidence
         order = np.lexsort((np.arange(len(passages)), -fused))[:query.top_k]
@@ -53,3 +52,9 @@ class SentenceEvidenceReranker(Reranker):
                           evidence=Evidence(quotes[i], float(evidence[i]), passages[i].score))
                   for i in order]
         return ranked if self._lead is None else self._lead(query, ranked)
+
+    def _best_quote(self, query: Query, passage: Passage) -> Quote | None:
+        if self._bonuses is None:
+            return self._scorer.best_quote(query, passage)
+        scores = self._scorer.quote_scores(query, passage)  # the reader need not check quotes that cannot win
+        return self._scorer.best_quote(query, passage, self._bonuses(query, passage, scores), scores)

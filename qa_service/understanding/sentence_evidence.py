@@ -69,10 +69,12 @@ class SentenceEvidenceScorer:
         return [_covered(query, candidate.sentence, prepared.context)
                 + self._answer_type_weight * asked.match(candidate.held) for candidate in prepared.candidates]
 
-    def best_quote(self, query: Query, passage: Passage, bonuses: list[float] | None = None) -> Quote | None:
-        """The passage's best quote; `bonuses`: what each quote is worth beyond its score (a reader's checks)."""
+    def best_quote(self, query: Query, passage: Passage, bonuses: list[float] | None = None,
+                   scores: list[float] | None = None) -> Quote | None:
+        """The passage's best quote; `bonuses`: what each quote is worth beyond its score (a reader's checks);
+        `scores`: quote_scores(query, passage) when the caller has them already."""
         prepared = self._prepared(passage.chunk)
-        scores = self.quote_scores(query, passage)
+        scores = self.quote_scores(query, passage) if scores is None else scores
         if bonuses is not None:
             scores = [s + b for s, b in zip(scores, bonuses)]
         best: Quote | None = None
