@@ -69,7 +69,7 @@ def fuzzy_contains(haystack: str, term: str, haystack_numerals: str | None = Non
     head = term[:2]  # a name is told by its beginning: 金鸡湖科技领军人才计划 is not 领军人才计划
     if head not in haystack:
         return False
-    anchor = min(present, key=haystack.count)
+    anchor = min(present, key=lambda pair: (haystack.count(pair), pair))  # ties by text: same in every process
     start = haystack.find(anchor)
     for _ in range(MAX_ANCHORS):
         if start < 0:
