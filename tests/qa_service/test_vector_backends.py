@@ -114,7 +114,7 @@ def test_a_collection_that_lags_the_index_is_refused_then_filled(built_index, en
     service.vector_backend.close()
 
 
-def test_ray_ingest_writes_the_single_process_index(base_settings, encoder, tmp_path, monkeypatch):
+def test_ray_ingest_writes_the_single_process_index(base_settings, encoder, local_ray, tmp_path, monkeypatch):
     pytest.importorskip("ray.data", reason="ray is not installed: pip install '.[distributed]'")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     # The two documents of small_corpus cut to 30 passages and 998 BM25 terms to embed: the whole small_corpus (125
