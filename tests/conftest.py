@@ -85,6 +85,22 @@ def built_index(base_settings, encoder, small_corpus) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def local_ray(encoder):
+    """One local Ray instance for the session's Ray tests (the Ray encoder's, the Ray ingest's), started the way
+    the encoder starts one: each start and stop of a local Ray took 8-15 s of the suite. An encoder that finds
+    Ray running joins it and leaves it running when closed; it stops with the session."""
+    pytest.importorskip("ray.data", reason="ray is not installed: pip install '.[distributed]'")
+    from embeddings.encoders.ray_encoder import RayEncoder
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("RAY_ADDRESS", raising=False)  # a local instance, whatever the environment says
+        starter = RayEncoder(lambda: encoder, encoder)
+        starter._ensure_ray()
+    yield
+    starter.close()
+
+
+@pytest.fixture(scope="session")
 def service(built_index, encoder):
     from qa_service.service import QAService
 

@@ -79,12 +79,17 @@ class CachedEncoder(TextEncoder):
         self.misses += len(missing)
         if missing:
             log.info("embedding %d new passages (%d from cache)", len(missing), len(keys) - len(missing))
-            fresh = self._inner.encode_documents([texts[i] for i in missing], show_progress=show_progress)
+            # A text repeated in the batch (boilerplate, a repetitive file: 111 passages of 2 distinct texts) is
+            # embedded once; the counts above stay per passage. Without repeats the model gets the same batch as ever.
+            first: dict[str, int] = {}
+            for i in missing:
+                first.setdefault(keys[i], i)
+            fresh = self._inner.encode_documents([texts[i] for i in first.values()], show_progress=show_progress)
             with self._lock, self._db:
                 self._db.executemany("INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
-                                     [(keys[i], fresh[j].tobytes()) for j, i in enumerate(missing)])
-            for j, i in enumerate(missing):
-                found[keys[i]] = fresh[j]
+                                     [(key, fresh[j].tobytes()) for j, key in enumerate(first)])
+            for j, key in enumerate(first):
+                found[key] = fresh[j]
         if not keys:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)

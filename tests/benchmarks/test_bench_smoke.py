@@ -3,8 +3,10 @@ about behaviour holds (nothing embedded twice, only a changed document's new chu
 request answered). Timings are recorded by the run, never asserted here.
 
 Kept small because it is the slowest fixture of the suite (94 s on a quiet machine with 30 chunks and all 42
-benchmark questions, each asked or encoded about ten times over the steps): two documents of about eight chunks
-each, and every fifth benchmark question (the same mix of factoid, list and unanswerable questions)."""
+benchmark questions, each asked or encoded about ten times over the steps; 74 s with 16 chunks): two documents
+of 800 characters (9 chunks), every fifth benchmark question (the same mix of factoid, list and unanswerable
+questions), and the quick plan with 4 requests per measured run and 2 per growth run (16 and 8): the sweeps
+still run every endpoint at every concurrency (16 clients still send 32 requests)."""
 from __future__ import annotations
 
 import json
@@ -19,9 +21,9 @@ from tests.conftest import CORPUS, haidian_section
 def tiny_corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-corpus")
     haidian = haidian_section()
-    (root / "北京市海淀区双创经验总结.txt").write_text(haidian[:1500], encoding="utf-8")
+    (root / "北京市海淀区双创经验总结.txt").write_text(haidian[:800], encoding="utf-8")
     plan = (CORPUS / "中国电科双创示范基地建设方案.txt").read_text(encoding="utf-8")
-    (root / "中国电科双创示范基地建设方案.txt").write_text(plan[:1500], encoding="utf-8")
+    (root / "中国电科双创示范基地建设方案.txt").write_text(plan[:800], encoding="utf-8")
     return root
 
 
@@ -33,6 +35,9 @@ def result(tiny_corpus, tmp_path_factory):
     some_questions.write_text("\n".join(common.questions()[::5]) + "\n", encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:  # read by the steps run in this process
         patch.setattr(common, "QUESTIONS_FILE", some_questions)
+        quick_plan = run_all._plan
+        patch.setattr(run_all, "_plan", lambda quick, wait: {**quick_plan(quick, wait), "requests": 4,
+                                                              "growth_requests": 2})
         # readiness (two servers, embedding to the end) would triple this; test_synthetic_corpus.py tests its parts
         assert run_all.main(["--quick", "--corpus", str(tiny_corpus), "--out", str(out), "--work", str(work),
                              "--skip", "readiness"]) == 0

@@ -16,7 +16,7 @@ TEXTS = 24  # enough for several batches per actor, few enough to keep the test 
 
 
 @pytest.fixture(scope="module")
-def ray_encoder(base_settings, encoder):
+def ray_encoder(base_settings, encoder, local_ray):
     factory = functools.partial(build_encoder, base_settings.encoder_spec)
     ray_encoder = RayEncoder(factory, encoder, address="", actors=2, batches_per_task=1)
     yield ray_encoder

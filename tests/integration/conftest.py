@@ -26,7 +26,7 @@ def server(built_index):
                 if resp.status == 200:
                     break
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.05)
         if proc.poll() is not None:
             pytest.fail("server exited: " + proc.stderr.read().decode()[-2000:])
     else:

@@ -51,7 +51,7 @@ def qa_serve(index_dir, *args: str, **env: str) -> Iterator[tuple[str, subproces
                     ready = ready + 1 if resp.status == 200 else 0
             except OSError:
                 ready = 0
-                time.sleep(0.3)
+                time.sleep(0.05)
         assert ready, "qa serve did not become ready"
         yield base, proc
     finally:

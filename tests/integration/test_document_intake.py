@@ -41,7 +41,7 @@ def qa_serve(index_dir: Path, cache: str, *extra: str, ready_in_a_row: int = 1,
                 in_a_row = in_a_row + 1 if requests.get(base + "/readyz", timeout=5).status_code == 200 else 0
             except requests.RequestException:
                 in_a_row = 0
-                time.sleep(0.5)
+                time.sleep(0.05)
             assert proc.poll() is None, "qa serve exited"
         assert in_a_row >= ready_in_a_row, "qa serve did not become ready"
         yield base, proc

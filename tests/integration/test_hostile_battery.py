@@ -82,7 +82,7 @@ class QAServer:
                 f"{self.name} server exited: {self.log.read_text(errors='replace')[-2000:]}"
             self.ready = h.request(self.url, "GET", "/readyz", timeout=5).status == 200
             if not self.ready:
-                time.sleep(0.3)
+                time.sleep(0.05)
         assert self.ready, f"{self.name} server not ready after {READY_SECONDS} s"
         return self
 
@@ -329,7 +329,7 @@ def test_two_workers_over_milvus_lite_are_refused_or_all_answer(built_index, sma
         while time.time() < deadline and server.process.poll() is None:
             if h.request(server.url, "GET", "/readyz", timeout=5).status == 200:
                 break
-            time.sleep(0.3)
+            time.sleep(0.05)
         if server.process.poll() is not None:
             assert server.process.returncode != 0
             assert "milvus" in server.log.read_text(errors="replace").lower()
@@ -337,7 +337,7 @@ def test_two_workers_over_milvus_lite_are_refused_or_all_answer(built_index, sma
         assert time.time() < deadline, "neither refused nor ready"
         settle = time.time() + 90  # until both workers have tried to load the index (each logs it)
         while server.log.read_text(errors="replace").count("loaded") < 2 and time.time() < settle:
-            time.sleep(0.5)
+            time.sleep(0.1)
         replies = [h.post_json(server.url, "/v1/search", {"query": "海淀区高等院校", "top_k": 3}) for _ in range(12)]
         assert [r.status for r in replies] == [200] * 12
     finally:

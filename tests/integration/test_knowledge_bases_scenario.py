@@ -77,7 +77,7 @@ def _served(env: dict[str, str], log: Path) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             assert time.monotonic() < deadline, "qa serve did not become ready: " + log.read_text()[-3000:]
-            time.sleep(0.3)
+            time.sleep(0.05)
         yield base
     finally:
         proc.terminate()
@@ -98,7 +98,7 @@ def _wait_hybrid(base: str, kb: str, key: str, log: Path) -> None:
     while (info := httpx.get(f"{base}/v1/kbs/{kb}/info", headers=_auth(key), timeout=30).json())["retrieval"] \
             != "hybrid":
         assert time.monotonic() < deadline, (info, log.read_text(errors="replace")[-3000:])
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("backend", ["faiss", pytest.param("milvus", marks=needs_milvus)])

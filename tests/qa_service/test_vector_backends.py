@@ -62,8 +62,10 @@ def _index_keys(settings) -> set[str]:
 
 @needs_milvus
 def test_incremental_ingest_keeps_milvus_equal_to_the_index(base_settings, encoder, tmp_path):
-    settings = base_settings.with_overrides(index_dir=tmp_path / "idx", embedding_cache=str(tmp_path / "e.sqlite"),
-                                            vector_store="milvus", milvus_uri=str(tmp_path / "lite.db"))
+    # The session's embedding cache: it holds most BM25 terms of these passages already (the test index's), and
+    # what this test checks is what reaches Milvus, not what the model embeds.
+    settings = base_settings.with_overrides(index_dir=tmp_path / "idx", vector_store="milvus",
+                                            milvus_uri=str(tmp_path / "lite.db"))
     corpus = _folder(tmp_path)
     ingestion = IngestionService(settings, encoder)
     try:
@@ -114,7 +116,7 @@ def test_a_collection_that_lags_the_index_is_refused_then_filled(built_index, en
     service.vector_backend.close()
 
 
-def test_ray_ingest_writes_the_single_process_index(base_settings, encoder, tmp_path, monkeypatch):
+def test_ray_ingest_writes_the_single_process_index(base_settings, encoder, local_ray, tmp_path, monkeypatch):
     pytest.importorskip("ray.data", reason="ray is not installed: pip install '.[distributed]'")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     # The two documents of small_corpus cut to 30 passages and 998 BM25 terms to embed: the whole small_corpus (125
