@@ -21,8 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 CACHE_ROOT = Path(os.path.expanduser("~")) / ".cache" / "qa-service"
-RETRIEVERS, RERANKERS, READERS = ("bm25", "dense", "hybrid"), ("reading-evidence", "sentence-evidence", "none"), \
-    ("detail", "quote")
+RETRIEVERS, READERS, RERANKERS = ("bm25", "dense", "hybrid"), ("detail", "quote"), ("reading-evidence", "sentence-evidence", "none")
 INDEXED_TEXTS, VECTOR_STORES, INGEST_EMBEDDINGS = ("title-section-text", "text"), ("faiss", "milvus"), ("local", "ray")
 EMBEDDING_BACKENDS, EMBEDDING_PRECISIONS = BACKENDS, PRECISIONS
 
@@ -127,8 +126,11 @@ class Settings(DerivedSettings):
     rerank_candidates: int = _retrieval(20, "candidates reranked", between=(1, 200))
     reading_leads: bool = _retrieval(True, "with the `reading-evidence` reranker, the passage the reader answers "
                                      "from is ranked first (search and ask)")
-    rerank_weight: float = _retrieval(0.7, "share of sentence evidence in the final score (tuned on dev)",
-                                      between=(0.0, 1.0))
+    rerank_weight: float = _retrieval(0.5, "share of sentence evidence in the final score (tuned on dev)", between=(0.0, 1.0))
+    rerank_prior: str = _retrieval("top", "the first-stage score in the final one: a share of the best candidate's "
+                                   "(`top`) or min-max scaled over the candidates", choices=("top", "min-max"))
+    rerank_quoted: bool = _retrieval(True, "with `reading-evidence`, a quote holding every term the question quotes "
+                                     "(《专利管理办法》) whole is worth 0.2 more")
     top_k: int = _retrieval(5, "passages returned when a request does not say (`top_k` of the API, `--top-k`)",
                             between=(TOP_K_MIN, TOP_K_MAX))
 

@@ -1,7 +1,8 @@
 """Where a quote states a value of the asked kind: the candidates the detail reader checks (readers/detail_reader.py).
 
 A number of the asked unit class or measure, a date, a duration, an enumeration of enough items, an organisation
-the question does not name itself; a value said to change is read with the value it changes to.
+the question does not name itself; a value said to change is read with the value it changes to. An ordinal
+(第一、二条) is no value: it says which, not how many.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ _ORG = re.compile(r"[\u4e00-\u9fa5]{2,20}?(?:部|委员会|委|局|办公室|院
 _ENUMERATION = re.compile(r"[^，,；;。：:\n]*、[^，,；;。：:\n]*")
 _LIST_ITEM = re.compile(r"、|和|及|与")
 _FROM = re.compile(r"[从由]")
+# an ordinal (第八条, 第一、二条: which article, not how many) ends here: 第 and a run of numerals and separators
+_ORDINAL_BEFORE = re.compile(r"第[0-9一二三四五六七八九十百零两、，,和及至-]*$")
 _CHANGE_TO = re.compile(r"[^。；;！？!?\d]{0,12}?(?:到|至)[^。；;！？!?\d]{0,6}")  # 人，减少到目前 / 降至
 
 
@@ -39,7 +42,7 @@ def values_of_asked_kind(detail: DetailQuestion, text: str, quantities: tuple[Qu
                 yield m.start(), m.end(), 1.0
         return
     for q in quantities:
-        if q.kind == "date" or q.digits in detail.numbers:
+        if q.kind == "date" or q.digits in detail.numbers or _ORDINAL_BEFORE.search(text, max(0, q.start - 12), q.start):
             continue
         if asked.kind == "duration":  # 有效期是几年: 3年, not the 6个月 of the sentence after
             if q.kind == "duration" and (not asked.measure or q.unit == asked.measure):
