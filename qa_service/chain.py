@@ -114,7 +114,8 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus, abbreviations),
                           index.bm25.tokenize,
                           ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises,
-                                       quoted_bonus=QUOTED_BONUS if s.rerank_quoted else 0.0))
+                                       quoted_bonus=QUOTED_BONUS if s.rerank_quoted else 0.0,
+                                       list_counts=s.list_counts))
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers,
                                             short_scope=s.short_answer_scope)
     if llm is not None:

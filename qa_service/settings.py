@@ -127,10 +127,8 @@ class Settings(DerivedSettings):
     reading_leads: bool = _retrieval(True, "with the `reading-evidence` reranker, the passage the reader answers "
                                      "from is ranked first (search and ask)")
     rerank_weight: float = _retrieval(0.5, "share of sentence evidence in the final score (tuned on dev)", between=(0.0, 1.0))
-    rerank_prior: str = _retrieval("top", "the first-stage score in the final one: a share of the best candidate's "
-                                   "(`top`) or min-max scaled over the candidates", choices=("top", "min-max"))
-    rerank_quoted: bool = _retrieval(True, "with `reading-evidence`, a quote holding every term the question quotes "
-                                     "(《专利管理办法》) whole is worth 0.2 more")
+    rerank_prior: str = _retrieval("top", "the first-stage score in the final one: a share of the best candidate's (`top`) or min-max scaled over the candidates", choices=("top", "min-max"))
+    rerank_quoted: bool = _retrieval(True, "with `reading-evidence`, a quote holding every term the question quotes (《专利管理办法》) whole is worth 0.2 more")
     top_k: int = _retrieval(5, "passages returned when a request does not say (`top_k` of the API, `--top-k`)",
                             between=(TOP_K_MIN, TOP_K_MAX))
 
@@ -149,6 +147,8 @@ class Settings(DerivedSettings):
     counted_premises: bool = _answering(True, "detail reader: a count the question takes for granted (定在20家以上) that "
                                         "the passage states otherwise after the same words (三级综合医院9家以上) is "
                                         "corrected, not answered (understanding/premises.py)")
+    list_counts: bool = _answering(True, "detail reader: 哪三个 is answered by three items, or an enumeration the text counts as "
+                                   "three, named in the enumeration's own clause (else at least three, in the quote)")
     short_answers: bool = _answering(True, "answer with the short answer inside the quote when one is found "
                                      "(`QA_SHORT_ANSWER_SCOPE`), else the quote; the citation keeps the quote")
     # Each wider scope raised char-F1 on dev and lost answers holding the gold answer (docs/evaluation.md).

@@ -56,6 +56,7 @@ class ReaderConfig:
     contradiction_quotes: int = 3  # best quotes in which a contradicted premise is looked for
     counted_premises: bool = True  # a count the question takes for granted, restated otherwise (QA_COUNTED_PREMISES)
     quoted_bonus: float = QUOTED_BONUS  # reranking: the quote itself holds every quoted term of the question (QA_RERANK_QUOTED)
+    list_counts: bool = True  # 哪两个: two items, named in the enumeration's own clause (QA_LIST_COUNTS)
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ class DetailReader(Reader):
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
         quantities = self._prepared(passage.chunk).quantities_of(unit, quote)
-        candidates = onward(quote, list(values_of_asked_kind(detail, quote, quantities, query.text)), quantities)
+        candidates = onward(quote, list(values_of_asked_kind(detail, quote, quantities, query.text, self.config.list_counts)), quantities)
         sentences = split_sentences(quote) if candidates else []
         per_sentence: dict[int, int] = {}
         for start, _, _ in candidates:
@@ -248,7 +249,8 @@ class DetailReader(Reader):
             kind = detail.detail.kind
             if kind == "list":
                 clause = quote[start:end]
-                ok = self._names_detail(query, clause) or self._names_detail(query, quote)
+                ok = self._names_detail(query, clause) or (  # 哪两个: named in the enumeration's own clause
+                    not (detail.detail.items and self.config.list_counts) and self._names_detail(query, quote))
             elif kind == "date":
                 ok = self._half_focus(query, sentence + passage.chunk.section)
             else:
