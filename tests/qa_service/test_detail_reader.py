@@ -143,3 +143,38 @@ def test_an_ordinal_is_not_a_count(analyse):
         return [text[s:e] for s, e, _ in values_of_asked_kind(detail, text, tuple(find_quantities(text)))]
     assert values("本办法第一、二条中，第一批免税进口企业清单自发布之日起实施。") == []
     assert values("依照第八条规定，第一批清单共有 47 家企业。") == ["47 家"]
+
+
+@pytest.mark.parametrize("list_counts", [True, False])
+def test_which_two_takes_two_items_or_an_enumeration_said_to_be_two(analyse, list_counts):
+    """QA_LIST_COUNTS: 哪三个 is not answered by five items, nor by two; an enumeration the text counts as three
+    (“三证合一”) is, though its clause runs on."""
+    from qa_service.readers.asked_values import values_of_asked_kind
+    detail = analyse("国办发提出的“三证合一”改革，把哪三个证件合并在了一起？").detail
+    assert detail.detail.kind == "list" and detail.detail.items == 3
+
+    def enumerations(text):
+        return [text[s:e] for s, e, _ in values_of_asked_kind(detail, text, (), "", list_counts)]
+    five = "建设以交通物流、教育、金融、医疗、党政等领域通用平台"
+    assert enumerations(five) == ([] if list_counts else [five])
+    assert enumerations("税务登记证“三证合一”、“一照一码”登记制度改革") == []  # two of three
+    said = "全面实行工商营业执照、组织机构代码证和税务登记证“三证合一”、“一照一码”登记制度改革"
+    assert enumerations(said) == [said]
+    assert enumerations("工商营业执照、组织机构代码证和税务登记证") == ["工商营业执照、组织机构代码证和税务登记证"]
+    assert enumerations("党政\n军、工业互联网等平台、") == []  # empty items are not items
+
+
+def test_which_two_is_not_answered_by_a_list_of_something_else(built_index, encoder):
+    """An enumeration of as many items that does not name what is counted in its own clause does not answer;
+    without QA_LIST_COUNTS the whole quote naming it was enough."""
+    from documents.models import Chunk
+    from qa_service.types import Passage
+    text = "报告指出，坚持绿色崛起、美丽富民这条主线，实现一县一省级开发区，新增 2 个国家级开发区。"
+    chunk = Chunk(id="two-zones", doc="报告.txt", title="南阳市党代会报告", section="", text=text, start=0,
+                  end=len(text), line_start=1, line_end=1)
+    for counts, expected in ((True, False), (False, True)):
+        chain = QAService.from_settings(built_index.with_overrides(list_counts=counts), encoder)._require().chain
+        query = chain.query("南阳党代会报告里说要新增的2个国家级开发区，具体是哪两个？", 5)
+        reader = chain.answerer.reader
+        unit = reader._prepared(chunk).units[0]
+        assert (reader._value(query, Passage(chunk, 1.0), unit) is not None) == expected
