@@ -21,7 +21,7 @@ from qa_service.answerers.content_attribution import ContentAttributor
 from qa_service.answerers.extractive_answerer import ExtractiveAnswerer
 from qa_service.document_records import DocumentRecord
 from qa_service.readers.base import Reader
-from qa_service.readers.detail_reader import DetailReader, ReaderConfig
+from qa_service.readers.detail_reader import QUOTED_BONUS, DetailReader, ReaderConfig
 from qa_service.readers.quote_reader import QuoteReader, QuoteReaderConfig
 from qa_service.rerankers.base import Reranker
 from qa_service.rerankers.sentence_evidence_reranker import SentenceEvidenceReranker
@@ -31,6 +31,7 @@ from qa_service.retrievers.dense_retriever import DenseRetriever
 from qa_service.retrievers.filters import FilterResolver
 from qa_service.search_filter import SearchFilter
 from qa_service.retrievers.fusion import WeightedFusion
+from qa_service.retrievers.scaling import min_max_scaled, top_scaled
 from qa_service.settings import Settings
 from qa_service.types import Passage
 from qa_service.understanding.abbreviations import Abbreviations, document_texts
@@ -54,11 +55,13 @@ RETRIEVERS: dict[str, Callable[[Settings, Sequence[Chunk], dict[str, ScoringRetr
         s.hybrid_candidates),
 }
 # QA_RERANKER -> the second stage (settings.RERANKERS lists the same names).
-RERANKERS: dict[str, Callable[[Settings, SentenceEvidenceScorer, DetailReader], Reranker | None]] = {
-    "reading-evidence": lambda s, scorer, reader: SentenceEvidenceReranker(
-        scorer, s.rerank_weight, reader.quote_bonuses, reader.lead if s.reading_leads else None),
-    "sentence-evidence": lambda s, scorer, reader: SentenceEvidenceReranker(scorer, s.rerank_weight),
-    "none": lambda s, scorer, reader: None,
+# `prior`: how the first stage's scores enter (QA_RERANK_PRIOR).
+RERANKERS: dict[str, Callable[[Settings, SentenceEvidenceScorer, DetailReader, Callable], Reranker | None]] = {
+    "reading-evidence": lambda s, scorer, reader, prior: SentenceEvidenceReranker(
+        scorer, s.rerank_weight, reader.quote_bonuses, reader.lead if s.reading_leads else None, prior),
+    "sentence-evidence": lambda s, scorer, reader, prior: SentenceEvidenceReranker(scorer, s.rerank_weight,
+                                                                                  prior=prior),
+    "none": lambda s, scorer, reader, prior: None,
 }
 
 # QA_READER -> which sentence answers, or why none does (settings.READERS lists the same names).
@@ -113,7 +116,9 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     abbreviations = Abbreviations(document_texts(index.chunks)) if s.abbreviations else None
     detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus, abbreviations),
                           index.bm25.tokenize,
-                          ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises))
+                          ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises,
+                                       quoted_bonus=QUOTED_BONUS if s.rerank_quoted else 0.0,
+                                       list_counts=s.list_counts))
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers,
                                             short_scope=s.short_answer_scope)
     if llm is not None:
@@ -126,5 +131,7 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     retriever = RETRIEVERS[s.retriever if vectors is not None else "bm25"](s, index.chunks, scoring)
     records = [DocumentRecord.from_dict(d, index.manifest.created_at) for d in index.manifest.documents]
     filters = FilterResolver(index.chunks, records, row_document_ids(index.manifest, index.chunks), keys)
-    return QueryChain(analyser, retriever, RERANKERS[s.reranker](s, scorer, detail), answerer, s.rerank_candidates,
-                      filters)
+    # a share of the best is meaningful where 0 means no match (BM25, fusion), not for cosines (dense alone)
+    prior = top_scaled if s.rerank_prior == "top" and retriever.name != "dense" else min_max_scaled
+    return QueryChain(analyser, retriever, RERANKERS[s.reranker](s, scorer, detail, prior), answerer,
+                      s.rerank_candidates, filters)

@@ -21,8 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 CACHE_ROOT = Path(os.path.expanduser("~")) / ".cache" / "qa-service"
-RETRIEVERS, RERANKERS, READERS = ("bm25", "dense", "hybrid"), ("reading-evidence", "sentence-evidence", "none"), \
-    ("detail", "quote")
+RETRIEVERS, READERS = ("bm25", "dense", "hybrid"), ("detail", "quote")
+RERANKERS = ("reading-evidence", "sentence-evidence", "none")
 INDEXED_TEXTS, VECTOR_STORES, INGEST_EMBEDDINGS = ("title-section-text", "text"), ("faiss", "milvus"), ("local", "ray")
 EMBEDDING_BACKENDS, EMBEDDING_PRECISIONS = BACKENDS, PRECISIONS
 
@@ -118,8 +118,7 @@ class Settings(DerivedSettings):
 
     # --- Retrieval.
     retriever: str = _retrieval("hybrid", "`bm25`, `dense` or `hybrid` (`--retriever`)", choices=RETRIEVERS)
-    hybrid_lexical_weight: float = _retrieval(0.6, "BM25 share of the fused score (tuned on dev)",
-                                              between=(0.0, 1.0))
+    hybrid_lexical_weight: float = _retrieval(0.6, "BM25 share of the fused score (tuned on dev)", between=(0.0, 1.0))
     hybrid_candidates: int = _retrieval(50, "candidates from each retriever before fusion", between=(1, 1000))
     reranker: str = _retrieval("reading-evidence", "second stage over the candidates: sentence evidence with what "
                                "the reader finds in each sentence (`reading-evidence`), without it "
@@ -127,18 +126,19 @@ class Settings(DerivedSettings):
     rerank_candidates: int = _retrieval(20, "candidates reranked", between=(1, 200))
     reading_leads: bool = _retrieval(True, "with the `reading-evidence` reranker, the passage the reader answers "
                                      "from is ranked first (search and ask)")
-    rerank_weight: float = _retrieval(0.7, "share of sentence evidence in the final score (tuned on dev)",
+    rerank_weight: float = _retrieval(0.5, "share of sentence evidence in the final score (tuned on dev)",
                                       between=(0.0, 1.0))
+    rerank_prior: str = _retrieval("top", "the first-stage score in the final one: a share of the best candidate's "
+                                   "(`top`) or min-max scaled over the candidates", choices=("top", "min-max"))
+    rerank_quoted: bool = _retrieval(True, "with `reading-evidence`, a quote holding every term the question quotes "
+                                     "(《专利管理办法》) whole is worth 0.2 more")
     top_k: int = _retrieval(5, "passages returned when a request does not say (`top_k` of the API, `--top-k`)",
                             between=(TOP_K_MIN, TOP_K_MAX))
 
-    # --- Answering: when to abstain, and bounded work per question.
-    # The detail reader answers only from a sentence stating the asked detail (a number of the asked kind, a date,
-    # a list ...) about what the question names, and says when the documents discuss the question without stating
-    # it; the quote reader is the reader of earlier versions, kept for comparison (docs/evaluation.md).
+    # --- Answering: when to abstain, and bounded work per question. The quote reader is the reader of earlier
+    # versions, kept for comparison; min coverage 0.30 measured best on the three dev sets (docs/evaluation.md).
     reader: str = _answering("detail", "which sentence answers, or why none does: `detail` or `quote` "
                              "(qa_service/readers/)", choices=READERS)
-    # 0.30 measured best on the three dev sets (docs/evaluation.md).
     answer_min_coverage: float = _answering(0.30, "detail reader: share of the question's terms (IDF-weighted, "
                                             "close words counting) an answering sentence must state",
                                             between=(0.0, 1.0))
@@ -147,10 +147,12 @@ class Settings(DerivedSettings):
     counted_premises: bool = _answering(True, "detail reader: a count the question takes for granted (定在20家以上) that "
                                         "the passage states otherwise after the same words (三级综合医院9家以上) is "
                                         "corrected, not answered (understanding/premises.py)")
+    list_counts: bool = _answering(True, "detail reader: 哪三个 is answered by three items, or an enumeration the "
+                                   "text counts as three, named in the enumeration's own clause (else at least "
+                                   "three, in the quote)")
     short_answers: bool = _answering(True, "answer with the short answer inside the quote when one is found "
                                      "(`QA_SHORT_ANSWER_SCOPE`), else the quote; the citation keeps the quote")
-    # `lists` raised char-F1 0.438 -> 0.484 and lost no answer `figures` holds the gold in; `all` lost some
-    # (docs/evaluation.md).
+    # `lists`: char-F1 0.438 -> 0.484, no gold lost against `figures`; `all` lost some (docs/evaluation.md).
     short_answer_scope: str = _answering("lists", "which answers are shortened: `figures` (the asked figure with its "
                                          "unit, date or organisation, when the reader found the only one), `lists` "
                                          "(and the enumeration a list question asks for, when surely it) or `all` "
@@ -160,8 +162,7 @@ class Settings(DerivedSettings):
                                            "question's IDF-weighted terms", between=(0.0, 1.0))
     answer_min_dense: float = _answering(0.70, "quote reader: abstain when a dense-scored top passage is less "
                                          "similar", between=(-1.0, 1.0))
-    max_question_chars: int = _answering(2000, "longer questions are refused (422 over HTTP)",
-                                         between=(1, 1_000_000))
+    max_question_chars: int = _answering(2000, "longer questions are refused (422 over HTTP)", between=(1, 1_000_000))
     # 45 s lets one full QA_LLM_TIMEOUT attempt (30 s) and a shorter retry through, and answers before a
     # reverse proxy's usual 60 s read timeout gives up on the client; without an LLM an ask takes well under 1 s.
     ask_deadline_seconds: float = _answering(45.0, "deadline of one ask or chat completion, LLM calls and their "
@@ -291,8 +292,7 @@ class Settings(DerivedSettings):
     # An answer with five citations takes about 2 KB: 50,000 are about 100 MB (benchmarks/feedback_cost.py).
     feedback_max_answers: int = _feedback(50_000, "answers kept to be rated; the oldest are pruned first",
                                           between=(100, 100_000_000))
-    feedback_max_ratings: int = _feedback(100_000, "ratings kept; the oldest are pruned first",
-                                          between=(100, 100_000_000))
+    feedback_max_ratings: int = _feedback(100_000, "ratings kept; the oldest are pruned first", between=(100, 10**8))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -7,9 +7,8 @@ prior for the passage's rank) and answers with the first that
 - says enough of the question (coverage of its terms, close words counting: understanding/term_matching.py);
 - holds every quoted term and named place or organisation of the question, in the sentence, its passage,
   title or headings (a sentence about 两江新区 does not answer for 湘江新区);
-- for a question asking a recognisable value (a number of the asked kind, a date, a list, an organisation:
-  understanding/asked_detail.py), states such a value in a clause that names the asked detail (专职研发人员近
-  5000 名 for 全职搞研发的人员有多少; not 职工 15 万人 for 有博士学位的有多少人), said of the asked year.
+- for a question asking a recognisable value (a number, a date, a list, an organisation: asked_detail.py), states
+  one in a clause naming the asked detail (专职研发人员近 5000 名 for 全职搞研发的人员有多少), of the asked year.
 Before that, a question naming something the corpus never mentions, or taking for granted what the best
 passages state otherwise, is not answered (understanding/premises.py). When no sentence qualifies but the
 passages discuss the question, the reading says the detail is not stated, with what was found.
@@ -24,7 +23,7 @@ import numpy as np
 
 from documents.models import Chunk
 from qa_service.readers.asked_values import onward, sentence_of, values_of_asked_kind
-from qa_service.readers.best_quote_bonuses import bonuses_for_best
+from qa_service.readers.best_quote_bonuses import bonuses_for_best, quoted_bonuses
 from qa_service.readers.quote_words import quote_words
 from qa_service.readers.base import (ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader,
                                      Reading)
@@ -45,6 +44,7 @@ PREPARED_PASSAGES = 16384
 # from 0.905 to 0.921; 0.2 each gave the same, 0.1 for one of them alone about half (docs/evaluation.md).
 VALUE_BONUS = 0.1
 CONSTRAINT_BONUS = 0.1
+QUOTED_BONUS = 0.2  # the quote holds the question's quoted terms whole: paraphrase hit@1 0.792 -> 0.812 (docs/evaluation.md)
 CLAUSE_ROWS = 65536  # clauses whose term-vector rows are remembered (a few hundred bytes each)
 _LATIN = re.compile(r"[A-Za-z0-9+.\-]+")
 
@@ -56,6 +56,8 @@ class ReaderConfig:
     rank_prior: float = 0.3  # weight of the passage's rank in the order sentences are read
     contradiction_quotes: int = 3  # best quotes in which a contradicted premise is looked for
     counted_premises: bool = True  # a count the question takes for granted, restated otherwise (QA_COUNTED_PREMISES)
+    quoted_bonus: float = QUOTED_BONUS  # reranking: the quote itself holds every quoted term of the question (QA_RERANK_QUOTED)
+    list_counts: bool = True  # 哪两个: two items, named in the enumeration's own clause (QA_LIST_COUNTS)
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,13 @@ class DetailReader(Reader):
         self._clause_rows = functools.lru_cache(maxsize=CLAUSE_ROWS)(lambda text: self._matcher.rows(self._tokenize(text)))
 
     def quote_bonuses(self, query: Query, passage: Passage, scores: list[float] | None = None) -> list[float]:
-        """For the reranker (rerankers/sentence_evidence_reranker.py): what each quote of the passage is worth beyond
-        its shared words: VALUE_BONUS when it states a value of the asked kind naming the detail, CONSTRAINT_BONUS when
-        the question's quoted terms and named things stand in its passage. With the quotes' `scores` (quote_scores),
-        only the quotes that could be the best are checked (best_quote_bonuses.py); without, every quote."""
+        """For the reranker: each quote's worth beyond its shared words (VALUE_BONUS, CONSTRAINT_BONUS, quoted_bonus:
+        best_quote_bonuses.py); with the quotes' `scores`, only the quotes that could be the best are checked."""
         units = self._prepared(passage.chunk).units
         holds = CONSTRAINT_BONUS if self._constraints_hold(query, passage) else 0.0
         typed = query.detail.detail.typed
-        return bonuses_for_best([0.0] * len(units) if scores is None else scores, holds + 0.0, holds + VALUE_BONUS,
+        quoted = quoted_bonuses(query.detail.quoted, passage.chunk.text, units, self.config.quoted_bonus)
+        return bonuses_for_best(scores, quoted, holds, holds + VALUE_BONUS,
                                 lambda i: typed and self._value(query, passage, units[i]) is not None)
 
     def _prepare(self, chunk: Chunk) -> _Prepared:
@@ -236,7 +237,7 @@ class DetailReader(Reader):
         text = passage.chunk.text
         quote = text[unit.start:unit.end]
         quantities = self._prepared(passage.chunk).quantities_of(unit, quote)
-        candidates = onward(quote, list(values_of_asked_kind(detail, quote, quantities, query.text)), quantities)
+        candidates = onward(quote, list(values_of_asked_kind(detail, quote, quantities, query.text, self.config.list_counts)), quantities)
         sentences = split_sentences(quote) if candidates else []
         per_sentence: dict[int, int] = {}
         for start, _, _ in candidates:
@@ -250,7 +251,8 @@ class DetailReader(Reader):
             kind = detail.detail.kind
             if kind == "list":
                 clause = quote[start:end]
-                ok = self._names_detail(query, clause) or self._names_detail(query, quote)
+                ok = self._names_detail(query, clause) or (  # 哪两个: named in the enumeration's own clause
+                    not (detail.detail.items and self.config.list_counts) and self._names_detail(query, quote))
             elif kind == "date":
                 ok = self._half_focus(query, sentence + passage.chunk.section)
             else:
@@ -275,9 +277,7 @@ class DetailReader(Reader):
         focus = query.detail.specific_focus
         if not focus:
             return True  # the question names nothing more specific than the kind of value
-        text = normalise(clause)
-        digits = re.sub(r"\D", "", value)
-        flat = re.sub(r"\s", "", clause)
+        text, digits, flat = normalise(clause), re.sub(r"\D", "", value), re.sub(r"\s", "", clause)
         if any(n and n != digits and n in flat for n in query.detail.numbers):
             return True
         counted = query.detail.counted
@@ -294,7 +294,6 @@ class DetailReader(Reader):
         focus = query.detail.counted or query.detail.specific_focus
         if not focus:
             return True
-        weights = query.terms.weights
-        norm = normalise(text)
+        weights, norm = query.terms.weights, normalise(text)
         total = sum(weights.get(t, 1.0) for t in focus)
         return sum(weights.get(t, 1.0) for t in focus if t in norm) >= 0.5 * total

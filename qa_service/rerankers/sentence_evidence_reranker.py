@@ -6,6 +6,10 @@ for 哪一年, ...). The final score mixes the min-max scaled first-stage score 
 quote and both scores go with the passage (Passage.evidence), for the answerer to quote from.
 On dev (hybrid top 20) this raised hit@1 from 0.825 to about 0.9 at weights 0.6-0.8; weight 1.0 (evidence
 alone) was worse than none, so both signals are kept.
+The first-stage score enters as a share of the best candidate's (`prior`, QA_RERANK_PRIOR=top): min-max over the
+candidates stretched the small gap between two passages of one document to the whole 0-1 range, so a neighbour
+the retriever liked a little more beat the passage whose sentence answers (paraphrases hit@5 0.917 -> 0.938 with
+weight 0.5, docs/evaluation.md).
 
 With a reader (QA_RERANKER=reading-evidence, the default) a quote is also worth what the reader finds in it
 (readers/detail_reader.py quote_bonuses: a value of the asked kind naming the asked detail, the question's named
@@ -32,8 +36,10 @@ class SentenceEvidenceReranker(Reranker):
 
     def __init__(self, scorer: SentenceEvidenceScorer, evidence_weight: float = 0.7,
                  bonuses: Callable[[Query, Passage, list[float]], list[float]] | None = None,
-                 lead: Callable[[Query, list[Passage]], list[Passage]] | None = None) -> None:
+                 lead: Callable[[Query, list[Passage]], list[Passage]] | None = None,
+                 prior: Callable[[np.ndarray], np.ndarray] = min_max_scaled) -> None:
         self._scorer = scorer
+        self._prior = prior
         self._weight = evidence_weight
         self._bonuses = bonuses
         self._lead = lead
@@ -43,7 +49,7 @@ class SentenceEvidenceReranker(Reranker):
     def rerank(self, query: Query, passages: list[Passage]) -> list[Passage]:
         if not passages:
             return []
-        first = min_max_scaled(np.array([p.score for p in passages], dtype=np.float64))
+        first = self._prior(np.array([p.score for p in passages], dtype=np.float64))
         quotes = [self._best_quote(query, p) for p in passages]
         evidence = np.array([q.score if q else 0.0 for q in quotes])
         fused = (1.0 - self._weight) * first + self._weight * evidence

@@ -107,3 +107,74 @@ def test_an_organisation_the_question_names_is_not_the_one_it_asks_for():
     text = "全球创新学院是清华大学与华盛顿大学合作设立的。"
     found = [text[s:e] for s, e, _ in values_of_asked_kind(detail, text, (), question)]
     assert found and not any("清华大学" in f for f in found)
+
+
+def _table_passage():
+    from documents.models import Chunk
+    from qa_service.types import Passage
+    text = ("中国移动通信集团公司专利奖励\n管理办法实施细则\n已完成 2015 年 11月 16日。序号 15。"
+            "中国移动通信集团公司专利管理\n办法\n已完成 2009 年 9月 20日。")
+    chunk = Chunk(id="patent-rows", doc="中国移动双创示范基地建设方案.txt", title="中国移动双创示范基地建设方案",
+                  section="附件 2：“双创”制度文件制定情况", text=text, start=0, end=len(text), line_start=1, line_end=3)
+    return Passage(chunk, 1.0)
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_a_quote_holding_the_quoted_term_whole_is_worth_more(built_index, encoder, quoted):
+    """QA_RERANK_QUOTED: 《专利管理办法》 stands whole in the row that names it (across the line break), not in the
+    row of 专利奖励管理办法 that holds all its words."""
+    from qa_service.readers.detail_reader import QUOTED_BONUS
+    chain = QAService.from_settings(built_index.with_overrides(rerank_quoted=quoted), encoder)._require().chain
+    query = chain.query("中国移动集团那份《专利管理办法》是哪一天出台的？", 5)
+    bonuses = chain.answerer.reader.quote_bonuses(query, _table_passage())  # quotes: rows 1+2, 2+3, 3
+    assert bonuses[1] - bonuses[0] == pytest.approx(QUOTED_BONUS if quoted else 0.0)
+    assert bonuses[2] == pytest.approx(bonuses[1])
+    plain = chain.query("中国移动集团的专利管理办法是哪一天出台的？", 5)  # nothing quoted: no bonus
+    assert len(set(chain.answerer.reader.quote_bonuses(plain, _table_passage()))) == 1
+
+
+def test_an_ordinal_is_not_a_count(analyse):
+    """第一、二条 says which articles, not how many: no answer to 有多少家."""
+    from qa_service.readers.asked_values import values_of_asked_kind
+    from qa_service.understanding.quantities import find_quantities
+    detail = analyse("第一批清单里一共有多少家企业？").detail
+
+    def values(text):
+        return [text[s:e] for s, e, _ in values_of_asked_kind(detail, text, tuple(find_quantities(text)))]
+    assert values("本办法第一、二条中，第一批免税进口企业清单自发布之日起实施。") == []
+    assert values("依照第八条规定，第一批清单共有 47 家企业。") == ["47 家"]
+
+
+@pytest.mark.parametrize("list_counts", [True, False])
+def test_which_two_takes_two_items_or_an_enumeration_said_to_be_two(analyse, list_counts):
+    """QA_LIST_COUNTS: 哪三个 is not answered by five items, nor by two; an enumeration the text counts as three
+    (“三证合一”) is, though its clause runs on."""
+    from qa_service.readers.asked_values import values_of_asked_kind
+    detail = analyse("国办发提出的“三证合一”改革，把哪三个证件合并在了一起？").detail
+    assert detail.detail.kind == "list" and detail.detail.items == 3
+
+    def enumerations(text):
+        return [text[s:e] for s, e, _ in values_of_asked_kind(detail, text, (), "", list_counts)]
+    five = "建设以交通物流、教育、金融、医疗、党政等领域通用平台"
+    assert enumerations(five) == ([] if list_counts else [five])
+    assert enumerations("税务登记证“三证合一”、“一照一码”登记制度改革") == []  # two of three
+    said = "全面实行工商营业执照、组织机构代码证和税务登记证“三证合一”、“一照一码”登记制度改革"
+    assert enumerations(said) == [said]
+    assert enumerations("工商营业执照、组织机构代码证和税务登记证") == ["工商营业执照、组织机构代码证和税务登记证"]
+    assert enumerations("党政\n军、工业互联网等平台、") == []  # empty items are not items
+
+
+def test_which_two_is_not_answered_by_a_list_of_something_else(built_index, encoder):
+    """An enumeration of as many items that does not name what is counted in its own clause does not answer;
+    without QA_LIST_COUNTS the whole quote naming it was enough."""
+    from documents.models import Chunk
+    from qa_service.types import Passage
+    text = "报告指出，坚持绿色崛起、美丽富民这条主线，实现一县一省级开发区，新增 2 个国家级开发区。"
+    chunk = Chunk(id="two-zones", doc="报告.txt", title="南阳市党代会报告", section="", text=text, start=0,
+                  end=len(text), line_start=1, line_end=1)
+    for counts, expected in ((True, False), (False, True)):
+        chain = QAService.from_settings(built_index.with_overrides(list_counts=counts), encoder)._require().chain
+        query = chain.query("南阳党代会报告里说要新增的2个国家级开发区，具体是哪两个？", 5)
+        reader = chain.answerer.reader
+        unit = reader._prepared(chunk).units[0]
+        assert (reader._value(query, Passage(chunk, 1.0), unit) is not None) == expected

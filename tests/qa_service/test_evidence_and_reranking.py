@@ -92,3 +92,33 @@ def test_entities_common_in_the_corpus_are_not_required(analyse):
     passage = _passage("我国推进双创示范基地建设。", title="示范基地", section="")
     assert grounding.is_generic("中国") and not grounding.is_generic("深圳")
     assert grounding.ungrounded(analyse("中国和深圳的示范基地有多少个？"), [passage]) == ["深圳"]
+
+
+def test_top_scaled_keeps_close_scores_close():
+    import numpy as np
+
+    from qa_service.retrievers.scaling import min_max_scaled, top_scaled
+    scores = np.array([2.0, 1.9, 1.8, -0.5])
+    assert top_scaled(scores).tolist() == pytest.approx([1.0, 0.95, 0.9, 0.0])
+    assert min_max_scaled(scores[:3]).tolist() == pytest.approx([1.0, 0.5, 0.0])
+    assert top_scaled(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+
+
+PHASES_NAMED = "中国电科双创示范基地建设分为启动阶段、深化阶段和推广阶段等三个阶段。"
+PHASE_DATED = "启动阶段：2017 年 7 月至 2018 年 12 月，完成基地建设方案编制。"
+
+
+def test_a_slightly_lower_first_stage_score_does_not_outweigh_the_sentence_that_answers(scorer, analyse):
+    """Three passages of one document with close first-stage scores: min-max makes the first 1 and the second
+    0.5, so the neighbour ranked first by a hair wins; as shares of the best (QA_RERANK_PRIOR=top) the scores stay
+    close and the dated sentence decides."""
+    from qa_service.retrievers.scaling import min_max_scaled, top_scaled
+    query = analyse("中国电科双创示范基地的启动阶段是哪一年开始的？", top_k=3)
+    first = [_passage(PHASES_NAMED, score=0.60), _passage(PHASE_DATED, score=0.57), _passage(UNRELATED, score=0.54)]
+    gap = scorer.best_quote(query, first[1]).score - scorer.best_quote(query, first[0]).score
+    assert 0.05 < gap < 0.5  # the dated passage's evidence is better, by less than min-max's stretch
+
+    def top_text(prior):
+        return SentenceEvidenceReranker(scorer, 0.5, prior=prior).rerank(query, first)[0].chunk.text
+    assert top_text(min_max_scaled) == PHASES_NAMED
+    assert top_text(top_scaled) == PHASE_DATED
