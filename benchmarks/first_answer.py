@@ -96,11 +96,16 @@ def make_run(corpus: Sequence[Path], work: Path, env: dict[str, str], port: int)
     try:
         yield served
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Ctrl-C, as a user stops `qa serve`; killed if it has not ended within 30 s."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def wait_first_answer(served: Served, limit_seconds: float) -> dict[str, Any]:

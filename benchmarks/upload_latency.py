@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import WORK_DIR
-from benchmarks.first_answer import ask, get_json
+from benchmarks.first_answer import ask, get_json, stop_server
 from benchmarks.readiness import post_document
 from qa_service.settings import PROJECT_ROOT
 from tests.qa_service.intake_testlib import ANSWER_ON_PAGE_TWO, PDF_NAME, QUESTION_ON_PAGE_TWO, two_page_pdf
@@ -108,14 +107,11 @@ def run(index: Path, rounds: int, code: Path, work: Path) -> dict[str, Any]:
         _until(lambda: server.poll() is None and _hybrid(base), "a hybrid server", started)
         ask(base, QUESTION_ON_PAGE_TWO)  # the first question's one-off costs are not the upload's
         results = [one_round(base, server.pid) for _ in range(rounds)]
+        info = get_json(base + "/v1/info") or {}  # while the server runs (read after the stop, it was always None)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    info = get_json(base + "/v1/info") or {}
-    return {"index": str(index), "code": str(code), "chunks": info.get("chunks"), "rounds": results,
+        stop_server(server)
+    return {"index": str(index), "code": str(code), "chunks": (info.get("manifest") or {}).get("chunk_count"),
+            "rounds": results,
             "load_average": os.getloadavg()}
 
 
