@@ -13,10 +13,10 @@ block; `without_footnotes` takes it off again (a chat client sends earlier answe
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import PurePath
 from typing import Sequence
 
+from documents.cleaning.chars import normalize_for_match
 from documents.models import Chunk
 from qa_service.types import Citation
 
@@ -57,7 +57,7 @@ def cited_line(citation: Citation, answer: str) -> str:
 def supporting_quote(citation: Citation, answer: str) -> str:
     """The cited sentence(s) on one line, whole sentences up to MAX_QUOTE_CHARS; "" when the answer says them."""
     flat = " ".join(citation.quote.split())
-    if not flat or _compact(flat) in _compact(answer):
+    if not flat or normalize_for_match(flat) in normalize_for_match(answer):  # spacing, [1], a 。 aside
         return ""
     kept = ""
     for sentence in (s for s in _SENTENCE_END.split(flat) if s):
@@ -65,12 +65,6 @@ def supporting_quote(citation: Citation, answer: str) -> str:
             break
         kept += sentence
     return kept or flat[:MAX_QUOTE_CHARS - 1] + "…"
-
-
-def _compact(text: str) -> str:
-    """Without spaces and punctuation, as answers and quotes differ in them (the [1] markers, a trimmed 。)."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text)
-                   if not c.isspace() and not unicodedata.category(c).startswith("P"))
 
 
 def _place(page: int | None, page_end: int | None, line_start: int, line_end: int) -> str:

@@ -18,21 +18,15 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
+from documents.cleaning.chars import normalize_for_match as normalize  # FORMAT.md's matching rule
 from qa_service.feedback.store import Rating
 from qa_service.understanding.question_types import AskedKinds
 
 MAX_EVIDENCE_CHARS = 200  # FORMAT.md: evidence is 10-200 characters
 _MARKER = re.compile(r"\s*\[\d+\]")
-
-
-def normalize(text: str) -> str:
-    """FORMAT.md's matching rule: NFKC, without whitespace and punctuation."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in text if not c.isspace() and not unicodedata.category(c).startswith("P"))
 
 
 def question_type(question: str) -> str:
