@@ -25,6 +25,7 @@ from typing import Mapping
 
 import jieba
 
+from qa_service.readers.asked_values import sentence_of
 from qa_service.understanding.asked_detail import normalise
 from qa_service.understanding.quantities import MEASURE_WORDS
 from qa_service.understanding.sentence_splitter import split_sentences
@@ -218,10 +219,8 @@ def states_more(run: str, question: str) -> bool:
 
 def _sentence_of(quote: str, start: int, end: int) -> str:
     """The sentence of the quote holding text[start:end] (to its end, when the value runs on past it)."""
-    for sentence in split_sentences(quote):
-        if sentence.start <= start < sentence.start + len(sentence.text):
-            return quote[sentence.start:max(end, sentence.start + len(sentence.text))]
-    return quote
+    sentence = sentence_of(split_sentences(quote), start, quote)  # all of the quote when none holds it
+    return quote[sentence.start:max(end, sentence.start + len(sentence.text))]
 
 
 def _content(text: str) -> str:
