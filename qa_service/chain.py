@@ -113,7 +113,7 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
         scoring["dense"] = DenseRetriever(index.chunks, vectors, keys)
     scorer = SentenceEvidenceScorer()
     s = settings
-    abbreviations = Abbreviations(document_texts(index.chunks)) if s.abbreviations else None
+    abbreviations = Abbreviations(partial(document_texts, index.chunks)) if s.abbreviations else None
     detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus, abbreviations),
                           index.bm25.tokenize,
                           ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises,

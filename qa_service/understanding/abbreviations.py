@@ -16,7 +16,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from documents.models import Chunk
 
@@ -49,13 +49,15 @@ def document_texts(chunks: Sequence[Chunk]) -> list[str]:
 
 
 class Abbreviations:
-    def __init__(self, texts: Iterable[str], memo: int = 4096) -> None:
-        self._texts = list(texts)
+    def __init__(self, texts: Callable[[], Iterable[str]], memo: int = 4096) -> None:
+        """`texts` gives the documents' texts, asked on the first short form: a load or reload (each upload) that
+        no question with a short form follows does not rebuild them."""
+        self._texts = texts
         self.long_forms = functools.lru_cache(maxsize=memo)(self._long_forms)  # type: ignore[method-assign]
 
     @functools.cached_property
     def _corpus(self) -> str:
-        return "\n".join(unicodedata.normalize("NFKC", t).lower() for t in self._texts)  # on first need: 0.5 s
+        return "\n".join(unicodedata.normalize("NFKC", t).lower() for t in self._texts())  # on first need: 0.5 s
 
     def _long_forms(self, short: str) -> tuple[str, ...]:
         """The corpus's long forms of `short` (most frequent first); () when it is not a short form of Han

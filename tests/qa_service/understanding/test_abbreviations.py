@@ -10,7 +10,7 @@ TEXTS = ["中国共产党南阳市第七次代表大会开幕。工业和信息�
 
 
 def test_a_short_form_resolves_to_the_long_forms_the_corpus_repeats():
-    abbreviations = Abbreviations(TEXTS)
+    abbreviations = Abbreviations(lambda: TEXTS)
     assert abbreviations.long_forms("工信部") == ("工业和信息化部",)
     assert abbreviations.long_forms("党代会") == ("党南阳市第七次代表大会",)
     assert abbreviations.long_forms("发改委") == ()  # written out once only: as likely chance
@@ -21,7 +21,7 @@ def test_a_short_form_resolves_to_the_long_forms_the_corpus_repeats():
 
 def test_a_long_form_is_a_stretch_of_han_characters_not_bounded_only_by_its_length():
     # the characters must stand in one run of Han characters, each gap at most MAX_GAP characters
-    abbreviations = Abbreviations(["科学技术创新委员会成立。科学技术创新委员会开会。", "科，创。委；科，创。委"])
+    abbreviations = Abbreviations(lambda: ["科学技术创新委员会成立。科学技术创新委员会开会。", "科，创。委；科，创。委"])
     assert abbreviations.long_forms("科创委") == ("科学技术创新委",)
 
 
@@ -33,7 +33,7 @@ def test_document_texts_count_the_overlap_of_passages_once():
 
 def test_a_named_short_form_is_not_called_never_mentioned_when_the_corpus_writes_it_out():
     corpus = _compact("".join(TEXTS))
-    with_long_forms = Premises(corpus, Abbreviations(TEXTS))
+    with_long_forms = Premises(corpus, Abbreviations(lambda: TEXTS))
     assert with_long_forms.absent((), ("党代会", "鸿蒙")) == ["鸿蒙"]
     assert with_long_forms.names(_compact(TEXTS[1]), "工信部")
     assert Premises(corpus).absent((), ("党代会", "鸿蒙")) == ["党代会", "鸿蒙"]  # QA_ABBREVIATIONS=false
