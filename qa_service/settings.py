@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from embeddings.encoders.factory import BACKENDS, PRECISIONS
-from qa_service.query_limits import TOP_K_MAX, TOP_K_MIN
 from qa_service.settings_derived import MULTIPART_SLACK_BYTES, DerivedSettings
 from qa_service.settings_loading import SettingsError, load, section
+from qa_service.settings_reading import READERS, RERANKERS, RETRIEVERS, ReadingSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX_DIR = PROJECT_ROOT / "var" / "index"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 CACHE_ROOT = Path(os.path.expanduser("~")) / ".cache" / "qa-service"
-RETRIEVERS, READERS = ("bm25", "dense", "hybrid"), ("detail", "quote")
-RERANKERS = ("reading-evidence", "sentence-evidence", "none")
 INDEXED_TEXTS, VECTOR_STORES, INGEST_EMBEDDINGS = ("title-section-text", "text"), ("faiss", "milvus"), ("local", "ray")
 EMBEDDING_BACKENDS, EMBEDDING_PRECISIONS = BACKENDS, PRECISIONS
 
@@ -31,12 +29,12 @@ __all__ = ["Settings", "SettingsError", "SECTIONS", "PROJECT_ROOT", "MULTIPART_S
 
 SECTIONS = ("Index and corpus", "Knowledge bases", "Embedding", "Retrieval", "Answering", "LLM", "HTTP and limits",
             "Access", "Scale-out", "Chat-tool channels", "Feedback")
-_index, _kb, _embedding, _retrieval, _answering, _llm, _http, _access, _scale, _channel, _feedback = (
+_index, _kb, _embedding, _, _, _llm, _http, _access, _scale, _channel, _feedback = (
     section(s) for s in SECTIONS)
 
 
 @dataclass(frozen=True)
-class Settings(DerivedSettings):
+class Settings(DerivedSettings, ReadingSettings):
     # --- Index and corpus: what is indexed and how it is cut (the chunking and BM25 fields are recorded in the
     # index manifest; an index built otherwise is refused with the command that rebuilds it).
     index_dir: Path = _index(DEFAULT_INDEX_DIR, "index directory (`--index`)")
@@ -115,58 +113,6 @@ class Settings(DerivedSettings):
     torch_threads: int = _embedding(0, "CPU threads of the encoder (torch or OpenVINO); 0 = the library default")
     embedding_cache: str = _embedding(str(CACHE_ROOT / "embeddings.sqlite"), "passage vectors by model and text "
                                       "hash, so re-ingesting unchanged text embeds nothing; `off` disables it")
-
-    # --- Retrieval.
-    retriever: str = _retrieval("hybrid", "`bm25`, `dense` or `hybrid` (`--retriever`)", choices=RETRIEVERS)
-    hybrid_lexical_weight: float = _retrieval(0.6, "BM25 share of the fused score (tuned on dev)", between=(0.0, 1.0))
-    hybrid_candidates: int = _retrieval(50, "candidates from each retriever before fusion", between=(1, 1000))
-    reranker: str = _retrieval("reading-evidence", "second stage over the candidates: sentence evidence with what "
-                               "the reader finds in each sentence (`reading-evidence`), without it "
-                               "(`sentence-evidence`), or `none`", choices=RERANKERS)
-    rerank_candidates: int = _retrieval(20, "candidates reranked", between=(1, 200))
-    reading_leads: bool = _retrieval(True, "with the `reading-evidence` reranker, the passage the reader answers "
-                                     "from is ranked first (search and ask)")
-    rerank_weight: float = _retrieval(0.5, "share of sentence evidence in the final score (tuned on dev)",
-                                      between=(0.0, 1.0))
-    rerank_prior: str = _retrieval("top", "the first-stage score in the final one: a share of the best candidate's "
-                                   "(`top`) or min-max scaled over the candidates", choices=("top", "min-max"))
-    rerank_quoted: bool = _retrieval(True, "with `reading-evidence`, a quote holding every term the question quotes "
-                                     "(《专利管理办法》) whole is worth 0.2 more")
-    top_k: int = _retrieval(5, "passages returned when a request does not say (`top_k` of the API, `--top-k`)",
-                            between=(TOP_K_MIN, TOP_K_MAX))
-
-    # --- Answering: when to abstain, and bounded work per question. The quote reader is the reader of earlier
-    # versions, kept for comparison; min coverage 0.30 measured best on the three dev sets (docs/evaluation.md).
-    reader: str = _answering("detail", "which sentence answers, or why none does: `detail` or `quote` "
-                             "(qa_service/readers/)", choices=READERS)
-    answer_min_coverage: float = _answering(0.30, "detail reader: share of the question's terms (IDF-weighted, "
-                                            "close words counting) an answering sentence must state",
-                                            between=(0.0, 1.0))
-    abbreviations: bool = _answering(True, "a named thing the question writes short (工信部) counts as present where the "
-                                     "text writes a long form the corpus repeats (工业和信息化部; understanding/abbreviations.py)")
-    counted_premises: bool = _answering(True, "detail reader: a count the question takes for granted (定在20家以上) that "
-                                        "the passage states otherwise after the same words (三级综合医院9家以上) is "
-                                        "corrected, not answered (understanding/premises.py)")
-    list_counts: bool = _answering(True, "detail reader: 哪三个 is answered by three items, or an enumeration the "
-                                   "text counts as three, named in the enumeration's own clause (else at least "
-                                   "three, in the quote)")
-    short_answers: bool = _answering(True, "answer with the short answer inside the quote when one is found "
-                                     "(`QA_SHORT_ANSWER_SCOPE`), else the quote; the citation keeps the quote")
-    # `lists`: char-F1 0.438 -> 0.484, no gold lost against `figures`; `all` lost some (docs/evaluation.md).
-    short_answer_scope: str = _answering("lists", "which answers are shortened: `figures` (the asked figure with its "
-                                         "unit, date or organisation, when the reader found the only one), `lists` "
-                                         "(and the enumeration a list question asks for, when surely it) or `all` "
-                                         "(and the clause that answers any other question)",
-                                         choices=("figures", "lists", "all"))
-    answer_min_support: float = _answering(0.35, "quote reader: abstain when the top passage holds less of the "
-                                           "question's IDF-weighted terms", between=(0.0, 1.0))
-    answer_min_dense: float = _answering(0.70, "quote reader: abstain when a dense-scored top passage is less "
-                                         "similar", between=(-1.0, 1.0))
-    max_question_chars: int = _answering(2000, "longer questions are refused (422 over HTTP)", between=(1, 1_000_000))
-    # 45 s lets one full QA_LLM_TIMEOUT attempt (30 s) and a shorter retry through, and answers before a
-    # reverse proxy's usual 60 s read timeout gives up on the client; without an LLM an ask takes well under 1 s.
-    ask_deadline_seconds: float = _answering(45.0, "deadline of one ask or chat completion, LLM calls and their "
-                                             "retries included", between=(1.0, 3600.0))
 
     # --- LLM: an OpenAI-compatible chat endpoint (vLLM, Ollama, DeepSeek, Qwen...) writes the answers when set.
     llm_base_url: str = _llm("", "the endpoint; unset = extractive answers, offline")
