@@ -238,6 +238,8 @@ class ParseSandbox:
         self.stats = SandboxStats()
         self._idle: list[_Child] = []
         self._live = 0  # children started or starting, idle or busy
+        self._warming = 0  # children being started for the pool (warm-up, replacements)
+        self._awaiting_warm = 0  # callers waiting for one of them instead of starting their own
         self._busy: set[_Child] = set()
         self._cond = threading.Condition()
         self._closed = False
@@ -344,10 +346,19 @@ class ParseSandbox:
                         self._busy.add(child)
                         return child
                     self._live -= 1
+                remaining = deadline - time.monotonic()
+                if self._warming > self._awaiting_warm and remaining > 0:
+                    # A child started for the pool is further along than one started now (1-2 s of imports): the
+                    # first upload after a start waits for the warm-up's child instead of starting a second.
+                    self._awaiting_warm += 1
+                    try:
+                        self._cond.wait(remaining)
+                    finally:
+                        self._awaiting_warm -= 1
+                    continue
                 if self._live < self.limits.workers:
                     self._live += 1
                     break
-                remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ParserBusy(f"{name}: all {self.limits.workers} parsers stayed busy for "
                                      f"{self.limits.wait:g} s; try again shortly")
@@ -397,24 +408,24 @@ class ParseSandbox:
             if self._closed or self._live > 0:
                 return
             self._live += 1
+            self._warming += 1
         threading.Thread(target=self._warm_one, name="parse-sandbox-warm", daemon=True).start()
 
     def _warm_one(self) -> None:
+        child: _Child | None = None
         try:
             child = self._start()
         except DocumentError as exc:
             log.warning("could not start a spare parsing process: %s", exc)
+        finally:
             with self._cond:
-                self._live -= 1
-                self._cond.notify()
-            return
-        with self._cond:
-            if self._closed:
-                self._live -= 1
-            else:
-                self._idle.append(child)
-                child = None  # type: ignore[assignment]
-            self._cond.notify()
+                self._warming -= 1
+                if child is None or self._closed:
+                    self._live -= 1
+                else:
+                    self._idle.append(child)
+                    child = None
+                self._cond.notify_all()  # a caller waiting for this child, or for a free place to start one
         if child is not None:
             child.stop()
 
@@ -428,6 +439,7 @@ class ParseSandbox:
         if os.getpid() != self._pid:
             with self._cond:
                 self._idle, self._busy, self._live, self._pid = [], set(), 0, os.getpid()
+                self._warming = self._awaiting_warm = 0
 
     @property
     def children(self) -> list[int]:

@@ -160,6 +160,17 @@ def test_concurrent_files_share_at_most_workers_children(sandbox):
     assert box.stats.started <= 2 and len(box.children) <= 2
 
 
+def test_a_file_right_after_the_warm_up_takes_its_child_instead_of_starting_another(sandbox):
+    box = sandbox(workers=2)
+    box.warm()  # as a server's warm-up: one child starts in the background
+    assert box.parse("首个上传.txt", "正文内容。".encode()).name == "首个上传.txt"
+    for _ in range(200):  # until no child is being started for the pool, so a second one would be counted
+        if getattr(box, "_warming", 1) == 0:
+            break
+        time.sleep(0.05)
+    assert box.stats.started == 1 and len(box.children) == 1
+
+
 def test_close_stops_every_child(sandbox):
     box = sandbox()
     box.parse("热身.txt", "正文内容。".encode())
