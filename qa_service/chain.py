@@ -114,11 +114,12 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
     scorer = SentenceEvidenceScorer()
     s = settings
     abbreviations = Abbreviations(partial(document_texts, index.chunks)) if s.abbreviations else None
-    detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus, abbreviations),
+    detail = DetailReader(scorer, TermMatcher(index.terms), Premises(grounding.corpus, abbreviations, s.bilateral_forms),
                           index.bm25.tokenize,
                           ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises,
                                        quoted_bonus=QUOTED_BONUS if s.rerank_quoted else 0.0,
-                                       list_counts=s.list_counts))
+                                       list_counts=s.list_counts, end_dates=s.end_dates,
+                                       numbered_titles=s.numbered_titles))
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers,
                                             short_scope=s.short_answer_scope)
     if llm is not None:

@@ -43,6 +43,14 @@ class ReadingSettings:
                                             between=(0.0, 1.0))
     abbreviations: bool = _answering(True, "a named thing the question writes short (工信部) counts as present where the "
                                      "text writes a long form the corpus repeats (工业和信息化部; understanding/abbreviations.py)")
+    bilateral_forms: bool = _answering(True, "a partner country the question names (以色列) counts as present where the "
+                                       "text writes its bilateral form (中以; understanding/bilateral_forms.py)")
+    end_dates: bool = _answering(True, "detail reader: a question asking until when (管到哪天为止) is answered by the second "
+                                 "date of a range (…至 2030年 12月 31日) without its own verb; a range's first date never "
+                                 "answers it (understanding/end_dates.py)")
+    numbered_titles: bool = _answering(True, "detail reader: when the question names a document by its number "
+                                       "(财关税〔2021〕5号) and a passage's title or headings hold it, the question's words "
+                                       "there count as stated toward coverage, not half (understanding/document_numbers.py)")
     counted_premises: bool = _answering(True, "detail reader: a count the question takes for granted (定在20家以上) that "
                                         "the passage states otherwise after the same words (三级综合医院9家以上) is "
                                         "corrected, not answered (understanding/premises.py)")

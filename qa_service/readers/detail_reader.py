@@ -25,18 +25,19 @@ from documents.models import Chunk
 from qa_service.readers.asked_values import onward, sentence_of, values_of_asked_kind
 from qa_service.readers.best_quote_bonuses import bonuses_for_best, quoted_bonuses
 from qa_service.readers.quote_words import quote_words
-from qa_service.readers.base import (ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader,
-                                     Reading)
+from qa_service.readers.base import ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader, Reading
 from qa_service.types import Passage, Quote
 from qa_service.understanding.asked_detail import clause_around, normalise, wh_clause
 from qa_service.understanding.premises import (Premises, contradiction, counted_premises, fuzzy_contains, parts,
                                               premise_terms, restated_count)
+from qa_service.understanding.document_numbers import context_credit
+from qa_service.understanding.end_dates import date_answers
 from qa_service.understanding.entity_grounding import _compact
 from qa_service.understanding.query import Query
 from qa_service.understanding.quantities import YEAR, Quantity, find_quantities
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 from qa_service.understanding.sentence_splitter import split_sentences
-from qa_service.understanding.term_matching import TermMatcher
+from qa_service.understanding.term_matching import CONTEXT_CREDIT, TermMatcher
 
 PREPARED_PASSAGES = 16384
 # Reranking bonuses (rerankers/sentence_evidence_reranker.py), on the scale of a quote's score (coverage 0-1 plus
@@ -58,6 +59,8 @@ class ReaderConfig:
     counted_premises: bool = True  # a count the question takes for granted, restated otherwise (QA_COUNTED_PREMISES)
     quoted_bonus: float = QUOTED_BONUS  # reranking: the quote itself holds every quoted term of the question (QA_RERANK_QUOTED)
     list_counts: bool = True  # 哪两个: two items, named in the enumeration's own clause (QA_LIST_COUNTS)
+    end_dates: bool = True  # 管到哪天为止: the second date of a range answers, the first never (QA_END_DATES)
+    numbered_titles: bool = True  # a title holding the document number the question names counts fully (QA_NUMBERED_TITLES)
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,7 @@ class DetailReader(Reader):
         units = []
         for i, sentence in enumerate(sentences):
             last = sentences[i + 1] if i + 1 < len(sentences) else sentence
-            end = last.start + len(last.text)
-            units.append(_Unit(sentence.start, end, normalise(sentence.text)))
+            units.append(_Unit(sentence.start, last.start + len(last.text), normalise(sentence.text)))
         return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
                          tuple(units))
 
@@ -149,8 +151,7 @@ class DetailReader(Reader):
         detail = query.detail
         if not passages or query.terms.total <= 0:
             return Reading(NOT_FOUND)
-        missing = self._premises.absent(detail.quoted, query.named)
-        if missing:
+        if missing := self._premises.absent(detail.quoted, query.named):
             return Reading(NOT_MENTIONED, missing=tuple(missing))
         quotes = self._ordered_quotes(query, passages[: self.config.passages])
         coverage_of = self._coverages(query, passages[: self.config.passages])
@@ -208,10 +209,10 @@ class DetailReader(Reader):
         weights = query.terms.weights
         for passage in passages:
             prepared = self._prepared(passage.chunk)
-            missing = {t: v for t, v in query.term_vectors.items()}
-            nearest = self._matcher.nearest_per_group(missing, self._rows(passage.chunk, prepared))
+            nearest = self._matcher.nearest_per_group(dict(query.term_vectors), self._rows(passage.chunk, prepared))
+            credit = context_credit(query.text, prepared.context, CONTEXT_CREDIT, self.config.numbered_titles)
             for unit, near in zip(prepared.units, nearest):
-                out[id(unit)] = self._matcher.coverage(weights, unit.first, near, prepared.context)
+                out[id(unit)] = self._matcher.coverage(weights, unit.first, near, prepared.context, credit)
         return out
 
     # -- checks --------------------------------------------------------------------------------------------
@@ -254,7 +255,7 @@ class DetailReader(Reader):
                 ok = self._names_detail(query, clause) or (  # 哪两个: named in the enumeration's own clause
                     not (detail.detail.items and self.config.list_counts) and self._names_detail(query, quote))
             elif kind == "date":
-                ok = self._half_focus(query, sentence + passage.chunk.section)
+                ok = date_answers(self._half_focus(query, sentence + passage.chunk.section), query.text, quote, start, end, self.config.end_dates)
             else:
                 clause = clause_around(quote, start, end)
                 ok = self._names_detail(query, clause, quote[start:end]) or (

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from qa_service.understanding.abbreviations import Abbreviations
+from qa_service.understanding.bilateral_forms import names_partner
 from qa_service.understanding.entity_grounding import QUOTED_PART_SEPARATORS, _compact
 from qa_service.understanding.quantities import MEASURE_WORDS, find_quantities
 
@@ -88,14 +89,18 @@ class Contradiction:
 
 
 class Premises:
-    def __init__(self, corpus_compact: str, abbreviations: Abbreviations | None = None) -> None:
+    def __init__(self, corpus_compact: str, abbreviations: Abbreviations | None = None,
+                 bilateral_forms: bool = False) -> None:
         self._corpus = corpus_compact
         self._abbreviations = abbreviations
+        self._bilateral_forms = bilateral_forms
 
     def names(self, text: str, entity: str) -> bool:
-        """`text` (compact) names the entity: as written, or by a long form the corpus writes for it (党代会)."""
+        """`text` (compact) names the entity: as written, by a long form the corpus writes for it (党代会), or, with
+        `bilateral_forms` (QA_BILATERAL_FORMS), a partner country by its bilateral form (中以 for 以色列)."""
         entity = _compact(entity)
-        return entity in text or (self._abbreviations is not None and self._abbreviations.written_out(entity, text))
+        return (entity in text or (self._abbreviations is not None and self._abbreviations.written_out(entity, text))
+                or (self._bilateral_forms and names_partner(text, entity)))
 
     @functools.cached_property
     def _numerals(self) -> str:

@@ -63,10 +63,11 @@ class TermMatcher:
         return out
 
     @staticmethod
-    def coverage(weights: Mapping[str, float], text: str, nearest: Mapping[str, float], context: str = "") -> float:
+    def coverage(weights: Mapping[str, float], text: str, nearest: Mapping[str, float], context: str = "",
+                 context_credit: float = CONTEXT_CREDIT) -> float:
         """IDF-weighted share of the terms that `text` (normalised) states exactly or in close words (`nearest`:
         each term's highest cosine to the text's words); terms only in `context` (title and headings, normalised)
-        count CONTEXT_CREDIT."""
+        count `context_credit` (CONTEXT_CREDIT unless the title names the question's document: document_numbers.py)."""
         total = sum(weights.values())
         if total <= 0:
             return 0.0
@@ -75,7 +76,7 @@ class TermMatcher:
             if term in text:
                 got += weight
                 continue
-            credit = CONTEXT_CREDIT if term in context else 0.0
+            credit = context_credit if term in context else 0.0
             credit = max(credit, soft_credit(nearest.get(term, 0.0)))
             got += weight * credit
         return got / total

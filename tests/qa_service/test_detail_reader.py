@@ -178,3 +178,56 @@ def test_which_two_is_not_answered_by_a_list_of_something_else(built_index, enco
         reader = chain.answerer.reader
         unit = reader._prepared(chunk).units[0]
         assert (reader._value(query, Passage(chunk, 1.0), unit) is not None) == expected
+
+
+def _numbered_passage():
+    from documents.models import Chunk
+    from qa_service.types import Passage
+    text = "十、本意见有效期为 2015年 6月 11日至 2020年 12月 31日。"
+    chunk = Chunk(id="numbered", doc="汇编.txt", title="国务院关于大力推进大众创业万众创新若干政策措施的意见（国发〔2015〕32号）",
+                  section="", text=text, start=0, end=len(text), line_start=1, line_end=1)
+    return Passage(chunk, 1.0)
+
+
+UNTIL_WHEN = "国发〔2015〕32号这份推进大众创业万众创新的政策措施意见，管到什么时候为止？"
+
+
+@pytest.mark.parametrize("end_dates", [True, False])
+def test_until_when_is_answered_by_the_end_of_a_range(built_index, encoder, end_dates):
+    """QA_END_DATES: the question asks until when with a verb (管到) the sentence does not use; the range's second
+    date answers it, and without the setting nothing does."""
+    chain = QAService.from_settings(built_index.with_overrides(end_dates=end_dates), encoder)._require().chain
+    passage = _numbered_passage()
+    reading = chain.answerer.reader._read(chain.query(UNTIL_WHEN, 5), [passage])
+    if end_dates:
+        assert reading.verdict == ANSWERED and passage.chunk.text[slice(*reading.value)] == "2020年 12月 31日"
+    else:
+        assert reading.verdict != ANSWERED
+
+
+def test_a_title_holding_the_numbered_document_counts_fully_toward_coverage(built_index, encoder):
+    """QA_NUMBERED_TITLES: the question's words in the title of the document it names by number count as stated;
+    in another document's title, or with the setting off, half."""
+    chains = {on: QAService.from_settings(built_index.with_overrides(numbered_titles=on), encoder)._require().chain
+              for on in (True, False)}
+
+    def coverage(question, numbered_titles):
+        chain = chains[numbered_titles]
+        return chain.answerer.reader._read(chain.query(question, 5), [_numbered_passage()]).coverage
+    assert coverage(UNTIL_WHEN, True) > coverage(UNTIL_WHEN, False) + 0.1
+    another = UNTIL_WHEN.replace("32号", "33号")
+    assert coverage(another, True) == pytest.approx(coverage(another, False))
+
+
+@pytest.mark.parametrize("bilateral", [True, False])
+def test_a_partner_country_is_named_by_its_bilateral_form(built_index, encoder, bilateral):
+    """QA_BILATERAL_FORMS: a passage writing 中以 names the 以色列 of the question."""
+    from documents.models import Chunk
+    from qa_service.types import Passage
+    text = "以生物产业为突破口，成立 6 亿元的中以生物产业投资基金。"
+    chunk = Chunk(id="fund", doc="汇编.txt", title="经验汇编", section="", text=text, start=0, end=len(text),
+                  line_start=1, line_end=1)
+    chain = QAService.from_settings(built_index.with_overrides(bilateral_forms=bilateral), encoder)._require().chain
+    query = chain.query("和以色列合作的那支生物产业基金规模多大？", 5)
+    assert "以色列" in query.named
+    assert chain.answerer.reader._constraints_hold(query, Passage(chunk, 1.0)) == bilateral
