@@ -51,6 +51,9 @@ class ReadingSettings:
                                                 "a section (document, title, headings) of the top 3 (`section`), "
                                                 "next to one of them in it (`adjacent`), or all (`any`)",
                                                 choices=FURTHER_SCOPES)
+    answer_acronyms: bool = _answering(True, "detail reader: an acronym the question writes next to its question word "
+                                       "(PUE控制在多少) names the asked detail, in a clause writing it or the long form "
+                                       "the corpus writes beside it (电能使用效率（PUE）; with QA_ABBREVIATIONS)")
     abbreviations: bool = _answering(True, "a named thing the question writes short (工信部) counts as present where the "
                                      "text writes a long form the corpus repeats (工业和信息化部; understanding/abbreviations.py)")
     counted_premises: bool = _answering(True, "detail reader: a count the question takes for granted (定在20家以上) that "

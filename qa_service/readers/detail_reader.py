@@ -30,9 +30,10 @@ from qa_service.readers.quote_words import quote_words
 from qa_service.readers.base import (ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader,
                                      Reading)
 from qa_service.types import Passage, Quote
-from qa_service.understanding.asked_detail import clause_around, normalise, wh_clause
+from qa_service.understanding.asked_detail import clause_around, focus_window, normalise, wh_clause
 from qa_service.understanding.premises import (Premises, contradiction, counted_premises, fuzzy_contains, parts,
                                               premise_terms, restated_count)
+from qa_service.understanding.entity_grounding import _compact
 from qa_service.understanding.query import Query
 from qa_service.understanding.quantities import YEAR
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
@@ -48,6 +49,7 @@ CONSTRAINT_BONUS = 0.1
 QUOTED_BONUS = 0.2  # the quote holds the question's quoted terms whole: paraphrase hit@1 0.792 -> 0.812 (docs/evaluation.md)
 CLAUSE_ROWS = 65536  # clauses whose term-vector rows are remembered (a few hundred bytes each)
 _LATIN = re.compile(r"[A-Za-z0-9+.\-]+")
+_ACRONYM = re.compile(r"[A-Za-z][A-Za-z0-9\-]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ReaderConfig:
     counted_premises: bool = True  # a count the question takes for granted, restated otherwise (QA_COUNTED_PREMISES)
     quoted_bonus: float = QUOTED_BONUS  # reranking: the quote itself holds every quoted term of the question (QA_RERANK_QUOTED)
     list_counts: bool = True  # 哪两个: two items, named in the enumeration's own clause (QA_LIST_COUNTS)
+    acronyms: bool = True  # PUE控制在多少: the acronym names the detail, or its long form does (QA_ANSWER_ACRONYMS)
 
 
 class DetailReader(Reader):
@@ -266,9 +269,19 @@ class DetailReader(Reader):
         if counted:  # 多少名创业导师: the clause must name what is counted, not another word of the question
             rows = self._clause_rows(clause) if self._matcher.has_vectors else np.zeros(0, dtype=np.int64)
             return self._matcher.names_any(counted, query.term_vectors, text, rows)
+        if self.config.acronyms and self._names_acronym(query, clause):
+            return True
         if not self._matcher.has_vectors:
             return False
         return self._matcher.names_any(focus, query.term_vectors, text, self._clause_rows(clause))
+
+    def _names_acronym(self, query: Query, clause: str) -> bool:
+        """The clause names an acronym of the question written next to its question word (PUE控制在多少), as
+        written or by the long form the corpus writes beside it (电能使用效率（PUE）): the acronym is a named
+        thing, so not among the focus words, but here it names what is measured."""
+        window, compact = focus_window(query.text), _compact(clause)
+        return any(self._premises.names(compact, e) for e in query.named
+                   if _ACRONYM.fullmatch(e) and normalise(e) in window)
 
     @staticmethod
     def _half_focus(query: Query, text: str) -> bool:
