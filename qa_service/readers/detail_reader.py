@@ -11,7 +11,8 @@ prior for the passage's rank) and answers with the first that
   one in a clause naming the asked detail (专职研发人员近 5000 名 for 全职搞研发的人员有多少), of the asked year.
 Before that, a question naming something the corpus never mentions, or taking for granted what the best
 passages state otherwise, is not answered (understanding/premises.py). When no sentence qualifies but the
-passages discuss the question, the reading says the detail is not stated, with what was found.
+passages discuss the question, the reading says the detail is not stated, with what was found. When none of
+the top 3 answers, lower passages of a section read are read too (further_reading.py, QA_ANSWER_READ_FURTHER).
 """
 from __future__ import annotations
 
