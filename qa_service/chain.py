@@ -119,7 +119,8 @@ def build_chain(settings: Settings, index: LoadedIndex, encoder: TextEncoder, ve
                           ReaderConfig(min_coverage=s.answer_min_coverage, counted_premises=s.counted_premises,
                                        quoted_bonus=QUOTED_BONUS if s.rerank_quoted else 0.0,
                                        list_counts=s.list_counts, end_dates=s.end_dates,
-                                       numbered_titles=s.numbered_titles))
+                                       numbered_titles=s.numbered_titles, further=s.answer_read_further,
+                                       further_scope=s.answer_read_further_scope, acronyms=s.answer_acronyms))
     answerer: Answerer = ExtractiveAnswerer(READERS[s.reader](s, detail, scorer, grounding), s.short_answers,
                                             short_scope=s.short_answer_scope)
     if llm is not None:

@@ -10,6 +10,7 @@ from qa_service.settings_loading import section
 
 RETRIEVERS, READERS = ("bm25", "dense", "hybrid"), ("detail", "quote")
 RERANKERS = ("reading-evidence", "sentence-evidence", "none")
+FURTHER_SCOPES = ("section", "adjacent", "any")  # readers/further_reading.py SCOPES: the same names
 _retrieval, _answering = section("Retrieval"), section("Answering")
 
 
@@ -41,6 +42,18 @@ class ReadingSettings:
     answer_min_coverage: float = _answering(0.30, "detail reader: share of the question's terms (IDF-weighted, "
                                             "close words counting) an answering sentence must state",
                                             between=(0.0, 1.0))
+    # dev: 5 with `section` answered one more paraphrase (refused 4 -> 3 of 48), no unanswerable question answered;
+    # with `any` 4 of 57 unanswerable questions were answered (docs/evaluation.md).
+    answer_read_further: int = _answering(5, "detail reader: when no sentence of the top 3 passages states the asked "
+                                          "detail, the passages down to this rank are read too (3: no further)",
+                                          between=(3, TOP_K_MAX))
+    answer_read_further_scope: str = _answering("section", "detail reader: which of those lower passages are read: of "
+                                                "a section (document, title, headings) of the top 3 (`section`), "
+                                                "next to one of them in it (`adjacent`), or all (`any`)",
+                                                choices=FURTHER_SCOPES)
+    answer_acronyms: bool = _answering(True, "detail reader: an acronym the question writes next to its question word "
+                                       "(PUE控制在多少) names the asked detail, in a clause writing it or the long form "
+                                       "the corpus writes beside it (电能使用效率（PUE）; with QA_ABBREVIATIONS)")
     abbreviations: bool = _answering(True, "a named thing the question writes short (工信部) counts as present where the "
                                      "text writes a long form the corpus repeats (工业和信息化部; understanding/abbreviations.py)")
     bilateral_forms: bool = _answering(True, "a partner country the question names (以色列) counts as present where the "

@@ -11,30 +11,33 @@ prior for the passage's rank) and answers with the first that
   one in a clause naming the asked detail (专职研发人员近 5000 名 for 全职搞研发的人员有多少), of the asked year.
 Before that, a question naming something the corpus never mentions, or taking for granted what the best
 passages state otherwise, is not answered (understanding/premises.py). When no sentence qualifies but the
-passages discuss the question, the reading says the detail is not stated, with what was found.
+passages discuss the question, the reading says the detail is not stated, with what was found. When none of
+the top 3 answers, lower passages of a section read are read too (further_reading.py, QA_ANSWER_READ_FURTHER).
 """
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from documents.models import Chunk
+from qa_service.readers.further_reading import further_passages
+from qa_service.readers.passage_units import Prepared, Unit, prepare
 from qa_service.readers.asked_values import onward, sentence_of, values_of_asked_kind
 from qa_service.readers.best_quote_bonuses import bonuses_for_best, quoted_bonuses
 from qa_service.readers.quote_words import quote_words
 from qa_service.readers.base import ANSWERED, CONTRADICTED, NOT_FOUND, NOT_MENTIONED, NOT_STATED, Reader, Reading
 from qa_service.types import Passage, Quote
-from qa_service.understanding.asked_detail import clause_around, normalise, wh_clause
+from qa_service.understanding.asked_detail import clause_around, focus_window, normalise, wh_clause
 from qa_service.understanding.premises import (Premises, contradiction, counted_premises, fuzzy_contains, parts,
                                               premise_terms, restated_count)
 from qa_service.understanding.document_numbers import context_credit
 from qa_service.understanding.end_dates import date_answers
 from qa_service.understanding.entity_grounding import _compact
 from qa_service.understanding.query import Query
-from qa_service.understanding.quantities import YEAR, Quantity, find_quantities
+from qa_service.understanding.quantities import YEAR
 from qa_service.understanding.sentence_evidence import SentenceEvidenceScorer
 from qa_service.understanding.sentence_splitter import split_sentences
 from qa_service.understanding.term_matching import CONTEXT_CREDIT, TermMatcher
@@ -48,12 +51,15 @@ CONSTRAINT_BONUS = 0.1
 QUOTED_BONUS = 0.2  # the quote holds the question's quoted terms whole: paraphrase hit@1 0.792 -> 0.812 (docs/evaluation.md)
 CLAUSE_ROWS = 65536  # clauses whose term-vector rows are remembered (a few hundred bytes each)
 _LATIN = re.compile(r"[A-Za-z0-9+.\-]+")
+_ACRONYM = re.compile(r"[A-Za-z][A-Za-z0-9\-]{1,9}")
 
 
 @dataclass(frozen=True)
 class ReaderConfig:
     min_coverage: float = 0.30  # coverage a sentence needs to answer (QA_ANSWER_MIN_SUPPORT)
     passages: int = 3  # passages whose sentences are read
+    further: int = 5  # when none of those answers, passages down to this rank are read too (QA_ANSWER_READ_FURTHER)
+    further_scope: str = "section"  # which of them: further_reading.py (QA_ANSWER_READ_FURTHER_SCOPE)
     rank_prior: float = 0.3  # weight of the passage's rank in the order sentences are read
     contradiction_quotes: int = 3  # best quotes in which a contradicted premise is looked for
     counted_premises: bool = True  # a count the question takes for granted, restated otherwise (QA_COUNTED_PREMISES)
@@ -61,28 +67,7 @@ class ReaderConfig:
     list_counts: bool = True  # 哪两个: two items, named in the enumeration's own clause (QA_LIST_COUNTS)
     end_dates: bool = True  # 管到哪天为止: the second date of a range answers, the first never (QA_END_DATES)
     numbered_titles: bool = True  # a title holding the document number the question names counts fully (QA_NUMBERED_TITLES)
-
-
-@dataclass(frozen=True)
-class _Unit:
-    start: int
-    end: int
-    first: str  # the first sentence, normalised: where exact coverage is counted
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    context: str  # title and headings, normalised
-    compact: str  # title, headings and text, compact
-    units: tuple[_Unit, ...]
-    # the quantities of each unit's quote (by start), made on first need: the reranker and the reader read the same
-    quantities: dict[int, tuple[Quantity, ...]] = field(default_factory=dict, compare=False, repr=False)
-    # and the term-vector rows of each quote, made when the passage is read (not for all 20 reranked: _rows)
-    rows: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, compare=False, repr=False)
-
-    def quantities_of(self, unit: _Unit, quote: str) -> tuple[Quantity, ...]:
-        found = self.quantities.get(unit.start)
-        return found if found is not None else self.quantities.setdefault(unit.start, tuple(find_quantities(quote)))
+    acronyms: bool = True  # PUE控制在多少: the acronym names the detail, or its long form does (QA_ANSWER_ACRONYMS)
 
 
 class DetailReader(Reader):
@@ -95,7 +80,7 @@ class DetailReader(Reader):
         self._premises = premises
         self._tokenize = tokenize
         self.config = config or ReaderConfig()
-        self._prepared = functools.lru_cache(maxsize=prepared_passages)(self._prepare)
+        self._prepared = functools.lru_cache(maxsize=prepared_passages)(prepare)
         self._clause_rows = functools.lru_cache(maxsize=CLAUSE_ROWS)(lambda text: self._matcher.rows(self._tokenize(text)))
 
     def quote_bonuses(self, query: Query, passage: Passage, scores: list[float] | None = None) -> list[float]:
@@ -108,16 +93,7 @@ class DetailReader(Reader):
         return bonuses_for_best(scores, quoted, holds, holds + VALUE_BONUS,
                                 lambda i: typed and self._value(query, passage, units[i]) is not None)
 
-    def _prepare(self, chunk: Chunk) -> _Prepared:
-        sentences = split_sentences(chunk.text)
-        units = []
-        for i, sentence in enumerate(sentences):
-            last = sentences[i + 1] if i + 1 < len(sentences) else sentence
-            units.append(_Unit(sentence.start, last.start + len(last.text), normalise(sentence.text)))
-        return _Prepared(normalise(chunk.title + "\n" + chunk.section), _compact(chunk.title + chunk.section + chunk.text),
-                         tuple(units))
-
-    def _rows(self, chunk: Chunk, prepared: _Prepared) -> tuple[np.ndarray, ...]:  # two threads make the same
+    def _rows(self, chunk: Chunk, prepared: Prepared) -> tuple[np.ndarray, ...]:  # two threads make the same
         if (found := prepared.rows.get("units")) is None:  # quote_words cuts the quotes of the units, in order
             found = prepared.rows.setdefault("units", tuple(map(self._matcher.rows, quote_words(chunk.text, self._tokenize))))
         return found
@@ -139,7 +115,7 @@ class DetailReader(Reader):
         return ordered
 
     def _read_key(self, passages: list[Passage]) -> tuple[str, ...]:
-        return tuple(p.chunk.id for p in passages[: self.config.passages])
+        return tuple(p.chunk.id for p in passages[: max(self.config.passages, self.config.further)])
 
     def read(self, query: Query, passages: list[Passage]) -> Reading:
         key = self._read_key(passages)
@@ -155,7 +131,6 @@ class DetailReader(Reader):
             return Reading(NOT_MENTIONED, missing=tuple(missing))
         quotes = self._ordered_quotes(query, passages[: self.config.passages])
         coverage_of = self._coverages(query, passages[: self.config.passages])
-        found: Reading | None = None
         premises = premise_terms(query.text, detail.quoted, query.named)
         counts = counted_premises(query.text)
         for _, passage, unit in quotes[: self.config.contradiction_quotes]:
@@ -170,6 +145,18 @@ class DetailReader(Reader):
             if clash is not None:
                 return Reading(CONTRADICTED, passage, Quote(unit.start, unit.end, coverage), coverage=coverage,
                                asked=clash.asked, stated=clash.stated)
+        found = self._answer(query, quotes, coverage_of, None)
+        if found is None or not found.answered:  # the detail may be stated lower in a section read
+            deeper = further_passages(passages, self.config.passages, self.config.further, self.config.further_scope)
+            if deeper:
+                found = self._answer(query, self._ordered_quotes(query, deeper), self._coverages(query, deeper), found)
+        return found or Reading(NOT_FOUND)
+
+    def _answer(self, query: Query, quotes: list[tuple[float, Passage, Unit]], coverage_of: dict[int, float],
+                found: Reading | None) -> Reading | None:
+        """The first quote (in reading order) that answers; else `found`, or the first quote saying enough of the
+        question (the detail is not stated), or None."""
+        detail = query.detail
         for _, passage, unit in quotes:
             coverage = coverage_of[id(unit)]
             if coverage < self.config.min_coverage:
@@ -188,11 +175,11 @@ class DetailReader(Reader):
                 if value[2] and detail.detail.kind in ("number", "duration", "date", "org"):
                     short = " ".join(clause_around(passage.chunk.text, *span).split())
             return Reading(ANSWERED, passage, Quote(unit.start, unit.end, coverage), span, short, coverage)
-        return found or Reading(NOT_FOUND)
+        return found
 
     # -- the sentences, in the order they are read ---------------------------------------------------------
 
-    def _ordered_quotes(self, query: Query, passages: list[Passage]) -> list[tuple[float, Passage, _Unit]]:
+    def _ordered_quotes(self, query: Query, passages: list[Passage]) -> list[tuple[float, Passage, Unit]]:
         out = []
         n = len(passages)
         for rank, passage in enumerate(passages):
@@ -231,7 +218,7 @@ class DetailReader(Reader):
                 return False
         return True
 
-    def _value(self, query: Query, passage: Passage, unit: _Unit) -> tuple[int, int, bool] | None:
+    def _value(self, query: Query, passage: Passage, unit: Unit) -> tuple[int, int, bool] | None:
         """The span (in the passage text) of a value of the asked kind in a clause naming the asked detail, and
         whether it is the only such value of the quote (a short answer is given only then)."""
         detail = query.detail
@@ -285,9 +272,19 @@ class DetailReader(Reader):
         if counted:  # 多少名创业导师: the clause must name what is counted, not another word of the question
             rows = self._clause_rows(clause) if self._matcher.has_vectors else np.zeros(0, dtype=np.int64)
             return self._matcher.names_any(counted, query.term_vectors, text, rows)
+        if self.config.acronyms and self._names_acronym(query, clause):
+            return True
         if not self._matcher.has_vectors:
             return False
         return self._matcher.names_any(focus, query.term_vectors, text, self._clause_rows(clause))
+
+    def _names_acronym(self, query: Query, clause: str) -> bool:
+        """The clause names an acronym of the question written next to its question word (PUE控制在多少), as
+        written or by the long form the corpus writes beside it (电能使用效率（PUE）): the acronym is a named
+        thing, so not among the focus words, but here it names what is measured."""
+        window, compact = focus_window(query.text), _compact(clause)
+        return any(self._premises.names(compact, e) for e in query.named
+                   if _ACRONYM.fullmatch(e) and normalise(e) in window)
 
     @staticmethod
     def _half_focus(query: Query, text: str) -> bool:

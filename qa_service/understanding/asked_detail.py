@@ -49,9 +49,11 @@ _DOCUMENT_NUMBER = re.compile(r"〔\d{4}〕\s*\d+\s*号")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 COUNTED_CHARS = 4  # characters after a question word and its measure naming what is counted (多少名创业导师)
 FOCUS_WINDOW = 8  # characters before the question word whose words name the asked detail (团队规模要扩到多少人)
-# Words that say only what kind of value is asked (钱, 数量, 时间) or how (大概, 一共): they name no detail.
+# Words that say only what kind of value is asked (钱, 数量, 时间) or how (大概, 一共), and bounds on the value
+# (多少以内, 几年以上): they name no detail (控制在多少以内 asks for the figure of what is controlled, not of 以内).
+BOUND_WORDS = frozenset("以内 之内 以上 以下 以来 左右 上下 不超过 不高于 不低于 不少于 不多于 不到 超过".split())
 GENERIC_FOCUS = frozenset("""起止 为止 截止 一天 哪天 出台 发布 印发 实施 成立 时间 日期 钱 花 花了 人 数量 规模 多 大 多大 年 目标 要求 成 话
-一起 达到 预期 大概 一共 总共 共 至少 最多 现在 目前 达 有 是""".split())
+一起 达到 预期 大概 一共 总共 共 至少 最多 现在 目前 达 有 是""".split()) | BOUND_WORDS
 TYPED_KINDS = frozenset({"number", "duration", "date", "list", "org"})
 
 
@@ -108,6 +110,14 @@ def clause_around(text: str, start: int, end: int) -> str:
     """The clause of `text` holding text[start:end]. Line breaks do not end a clause: table rows wrap."""
     right = _CLAUSE_END.search(text, end)
     return text[clause_start(text, start):right.start() if right else len(text)]
+
+
+def focus_window(question: str) -> str:
+    """The question word's clause from FOCUS_WINDOW characters before the question word (normalised): the words
+    naming the asked detail stand there (团队规模要扩到多少人)."""
+    clause = wh_clause(question)
+    word = QUESTION_WORD.search(clause)
+    return normalise(clause[max(0, word.start() - FOCUS_WINDOW):] if word else clause)
 
 
 def asked_detail(question: str) -> AskedDetail:
@@ -182,7 +192,7 @@ def analyse_detail(question: str, tokens: tuple[str, ...], entities: tuple[str, 
     detail = asked_detail(question)
     clause = wh_clause(question)
     word = QUESTION_WORD.search(clause)
-    window = normalise(clause[max(0, word.start() - FOCUS_WINDOW):] if word else clause)
+    window = focus_window(question)
     named = [normalise(e) for e in entities]
     focus = tuple(dict.fromkeys(
         t for t in tokens if t in window and t != detail.measure and not QUESTION_WORD.fullmatch(t)
