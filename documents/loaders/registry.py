@@ -1,4 +1,6 @@
-"""Extension -> loader dispatch. A new format is a new loader file plus one line in `default_registry`."""
+"""Extension -> loader dispatch. A new format is a new loader file plus one line in `default_registry` (and its
+extensions in file_types.py). The loaders are imported by `default_registry`, not with this module: their parsing
+libraries take about half a second, which finding files (discovery.py) does not need."""
 from __future__ import annotations
 
 import logging
@@ -6,17 +8,12 @@ from typing import Iterable
 
 from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, DocumentTooLarge, EmptyDocument,
                               NotText, UnsupportedFileType)
-from documents.loaders.base import DocumentLoader, base_name
-from documents.loaders.docx_loader import DocxLoader
-from documents.loaders.html_loader import HtmlLoader
-from documents.loaders.image_loader import ImageLoader
+from documents.loaders.base import DocumentLoader
+from documents.loaders.file_types import extension_of
 from documents.loaders.language import measure
 from documents.loaders.limits import MAX_TEXT_CHARS
-from documents.loaders.markdown_loader import MarkdownLoader
-from documents.loaders.pdf_loader import PdfLoader
-from documents.loaders.text_loader import TextLoader
 from documents.models import SourceDocument
-from documents.ocr import OcrOptions
+from documents.ocr.options import OcrOptions
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +36,6 @@ _HINTS = {
     ".pptx": "export it as .pdf",
     ".ofd": "export it as .pdf",
 }
-
-
-def extension_of(name: str) -> str:
-    """Lower-case extension with its dot, '' when the name has none."""
-    last = base_name(name)
-    dot = last.rfind(".")
-    return last[dot:].lower() if dot > 0 else ""
 
 
 class LoaderRegistry:
@@ -119,6 +109,13 @@ class LoaderRegistry:
 def default_registry(ocr: OcrOptions | None = None) -> LoaderRegistry:
     """Every format we read: text, Markdown, HTML, Word .docx and PDF, scanned pages and images by OCR while
     `ocr` is enabled (the default); with OCR off, images are not a supported type and scans are refused."""
+    from documents.loaders.docx_loader import DocxLoader
+    from documents.loaders.html_loader import HtmlLoader
+    from documents.loaders.image_loader import ImageLoader
+    from documents.loaders.markdown_loader import MarkdownLoader
+    from documents.loaders.pdf_loader import PdfLoader
+    from documents.loaders.text_loader import TextLoader
+
     ocr = ocr or OcrOptions()
     loaders: list[DocumentLoader] = [TextLoader(), MarkdownLoader(), HtmlLoader(), DocxLoader(), PdfLoader(ocr)]
     if ocr.enabled:
