@@ -3,8 +3,10 @@ contract model (qa_service/api/contract/filters.py), so a filter the API refuses
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from qa_service.search_filter import SearchFilter
+if TYPE_CHECKING:  # imported by the commands that filter (numpy, the document models), not by `qa --help`
+    from qa_service.search_filter import SearchFilter
 
 
 class FilterRefused(ValueError):
