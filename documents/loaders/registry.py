@@ -7,36 +7,15 @@ import logging
 from typing import Iterable
 
 from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, DocumentTooLarge, EmptyDocument,
-                              NotText, UnsupportedFileType)
+                              NotText)
 from documents.loaders.base import DocumentLoader
-from documents.loaders.file_types import extension_of
+from documents.loaders.file_types import extension_of, unsupported_type
 from documents.loaders.language import measure
 from documents.loaders.limits import MAX_TEXT_CHARS
 from documents.models import SourceDocument
 from documents.ocr.options import OcrOptions
 
 logger = logging.getLogger(__name__)
-
-# Formats people often try, with what to do instead.
-_HINTS = {
-    ".png": "image files are read only with OCR on (QA_OCR=on)",
-    ".jpg": "image files are read only with OCR on (QA_OCR=on)",
-    ".jpeg": "image files are read only with OCR on (QA_OCR=on)",
-    ".tif": "image files are read only with OCR on (QA_OCR=on)",
-    ".tiff": "image files are read only with OCR on (QA_OCR=on)",
-    ".bmp": "save it as .png",
-    ".gif": "save it as .png",
-    ".webp": "save it as .png",
-    ".doc": "save it as .docx",
-    ".wps": "save it as .docx",
-    ".rtf": "save it as .docx",
-    ".xls": "export the sheet as .docx or .pdf",
-    ".xlsx": "export the sheet as .docx or .pdf",
-    ".ppt": "export it as .pdf",
-    ".pptx": "export it as .pdf",
-    ".ofd": "export it as .pdf",
-}
-
 
 class LoaderRegistry:
     """Loaders by extension; `load_bytes` is the single entry point for files and uploads."""
@@ -61,13 +40,9 @@ class LoaderRegistry:
         return extension_of(name) in self._by_extension
 
     def loader_for(self, name: str) -> DocumentLoader:
-        ext = extension_of(name)
-        loader = self._by_extension.get(ext)
+        loader = self._by_extension.get(extension_of(name))
         if loader is None:
-            hint = f"; {_HINTS[ext]}" if ext in _HINTS else ""
-            raise UnsupportedFileType(
-                f"{name}: unsupported file type {ext or '(none)'!r}; expected one of {sorted(self._by_extension)}{hint}"
-            )
+            raise unsupported_type(name, self._by_extension)
         return loader
 
     def load_bytes(self, name: str, raw: bytes) -> SourceDocument:
