@@ -3,60 +3,53 @@ debris, find headings, chunk.
 
 Public entry points: `DocumentPipeline(ChunkingConfig()).run(paths) -> DocumentBatch`, and
 `load_bytes(name, raw) -> SourceDocument` for uploads.
-"""
-from documents.chunking import ChineseChunker, ChunkingConfig
-from documents.cleaning import clean, fix_font_chars, line_at
-from documents.errors import (
-    CorruptDocument,
-    DocumentError,
-    EmptyDocument,
-    EncryptedDocument,
-    ScannedPdf,
-    UndecodableFile,
-    UnsupportedFileType,
-)
-from documents.loaders import (
-    SUPPORTED_EXTENSIONS,
-    DocumentLoader,
-    LoaderRegistry,
-    LoadFailure,
-    decode_bytes,
-    load_bytes,
-    load_file,
-    load_paths,
-)
-from documents.models import SECTION_SEPARATOR, Chunk, CleanedDocument, Heading, HeadingLine, SourceDocument
-from documents.pipeline import DocumentBatch, DocumentPipeline
-from documents.structure import detect_headings
 
-__all__ = [
-    "SECTION_SEPARATOR",
-    "SUPPORTED_EXTENSIONS",
-    "ChineseChunker",
-    "Chunk",
-    "ChunkingConfig",
-    "CleanedDocument",
-    "CorruptDocument",
-    "DocumentBatch",
-    "DocumentError",
-    "DocumentLoader",
-    "DocumentPipeline",
-    "EmptyDocument",
-    "EncryptedDocument",
-    "Heading",
-    "HeadingLine",
-    "LoadFailure",
-    "LoaderRegistry",
-    "ScannedPdf",
-    "SourceDocument",
-    "UndecodableFile",
-    "UnsupportedFileType",
-    "clean",
-    "decode_bytes",
-    "detect_headings",
-    "fix_font_chars",
-    "line_at",
-    "load_bytes",
-    "load_file",
-    "load_paths",
-]
+The names below are imported on first use (PEP 562): a process that needs only `documents.models` (every `qa`
+command, the search filter) does not pay for the chunker's text splitters (about 1 s) or the loaders' PDF, DOCX
+and HTML libraries (about 0.5 s).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "documents.chunking": ("ChineseChunker", "ChunkingConfig"),
+    "documents.cleaning": ("clean", "fix_font_chars", "line_at"),
+    "documents.errors": ("CorruptDocument", "DocumentError", "EmptyDocument", "EncryptedDocument", "ScannedPdf",
+                         "UndecodableFile", "UnsupportedFileType"),
+    "documents.loaders": ("SUPPORTED_EXTENSIONS", "DocumentLoader", "LoaderRegistry", "LoadFailure", "decode_bytes",
+                          "load_bytes", "load_file", "load_paths"),
+    "documents.models": ("SECTION_SEPARATOR", "Chunk", "CleanedDocument", "Heading", "HeadingLine",
+                         "SourceDocument"),
+    "documents.pipeline": ("DocumentBatch", "DocumentPipeline"),
+    "documents.structure": ("detect_headings",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'documents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from documents.chunking import ChineseChunker, ChunkingConfig
+    from documents.cleaning import clean, fix_font_chars, line_at
+    from documents.errors import (CorruptDocument, DocumentError, EmptyDocument, EncryptedDocument, ScannedPdf,
+                                  UndecodableFile, UnsupportedFileType)
+    from documents.loaders import (SUPPORTED_EXTENSIONS, DocumentLoader, LoaderRegistry, LoadFailure, decode_bytes,
+                                   load_bytes, load_file, load_paths)
+    from documents.models import SECTION_SEPARATOR, Chunk, CleanedDocument, Heading, HeadingLine, SourceDocument
+    from documents.pipeline import DocumentBatch, DocumentPipeline
+    from documents.structure import detect_headings

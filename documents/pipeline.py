@@ -7,15 +7,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from documents.block_cleaner import clean_blocks
 from documents.chunking import ChineseChunker, ChunkingConfig
 from documents.cleaning import clean
 from documents.errors import DocumentError, EmptyDocument
-from documents.loaders import LoadFailure, OnError, load_paths
 from documents.models import Chunk, CleanedDocument, SourceDocument
 from documents.structure import detect_headings, merge_headings, place_stated_headings
+
+if TYPE_CHECKING:  # the loaders are imported by `run`: `process` (uploads, already parsed) does not need them
+    from documents.loaders import LoadFailure, OnError
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ class DocumentPipeline:
         `on_error` as in `load_paths`; unless it is "raise", files that fail to load or to process
         are listed in `batch.failures` and the run goes on.
         """
+        from documents.loaders import LoadFailure, load_paths
+
         started = time.perf_counter()
         batch = DocumentBatch()
 

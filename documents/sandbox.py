@@ -36,7 +36,7 @@ from documents import errors
 from documents.errors import (CorruptDocument, DocumentError, DocumentTooLarge, ParseCrashed, ParseMemoryExceeded,
                               ParserBusy, ParseTimeout)
 from documents.models import HeadingLine, SourceDocument
-from documents.ocr import OcrOptions
+from documents.ocr.options import OcrOptions  # not documents.ocr: Pillow is the parsing child's
 from documents.sandbox_worker import EXIT_MEMORY, HEADER
 
 log = logging.getLogger(__name__)

@@ -51,11 +51,11 @@ def _ready_service(settings: Settings):
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from qa_service.api.contract.responses import SearchResults
-
     passages, retrieval = _ready_service(settings).search_with_retrieval(args.query, _top_k(args, settings),
                                                                          filters_from(args))
     if args.json:
+        from qa_service.api.contract.responses import SearchResults
+
         _print_json(SearchResults.of(args.query.strip(), passages, retrieval).dump())
         return 0
     for rank, p in enumerate(passages, 1):
@@ -65,10 +65,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from qa_service.api.contract.responses import Answer
-
     answer = _ready_service(settings).ask(args.question, _top_k(args, settings), filters=filters_from(args))
     if args.json:
+        from qa_service.api.contract.responses import Answer
+
         _print_json(Answer.of(args.question.strip(), answer).dump())
         return 0
     sys.stdout.write(answer.answer + "\n")

@@ -177,7 +177,7 @@ def cmd_docs_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub: Any, common: Callable[..., None], bind: Callable[[Callable], Callable]) -> None:
     """Add `qa ingest` and `qa docs list|add|remove` to the `qa` parser."""
-    from documents.loaders import SUPPORTED_EXTENSIONS
+    from documents.loaders.file_types import SUPPORTED_EXTENSIONS
 
     p = sub.add_parser("ingest", help="build the index from files or folders")
     p.add_argument("paths", nargs="*", help="files or folders (default: QA_CORPUS_DIR, the bundled corpus)")

@@ -22,11 +22,7 @@ from typing import Callable, Sequence
 from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, DocumentTooLarge, EmptyDocument,
                               EncryptedDocument, NotText, ParseFailed, ScannedPdf, UndecodableFile,
                               UnsupportedFileType)
-from documents.loaders import REGISTRY, SUPPORTED_EXTENSIONS
-from documents.loaders.image_loader import ImageLoader
-from documents.loaders.registry import extension_of
-
-IMAGE_EXTENSIONS = frozenset(ImageLoader.extensions)
+from documents.loaders.file_types import IMAGE_EXTENSIONS, SUPPORTED_EXTENSIONS, check_supported, extension_of
 from embeddings.encoders.base import TextEncoder
 from embeddings.index_store import IndexStoreError
 from qa_service.document_records import UPLOAD, DocumentRecord, document_id
@@ -181,7 +177,7 @@ class DocumentService:
             raise _name_taken(safe, holder)
         try:
             self.ingestion.check_size(safe, len(raw))
-            REGISTRY.loader_for(safe)  # the type before the bytes: an unsupported file is never parsed
+            check_supported(safe)  # the type before the bytes: an unsupported file is never parsed
             if not self.settings.ocr and extension_of(safe) in IMAGE_EXTENSIONS:
                 raise UnsupportedFileType(f"{safe}: image files are read only with OCR on (QA_OCR=on); expected one "
                                           f"of {self.accepted_extensions}")

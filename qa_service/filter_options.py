@@ -3,8 +3,10 @@ contract model (qa_service/api/contract/filters.py), so a filter the API refuses
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from qa_service.search_filter import SearchFilter
+if TYPE_CHECKING:  # imported by the commands that filter (numpy, the document models), not by `qa --help`
+    from qa_service.search_filter import SearchFilter
 
 
 class FilterRefused(ValueError):
@@ -27,14 +29,14 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 def filters_from(args: argparse.Namespace) -> SearchFilter | None:
     """The filter the flags give (None without any), checked as the API checks it."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from qa_service.api.contract.filters import CheckedFilters
-
     given = {key: value for key in ("documents", "formats", "title_prefix", "section_prefix", "date_from", "date_to")
              if (value := getattr(args, f"filter_{key}", None)) is not None}
     if not given:
         return None
+    from pydantic import TypeAdapter, ValidationError  # here: the contract models import Flask (0.5 s)
+
+    from qa_service.api.contract.filters import CheckedFilters
+
     try:
         return TypeAdapter(CheckedFilters).validate_python(given).search_filter()
     except ValidationError as exc:

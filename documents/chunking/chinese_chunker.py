@@ -14,8 +14,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from documents.cleaning.chars import normalize_for_match
 from documents.cleaning.pdf_text_cleaner import line_at
 from documents.chunking.config import ChunkingConfig
@@ -111,6 +109,10 @@ class ChineseChunker:
     def __init__(self, config: ChunkingConfig | None = None) -> None:
         self.config = config or ChunkingConfig()
         self.count_tokens = token_counter(self.config.encoding)
+        # Imported here, not with the module: LangChain takes about a second to import, which a process that only
+        # reads chunks (every `qa` command but ingest) should not pay.
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
         self._splitter = RecursiveCharacterTextSplitter(
             separators=SEPARATORS,
             keep_separator="end",

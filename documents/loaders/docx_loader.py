@@ -25,6 +25,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 
 from documents.errors import CorruptDocument, DocumentTooLarge
+from documents.loaders import file_types
 from documents.loaders.base import DocumentLoader
 from documents.loaders.inline_text import collapse_whitespace
 from documents.loaders.limits import (MAX_DOCX_EXPANDED_BYTES, MAX_DOCX_MEMBERS, MAX_DOCX_XML_BYTES,
@@ -209,7 +210,7 @@ def _table_lines(table: Table) -> list[str]:
 class DocxLoader(DocumentLoader):
     """Word 2007+ documents."""
 
-    extensions = (".docx",)
+    extensions = file_types.DOCX
     format = "docx"
 
     def load_bytes(self, name: str, raw: bytes) -> SourceDocument:

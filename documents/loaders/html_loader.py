@@ -26,6 +26,7 @@ from bs4.element import PreformattedString
 from lxml import etree
 
 from documents.errors import DocumentTooDeep, DocumentTooLarge
+from documents.loaders import file_types
 from documents.loaders.base import DocumentLoader
 from documents.loaders.inline_text import collapse_whitespace
 from documents.loaders.limits import MAX_HTML_DEPTH, MAX_HTML_ELEMENTS
@@ -228,7 +229,7 @@ class _Walker:
 class HtmlLoader(DocumentLoader):
     """Saved web pages (.html, .htm)."""
 
-    extensions = (".html", ".htm")
+    extensions = file_types.HTML
     format = "html"
 
     def load_bytes(self, name: str, raw: bytes) -> SourceDocument:

@@ -11,6 +11,7 @@ import logging
 import time
 
 from documents.errors import ScannedPdf
+from documents.loaders import file_types
 from documents.loaders.base import DocumentLoader
 from documents.loaders.text_builder import TextBuilder
 from documents.models import SourceDocument
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 class ImageLoader(DocumentLoader):
     """Image files of pages, read by OCR."""
 
-    extensions = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+    extensions = file_types.IMAGE
     format = "image"
 
     def __init__(self, ocr: OcrOptions | None = None) -> None:

@@ -17,6 +17,7 @@ from typing import Sequence
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from documents.loaders import file_types
 from documents.loaders.base import DocumentLoader
 from documents.loaders.html_loader import fragment_lines
 from documents.loaders.inline_text import collapse_whitespace
@@ -109,7 +110,7 @@ class _Renderer:
 class MarkdownLoader(DocumentLoader):
     """Markdown files (.md, .markdown), decoded like text files."""
 
-    extensions = (".md", ".markdown")
+    extensions = file_types.MARKDOWN
     format = "markdown"
 
     def __init__(self) -> None:

@@ -33,6 +33,7 @@ import pypdf
 from pypdf.errors import DependencyError, LimitReachedError
 
 from documents.errors import CorruptDocument, DocumentTooLarge, EncryptedDocument, ScannedPdf, UndecodableFile
+from documents.loaders import file_types
 from documents.loaders.base import DocumentLoader
 from documents.loaders.limits import (MAX_PDF_CONTENT_BYTES, MAX_PDF_PAGE_CONTENT_BYTES, MAX_PDF_PAGES,
                                       MAX_PDF_STREAM_BYTES, MiB)
@@ -189,7 +190,7 @@ def _recognise(name: str, raw: bytes, pages: list[_Page], numbers: list[int],
 class PdfLoader(DocumentLoader):
     """Text-layer PDFs, and their scanned pages by OCR; password-protected files are refused with a reason."""
 
-    extensions = (".pdf",)
+    extensions = file_types.PDF
     format = "pdf"
 
     def __init__(self, ocr: OcrOptions | None = None) -> None:

@@ -1,52 +1,21 @@
-"""Extension -> loader dispatch. A new format is a new loader file plus one line in `default_registry`."""
+"""Extension -> loader dispatch. A new format is a new loader file plus one line in `default_registry` (and its
+extensions in file_types.py). The loaders are imported by `default_registry`, not with this module: their parsing
+libraries take about half a second, which finding files (discovery.py) does not need."""
 from __future__ import annotations
 
 import logging
 from typing import Iterable
 
 from documents.errors import (CorruptDocument, DocumentError, DocumentTooDeep, DocumentTooLarge, EmptyDocument,
-                              NotText, UnsupportedFileType)
-from documents.loaders.base import DocumentLoader, base_name
-from documents.loaders.docx_loader import DocxLoader
-from documents.loaders.html_loader import HtmlLoader
-from documents.loaders.image_loader import ImageLoader
+                              NotText)
+from documents.loaders.base import DocumentLoader
+from documents.loaders.file_types import extension_of, unsupported_type
 from documents.loaders.language import measure
 from documents.loaders.limits import MAX_TEXT_CHARS
-from documents.loaders.markdown_loader import MarkdownLoader
-from documents.loaders.pdf_loader import PdfLoader
-from documents.loaders.text_loader import TextLoader
 from documents.models import SourceDocument
-from documents.ocr import OcrOptions
+from documents.ocr.options import OcrOptions
 
 logger = logging.getLogger(__name__)
-
-# Formats people often try, with what to do instead.
-_HINTS = {
-    ".png": "image files are read only with OCR on (QA_OCR=on)",
-    ".jpg": "image files are read only with OCR on (QA_OCR=on)",
-    ".jpeg": "image files are read only with OCR on (QA_OCR=on)",
-    ".tif": "image files are read only with OCR on (QA_OCR=on)",
-    ".tiff": "image files are read only with OCR on (QA_OCR=on)",
-    ".bmp": "save it as .png",
-    ".gif": "save it as .png",
-    ".webp": "save it as .png",
-    ".doc": "save it as .docx",
-    ".wps": "save it as .docx",
-    ".rtf": "save it as .docx",
-    ".xls": "export the sheet as .docx or .pdf",
-    ".xlsx": "export the sheet as .docx or .pdf",
-    ".ppt": "export it as .pdf",
-    ".pptx": "export it as .pdf",
-    ".ofd": "export it as .pdf",
-}
-
-
-def extension_of(name: str) -> str:
-    """Lower-case extension with its dot, '' when the name has none."""
-    last = base_name(name)
-    dot = last.rfind(".")
-    return last[dot:].lower() if dot > 0 else ""
-
 
 class LoaderRegistry:
     """Loaders by extension; `load_bytes` is the single entry point for files and uploads."""
@@ -71,13 +40,9 @@ class LoaderRegistry:
         return extension_of(name) in self._by_extension
 
     def loader_for(self, name: str) -> DocumentLoader:
-        ext = extension_of(name)
-        loader = self._by_extension.get(ext)
+        loader = self._by_extension.get(extension_of(name))
         if loader is None:
-            hint = f"; {_HINTS[ext]}" if ext in _HINTS else ""
-            raise UnsupportedFileType(
-                f"{name}: unsupported file type {ext or '(none)'!r}; expected one of {sorted(self._by_extension)}{hint}"
-            )
+            raise unsupported_type(name, self._by_extension)
         return loader
 
     def load_bytes(self, name: str, raw: bytes) -> SourceDocument:
@@ -119,6 +84,13 @@ class LoaderRegistry:
 def default_registry(ocr: OcrOptions | None = None) -> LoaderRegistry:
     """Every format we read: text, Markdown, HTML, Word .docx and PDF, scanned pages and images by OCR while
     `ocr` is enabled (the default); with OCR off, images are not a supported type and scans are refused."""
+    from documents.loaders.docx_loader import DocxLoader
+    from documents.loaders.html_loader import HtmlLoader
+    from documents.loaders.image_loader import ImageLoader
+    from documents.loaders.markdown_loader import MarkdownLoader
+    from documents.loaders.pdf_loader import PdfLoader
+    from documents.loaders.text_loader import TextLoader
+
     ocr = ocr or OcrOptions()
     loaders: list[DocumentLoader] = [TextLoader(), MarkdownLoader(), HtmlLoader(), DocxLoader(), PdfLoader(ocr)]
     if ocr.enabled:

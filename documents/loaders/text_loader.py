@@ -12,6 +12,7 @@ import unicodedata
 import charset_normalizer
 
 from documents.errors import UndecodableFile
+from documents.loaders import file_types
 from documents.loaders.base import DocumentLoader, base_name, sha256_of
 from documents.models import SourceDocument
 
@@ -85,7 +86,7 @@ def decode_bytes(raw: bytes, name: str = "<bytes>") -> tuple[str, str]:
 class TextLoader(DocumentLoader):
     """Plain text: decoded as it is, every line kept, so line numbers are the file's own."""
 
-    extensions = (".txt",)
+    extensions = file_types.TEXT
     format = "text"
 
     def load_bytes(self, name: str, raw: bytes) -> SourceDocument:

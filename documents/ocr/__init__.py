@@ -5,11 +5,14 @@ recogniser, `layout.py` puts its boxes in reading order, `progress.py` tells lis
 """
 from __future__ import annotations
 
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from documents.ocr.engine import OcrBox, OcrUnavailable, recognise
 from documents.ocr.layout import reading_order
 from documents.ocr.options import OcrOptions
+
+if TYPE_CHECKING:  # Pillow is imported by the code that opens images (images.py), in the parsing child
+    from PIL import Image
 
 
 def read_page(image: Image.Image, options: OcrOptions) -> list[str]:

@@ -11,13 +11,15 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import bm25s
 import numpy as np
 
 from embeddings.lexical.chinese_tokenizer import DEFAULT_TOKENIZER, ChineseTokenizer
 from embeddings.lexical.term_rows import TermRows
+
+if TYPE_CHECKING:  # bm25s (and scipy) are imported where an index is made or loaded: reading a manifest needs neither
+    import bm25s
 
 log = logging.getLogger(__name__)
 DIR_NAME = "bm25"
@@ -53,6 +55,8 @@ class BM25Index:
     def from_rows(cls, rows: TermRows, tokenizer: ChineseTokenizer = DEFAULT_TOKENIZER, k1: float = 1.2,
                   b: float = 0.75, keep_rows: bool = True) -> "BM25Index":
         """The index of these passages' token counts: what bm25s.BM25(k1, b).index makes of their tokens."""
+        import bm25s
+
         retriever = bm25s.BM25(k1=k1, b=b)
         retriever.scores, retriever.vocab_dict = _score_matrix(rows, k1, b)
         retriever.unique_token_ids_set = set(retriever.vocab_dict.values())
@@ -113,6 +117,8 @@ class BM25Index:
 
     @classmethod
     def load(cls, directory: Path, size: int) -> "BM25Index":
+        import bm25s
+
         retriever = bm25s.BM25.load(str(directory / DIR_NAME))
         tokenizer_file = directory / DIR_NAME / TOKENIZER_FILE
         tokenizer = (ChineseTokenizer.from_dict(json.loads(tokenizer_file.read_text()))

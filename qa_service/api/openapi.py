@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from documents.loaders import SUPPORTED_EXTENSIONS
+from documents.loaders.file_types import SUPPORTED_EXTENSIONS
 from qa_service.api.contract import feedback as fb
 from qa_service.api.contract import requests as rq
 from qa_service.api.contract import responses as rs

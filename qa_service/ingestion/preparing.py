@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
-from documents import ChunkingConfig, DocumentPipeline, clean
+from documents.chunking.config import ChunkingConfig
+from documents.cleaning import clean
 from documents.cleaning.line_keeper import keep_lines
 from documents.models import SourceDocument
+from documents.pipeline import DocumentPipeline
 from documents.sandbox import DocumentParser, ParseLimits, shared_sandbox
 from documents.stated_date import stated_date
 from qa_service.document_records import UPLOAD, DocumentRecord, document_id, utc_now
@@ -28,9 +31,15 @@ class DocumentPreparer:
         self.settings = settings
         self.embedder = embedder
         self.parser = parser or document_parser(settings)  # every file's bytes are parsed through it
-        self.pipeline = DocumentPipeline(ChunkingConfig(chunk_tokens=settings.chunk_tokens,
-                                                        overlap_tokens=settings.chunk_overlap_tokens),
-                                         cleaner=keep_lines if settings.cleaning == "none" else clean)
+
+    @cached_property
+    def pipeline(self) -> DocumentPipeline:
+        """Cleaning and chunking, made on the first document: the chunker's text splitter takes about a second to
+        import, which a command that writes nothing (`qa docs list`) or a server before its first upload does not
+        need."""
+        return DocumentPipeline(ChunkingConfig(chunk_tokens=self.settings.chunk_tokens,
+                                               overlap_tokens=self.settings.chunk_overlap_tokens),
+                                cleaner=keep_lines if self.settings.cleaning == "none" else clean)
 
     def check_size(self, name: str, size: int) -> None:
         limit = self.settings.max_upload_bytes

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from documents import DocumentPipeline
+from documents.pipeline import DocumentPipeline
 from documents.models import Chunk
 from embeddings.carried_vectors import carry, discard as discard_carried
 from embeddings.index_lock import writer_lock

@@ -116,6 +116,7 @@ class KnowledgeBaseServices:
         if self.serving:
             self.watcher  # noqa: B018 - starts from the version just loaded
             document_parser(self.settings).warm()  # a parsing child imports the loaders now, not on the first upload
+            self.documents.ingestion.preparer.pipeline  # noqa: B018 - and the chunker (LangChain, ~0.5 s) here
             if self.settings.background_embedding:
                 self.background.start()
                 self.documents.lexical = self.settings.lexical_uploads  # their vectors follow in the background

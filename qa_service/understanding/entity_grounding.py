@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 import jieba
-import jieba.posseg as pseg
-from jieba.posseg import char_state_tab_P
 
 from documents.models import Chunk
 from qa_service.types import Passage
@@ -54,6 +52,16 @@ MEMO_WORD_CHARS = 64  # longer entities are scanned each time rather than rememb
 HMM_UNKNOWN_CHARS = 4
 HMM_CHARS = 512
 _HAN = re.compile("[\u4E00-\u9FD5]")  # the characters posseg sends to its HMM
+
+
+@functools.cache
+def _posseg():
+    """jieba's part-of-speech tagger, imported on first use: its HMM tables take 0.7-1 s to load, which a `qa`
+    command that tags nothing (`qa docs list`, `qa --help`) should not pay. A process that answers loads it when
+    its index is loaded (EntityGrounding), before the first question."""
+    import jieba.posseg
+
+    return jieba.posseg
 
 
 class _SpaceAndPunctuationRemover(dict):
@@ -96,7 +104,8 @@ class TaggingBudget:
 
     def take(self, block: str) -> bool:
         """Whether the HMM may cut this block; if so its cost is taken from the budget."""
-        unknown = sum(1 for c in _HAN.findall(block) if c not in char_state_tab_P)
+        known = _posseg().char_state_tab_P
+        unknown = sum(1 for c in _HAN.findall(block) if c not in known)
         if unknown > self.unknown_chars or len(block) > self.chars:
             return False
         self.unknown_chars -= unknown
@@ -111,12 +120,10 @@ def tagged_words(text: str, budget: TaggingBudget) -> Iterator[tuple[str, str]]:
     is tagged "x" character by character), so cutting run by run gives exactly what one cut of the
     whole text gives; a run is cut with the HMM while the budget allows, else with the dictionary only.
     """
-    for block in _POSSEG_BLOCK.findall(text):
-        for pair in pseg.cut(block, HMM=budget.take(block)):
+    posseg = _posseg()
+    for block in posseg.re_han_internal.findall(text):
+        for pair in posseg.cut(block, HMM=budget.take(block)):
             yield pair.word, pair.flag
-
-
-_POSSEG_BLOCK = pseg.re_han_internal
 
 
 _previous_corpus: dict[str, str] = {}  # the last corpus's texts -> compact forms (a new version is mostly the same)
@@ -148,6 +155,7 @@ class EntityGrounding:
         self._compact_passage = functools.lru_cache(maxsize=16384)(_compact_chunk)
         with _init_lock:
             jieba.initialize()
+            _posseg()  # here, with the dictionary: not at the first question
 
     @property
     def corpus(self) -> str:
