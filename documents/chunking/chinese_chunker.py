@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from documents.cleaning.chars import normalize_for_match
 from documents.cleaning.pdf_text_cleaner import line_at
 from documents.chunking.config import ChunkingConfig
+from documents.chunking.piece_alignment import align_pieces
 from documents.chunking.tokens import token_counter
 from documents.models import SECTION_SEPARATOR, Chunk, CleanedDocument, Heading
 
@@ -124,34 +125,8 @@ class ChineseChunker:
 
     def _pieces(self, text: str) -> list[tuple[int, int]]:
         """(start, end) offsets in `text` of the splitter's chunks, short ones grown forward."""
-        spans: list[tuple[int, int]] = []
-        for piece in self._splitter.split_text(text):
-            at = self._locate(text, piece, spans[-1] if spans else None)
-            if at < 0:  # cannot happen for a stripped substring; keep going rather than lose text
-                logger.warning("chunk text not found in its section; searching from the start")
-                at = text.find(piece)
-                if at < 0:
-                    continue
-            spans.append((at, at + len(piece)))
-        return self._grow_short(text, spans)
-
-    def _locate(self, text: str, piece: str, previous: tuple[int, int] | None) -> int:
-        """Where the splitter's next piece lies.
-
-        Repeated text (a paragraph printed twice) can match in several places. The piece continues the
-        previous one: it starts after it, ends after it, shares at most the overlap with it and leaves
-        nothing but whitespace uncovered between them; the first match that does so is the one.
-        """
-        if previous is None:
-            return text.find(piece)
-        prev_start, prev_end = previous
-        at = text.find(piece, prev_start + 1)
-        while at >= 0 and (at <= prev_end or not text[prev_end:at].strip()):
-            if at + len(piece) > prev_end and (
-                    at >= prev_end or self.count_tokens(text[at:prev_end]) <= self.config.overlap_tokens):
-                return at
-            at = text.find(piece, at + 1)
-        return text.find(piece, prev_start + 1)
+        pieces = self._splitter.split_text(text)
+        return self._grow_short(text, align_pieces(text, pieces, self.config.overlap_tokens, self.count_tokens))
 
     def _grow_short(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Let a short chunk followed by more text absorb following sentences up to the limit.
