@@ -50,19 +50,30 @@ def cold_settings(base_settings, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def warm_cache(base_settings, encoder, tmp_path_factory):
-    """An embedding cache holding the passages and BM25 terms of the three files of `corpus`, embedded once per
-    module: nearly every test here syncs them first, and embedding them again in each was 3-5 s of model time."""
-    root = tmp_path_factory.mktemp("warm")
+def first_sync(base_settings, encoder, tmp_path_factory):
+    """The three files of `corpus` synced once per module into a fresh index with a fresh embedding cache: the
+    settings, the folder, the report, and a copy of the cache as that sync left it. The cold sync is the first
+    step of test_sync_adds_updates_... (its only user of the folder and index, which it goes on changing), and
+    the cache copy is every other test's warm cache: embedding the files cold once is several seconds of model."""
+    root = tmp_path_factory.mktemp("first")
     settings = base_settings.with_overrides(index_dir=root / "idx", embedding_cache=str(root / "cache.sqlite"))
-    IngestionService(settings, encoder).sync([_three_files(root / "corpus")], show_progress=False)
-    return root / "cache.sqlite"
+    corpus = _three_files(root / "corpus")
+    report = IngestionService(settings, encoder).sync([corpus], show_progress=False)
+    shutil.copyfile(root / "cache.sqlite", root / "warm.sqlite")
+    return settings, corpus, report, root / "warm.sqlite"
+
+
+@pytest.fixture(scope="module")
+def warm_cache(first_sync):
+    """An embedding cache holding the passages and BM25 terms of the three files of `corpus`: nearly every test
+    here syncs them first, and embedding them again in each was 3-5 s of model time."""
+    return first_sync[3]
 
 
 @pytest.fixture()
 def settings(cold_settings, warm_cache):
-    """A fresh index and a private copy of the warm embedding cache (tests that count what the model embedded
-    take `cold_settings`)."""
+    """A fresh index and a private copy of the warm embedding cache (the test that counts what the model embedded
+    cold takes `first_sync`)."""
     shutil.copyfile(warm_cache, cold_settings.embedding_cache)
     return cold_settings
 
@@ -77,10 +88,9 @@ def _chunks_of(settings, name: str) -> int:
     return next(d["chunks"] for d in read_manifest(settings.index_dir).documents if d["name"] == name)
 
 
-def test_sync_adds_updates_and_removes_embedding_only_what_changed(cold_settings, encoder, corpus):
-    settings = cold_settings
+def test_sync_adds_updates_and_removes_embedding_only_what_changed(first_sync, encoder):
+    settings, corpus, first, _ = first_sync  # a cold sync into a fresh index with a fresh cache
     ingest = IngestionService(settings, encoder)
-    first = ingest.sync([corpus], show_progress=False)
     assert sorted(first.added) == ["丙.txt", "乙.txt", "甲.txt"] and first.written
     assert first.embedded_chunks == first.chunks == first.model_chunks > 6
 
