@@ -1,7 +1,11 @@
 """Issue 8's done criterion against real `qa serve` processes: a two-page Chinese PDF uploaded over HTTP is
 answered with a citation of page 2, listed, survives a restart, is deleted and gone from results, and the
 rest of the corpus answers as before. Also: a SIGKILL during an upload keeps the previous version, and with
-two gunicorn workers an upload is visible to every worker at once."""
+two gunicorn workers an upload is visible to every worker at once.
+
+What a restart reads is checked over HTTP once (the upload survives a restart); after that, where a test only
+needs "the index on disk, loaded anew, answers so", it loads it in this process into the real Flask app
+(`restarted`): a `qa serve` start is several seconds of imports and model load."""
 from __future__ import annotations
 
 import os
@@ -18,7 +22,9 @@ import pytest
 import requests
 
 from embeddings.index_store import current_version_dir, load_index, read_manifest
+from qa_service.service import QAService
 from tests.conftest import CORPUS, free_port
+from tests.qa_service.apps import app_for
 from tests.qa_service.intake_testlib import (ANSWER_ON_PAGE_TWO, CORPUS_ANSWER, CORPUS_QUESTION, PDF_NAME,
                                             QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf)
 
@@ -78,7 +84,13 @@ def own_index(built_index, tmp_path):
     return copy_index(built_index, tmp_path / "idx")
 
 
-def test_two_page_pdf_over_http_cites_page_two_survives_restart_and_is_deleted(own_index, tmp_path):
+def restarted(settings, encoder):
+    """The index as it is on disk, loaded anew as a restarted server loads it, in the real Flask app (a test
+    client: the app `qa serve` serves, without the process)."""
+    return app_for(QAService.from_settings(settings, encoder), encoder=encoder).test_client()
+
+
+def test_two_page_pdf_over_http_cites_page_two_survives_restart_and_is_deleted(own_index, encoder):
     settings = own_index
     with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):
         before = _ask(base, CORPUS_QUESTION)
@@ -100,25 +112,29 @@ def test_two_page_pdf_over_http_cites_page_two_survives_restart_and_is_deleted(o
         assert doc["id"] not in [d["id"] for d in requests.get(base + "/v1/documents", timeout=30).json()["documents"]]
         assert _ask(base, CORPUS_QUESTION) == before  # the rest of the corpus answers exactly as before
 
-    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):  # and so does the deletion
-        assert PDF_NAME not in _search_docs(base, QUESTION_ON_PAGE_TWO)
+    client = restarted(settings, encoder)  # and so does the deletion
+    resp = client.post("/v1/search", json={"query": QUESTION_ON_PAGE_TWO, "top_k": 10})
+    assert resp.status_code == 200 and resp.get_json()["results"]
+    assert PDF_NAME not in {r["doc"] for r in resp.get_json()["results"]}
+    assert doc["id"] not in [d["id"] for d in client.get("/v1/documents").get_json()["documents"]]
 
 
-def test_bad_uploads_over_http_name_the_file(own_index):
-    settings = own_index
-    version = current_version_dir(settings.index_dir).name
-    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):
-        for name, raw, status, code in (("坏.pdf", b"%PDF-1.7\n\x00\x01garbage", 422, "corrupt_document"),
-                                        ("空.txt", b"", 422, "empty_document"),
-                                        ("表.xls", b"\xd0\xcf\x11\xe0", 415, "unsupported_file_type")):
-            resp = _upload(base, name, raw)
-            assert resp.status_code == status and resp.json()["error"]["code"] == code
-            assert name in resp.json()["error"]["message"]
-        assert CORPUS_ANSWER in _ask(base, CORPUS_QUESTION)["answer"]
-    assert current_version_dir(settings.index_dir).name == version
+def test_bad_uploads_over_http_name_the_file(server, built_index):
+    """On the session's server (conftest.py) over the shared test index: uploads that are refused write nothing,
+    which is what this asserts."""
+    version = current_version_dir(built_index.index_dir).name
+    base = server
+    for name, raw, status, code in (("坏.pdf", b"%PDF-1.7\n\x00\x01garbage", 422, "corrupt_document"),
+                                    ("空.txt", b"", 422, "empty_document"),
+                                    ("表.xls", b"\xd0\xcf\x11\xe0", 415, "unsupported_file_type")):
+        resp = _upload(base, name, raw)
+        assert resp.status_code == status and resp.json()["error"]["code"] == code
+        assert name in resp.json()["error"]["message"]
+    assert CORPUS_ANSWER in _ask(base, CORPUS_QUESTION)["answer"]
+    assert current_version_dir(built_index.index_dir).name == version
 
 
-def test_sigkill_during_an_upload_keeps_the_previous_version(own_index, tmp_path):
+def test_sigkill_during_an_upload_keeps_the_previous_version(own_index, encoder, tmp_path):
     settings = own_index
     version = current_version_dir(settings.index_dir).name
     manifest = read_manifest(settings.index_dir)
@@ -142,10 +158,11 @@ def test_sigkill_during_an_upload_keeps_the_previous_version(own_index, tmp_path
     assert outcome and not isinstance(outcome[0], int)  # the client saw the connection drop, not a success
     assert current_version_dir(settings.index_dir).name == version and read_manifest(settings.index_dir) == manifest
     assert len(load_index(settings.index_dir).chunks) == manifest.chunk_count
-    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):
-        names = [d["name"] for d in requests.get(base + "/v1/documents", timeout=30).json()["documents"]]
-        assert "大文件.txt" not in names and len(names) == len(manifest.documents)
-        assert CORPUS_ANSWER in _ask(base, CORPUS_QUESTION)["answer"]
+    client = restarted(settings, encoder)
+    names = [d["name"] for d in client.get("/v1/documents").get_json()["documents"]]
+    assert "大文件.txt" not in names and len(names) == len(manifest.documents)
+    answer = client.post("/v1/ask", json={"question": CORPUS_QUESTION})
+    assert answer.status_code == 200 and CORPUS_ANSWER in answer.get_json()["answer"]
 
 
 def _try_upload(base: str, name: str, raw: bytes) -> object:
@@ -155,14 +172,12 @@ def _try_upload(base: str, name: str, raw: bytes) -> object:
         return exc
 
 
-def test_every_gunicorn_worker_sees_an_upload_and_a_deletion_at_once(own_index):
-    settings = own_index
-    with qa_serve(settings.index_dir, settings.embedding_cache, "--workers", "2", "--threads", "2",
-                  ready_in_a_row=8) as (base, _):
-        resp = _upload(base, PDF_NAME, two_page_pdf())
-        assert resp.status_code == 201, resp.text
-        for _ in range(8):  # new connections, spread over both workers
-            assert PDF_NAME in _search_docs(base, QUESTION_ON_PAGE_TWO)
-        assert requests.delete(f"{base}/v1/documents/{resp.json()['id']}", timeout=120).status_code == 204
-        for _ in range(8):
-            assert PDF_NAME not in _search_docs(base, QUESTION_ON_PAGE_TWO)
+def test_every_gunicorn_worker_sees_an_upload_and_a_deletion_at_once(two_workers):
+    base, _ = two_workers  # the session's `qa serve --workers 2 --threads 2` (conftest.py) on its own index copy
+    resp = _upload(base, PDF_NAME, two_page_pdf())
+    assert resp.status_code == 201, resp.text
+    for _ in range(8):  # new connections, spread over both workers
+        assert PDF_NAME in _search_docs(base, QUESTION_ON_PAGE_TWO)
+    assert requests.delete(f"{base}/v1/documents/{resp.json()['id']}", timeout=120).status_code == 204
+    for _ in range(8):
+        assert PDF_NAME not in _search_docs(base, QUESTION_ON_PAGE_TWO)

@@ -58,6 +58,23 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+def _cli_here(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    """`qa ARGS` called in this process with the same environment (its exit status, and what it logged as its
+    stderr): the Milvus case's `qa feedback export` and `qa eval`, which do not depend on the backend and were
+    seconds of imports each as processes (the FAISS case runs them as processes)."""
+    from qa_service.cli import main
+
+    def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+        for name, value in env.items():
+            if os.environ.get(name) != value:
+                monkeypatch.setenv(name, value)
+        caplog.clear()
+        status = main(list(args))
+        return subprocess.CompletedProcess(args, status, "", caplog.text)
+
+    return run
+
+
 @contextmanager
 def _served(env: dict[str, str], log: Path) -> Iterator[str]:
     """`qa serve` (one waitress process: Milvus Lite is one process's) until /readyz says ready; its log in a file,
@@ -102,7 +119,8 @@ def _wait_hybrid(base: str, kb: str, key: str, log: Path) -> None:
 
 
 @pytest.mark.parametrize("backend", ["faiss", pytest.param("milvus", marks=needs_milvus)])
-def test_two_knowledge_bases_keys_sdk_filters_and_feedback_over_http(backend, built_index, small_corpus, tmp_path):
+def test_two_knowledge_bases_keys_sdk_filters_and_feedback_over_http(backend, built_index, small_corpus, tmp_path,
+                                                                     monkeypatch, caplog):
     settings = copy_index(built_index, tmp_path / "idx")
     feedback_db = tmp_path / "feedback.sqlite"
     env = {**os.environ, "QA_INDEX_DIR": str(settings.index_dir), "QA_FEEDBACK_DB": str(feedback_db),
@@ -187,13 +205,14 @@ def test_two_knowledge_bases_keys_sdk_filters_and_feedback_over_http(backend, bu
                            json={"answer_id": reply.id, "rating": "up", "comment": "对"})
         assert rated.status_code == 201, rated.text
         questions = tmp_path / "from-feedback.jsonl"
-        export = _cli("feedback", "export", "--kb", "second", "--out", str(questions), env=env)
+        cli = _cli if backend == "faiss" else _cli_here(monkeypatch, caplog)
+        export = cli("feedback", "export", "--kb", "second", "--out", str(questions), env=env)
         assert export.returncode == 0, export.stderr[-3000:]
         rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines()]
         assert len(rows) == 1 and rows[0]["question"] == QUESTION_ON_PAGE_TWO and rows[0]["answerable"] is True
         assert ANSWER_ON_PAGE_TWO in rows[0]["answer"] and rows[0]["doc"] == QINGDAO
         report_path = tmp_path / "report.json"
-        scored = _cli("eval", str(questions), "--url", base, "--kb", "second", "--api-key", SECOND,
+        scored = cli("eval", str(questions), "--url", base, "--kb", "second", "--api-key", SECOND,
                       "--out", str(report_path), "--no-progress", env=env)
         assert scored.returncode == 0, scored.stderr[-3000:]
         report = json.loads(report_path.read_text(encoding="utf-8"))

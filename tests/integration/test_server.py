@@ -6,8 +6,7 @@ import urllib.request
 
 import pytest
 
-from tests.integration.misbehaving_clients import (ATTACKER, HEADER_TIMEOUT, PER_CLIENT, can_bind, get, lingering,
-                                                   qa_serve, slowloris)
+from tests.integration.misbehaving_clients import ATTACKER, HEADER_TIMEOUT, PER_CLIENT, can_bind, get, lingering, slowloris
 
 
 pytestmark = pytest.mark.integration
@@ -48,22 +47,21 @@ def test_openai_sdk_against_qa_serve(server):
     assert "高等院校 33 所" in chunks[-1].model_extra["citations"][0]["text"]
 
 
-def test_serve_with_two_gunicorn_workers(built_index):
+def test_serve_with_two_gunicorn_workers(two_workers):
     """Both workers answer the same; slow clients cannot take their threads: gunicorn's threaded worker read
     headers in a thread without a deadline, so one slow connection per thread stopped a worker (here 2 x 2
-    threads against 40 slow connections)."""
-    with qa_serve(built_index.index_dir, "--workers", "2", "--threads", "2",
-                  QA_HEADER_TIMEOUT=str(HEADER_TIMEOUT)) as (base, _):
-        answers = {_post(base + "/v1/ask", {"question": "海淀区有多少所高等院校？"})[1]["answer"] for _ in range(6)}
-        assert len(answers) == 1 and "33" in answers.pop()  # every worker gives the same answer
-        if not can_bind(ATTACKER):
-            pytest.skip(f"cannot bind {ATTACKER} here for the slow clients")
-        outcome, probes = slowloris(base, sockets=40, seconds=4 * HEADER_TIMEOUT)
-        assert probes and all(p == (200, 200) for p in probes), probes
-        assert outcome["open"] == 0 and outcome["408"] <= 2 * PER_CLIENT, outcome  # per worker process
-        # Clients that ask to close and then neither read nor close: gunicorn's graceful close waited up to 2 s
-        # for each in the worker's event loop (16 of them delayed /healthz by 5.8 s; 32 would take ~30 s).
-        with lingering(base, 2 * PER_CLIENT):
-            started = time.monotonic()
-            assert get(base + "/healthz") == 200
-            assert time.monotonic() - started < 10  # generous: it takes milliseconds; the point is "not 30 s"
+    threads against 40 slow connections). The server is the session's two-worker one (conftest.py)."""
+    base, _ = two_workers
+    answers = {_post(base + "/v1/ask", {"question": "海淀区有多少所高等院校？"})[1]["answer"] for _ in range(6)}
+    assert len(answers) == 1 and "33" in answers.pop()  # every worker gives the same answer
+    if not can_bind(ATTACKER):
+        pytest.skip(f"cannot bind {ATTACKER} here for the slow clients")
+    outcome, probes = slowloris(base, sockets=40, seconds=4 * HEADER_TIMEOUT)
+    assert probes and all(p == (200, 200) for p in probes), probes
+    assert outcome["open"] == 0 and outcome["408"] <= 2 * PER_CLIENT, outcome  # per worker process
+    # Clients that ask to close and then neither read nor close: gunicorn's graceful close waited up to 2 s
+    # for each in the worker's event loop (16 of them delayed /healthz by 5.8 s; 32 would take ~30 s).
+    with lingering(base, 2 * PER_CLIENT):
+        started = time.monotonic()
+        assert get(base + "/healthz") == 200
+        assert time.monotonic() - started < 10  # generous: it takes milliseconds; the point is "not 30 s"

@@ -50,19 +50,30 @@ def cold_settings(base_settings, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def warm_cache(base_settings, encoder, tmp_path_factory):
-    """An embedding cache holding the passages and BM25 terms of the three files of `corpus`, embedded once per
-    module: nearly every test here syncs them first, and embedding them again in each was 3-5 s of model time."""
-    root = tmp_path_factory.mktemp("warm")
+def first_sync(base_settings, encoder, tmp_path_factory):
+    """The three files of `corpus` synced once per module into a fresh index with a fresh embedding cache: the
+    settings, the folder, the report, and a copy of the cache as that sync left it. The cold sync is the first
+    step of test_sync_adds_updates_... (its only user of the folder and index, which it goes on changing), and
+    the cache copy is every other test's warm cache: embedding the files cold once is several seconds of model."""
+    root = tmp_path_factory.mktemp("first")
     settings = base_settings.with_overrides(index_dir=root / "idx", embedding_cache=str(root / "cache.sqlite"))
-    IngestionService(settings, encoder).sync([_three_files(root / "corpus")], show_progress=False)
-    return root / "cache.sqlite"
+    corpus = _three_files(root / "corpus")
+    report = IngestionService(settings, encoder).sync([corpus], show_progress=False)
+    shutil.copyfile(root / "cache.sqlite", root / "warm.sqlite")
+    return settings, corpus, report, root / "warm.sqlite"
+
+
+@pytest.fixture(scope="module")
+def warm_cache(first_sync):
+    """An embedding cache holding the passages and BM25 terms of the three files of `corpus`: nearly every test
+    here syncs them first, and embedding them again in each was 3-5 s of model time."""
+    return first_sync[3]
 
 
 @pytest.fixture()
 def settings(cold_settings, warm_cache):
-    """A fresh index and a private copy of the warm embedding cache (tests that count what the model embedded
-    take `cold_settings`)."""
+    """A fresh index and a private copy of the warm embedding cache (the test that counts what the model embedded
+    cold takes `first_sync`)."""
     shutil.copyfile(warm_cache, cold_settings.embedding_cache)
     return cold_settings
 
@@ -77,10 +88,9 @@ def _chunks_of(settings, name: str) -> int:
     return next(d["chunks"] for d in read_manifest(settings.index_dir).documents if d["name"] == name)
 
 
-def test_sync_adds_updates_and_removes_embedding_only_what_changed(cold_settings, encoder, corpus):
-    settings = cold_settings
+def test_sync_adds_updates_and_removes_embedding_only_what_changed(first_sync, encoder):
+    settings, corpus, first, _ = first_sync  # a cold sync into a fresh index with a fresh cache
     ingest = IngestionService(settings, encoder)
-    first = ingest.sync([corpus], show_progress=False)
     assert sorted(first.added) == ["丙.txt", "乙.txt", "甲.txt"] and first.written
     assert first.embedded_chunks == first.chunks == first.model_chunks > 6
 
@@ -204,7 +214,29 @@ def _qa(settings, *args, timeout=600):
                           timeout=timeout)
 
 
-def test_cli_batch_with_bad_files_and_docs_commands(settings, corpus, tmp_path):
+@pytest.fixture()
+def qa_here(encoder, monkeypatch, capsys, caplog):
+    """`qa ARGS` called in this process: its exit status, stdout, and what it logged as its stderr. The composition
+    root hands out the session's model: each `qa` process is seconds of imports and model load. An exception the
+    command lets out fails the test here, where a process would print a traceback."""
+    from qa_service import composition
+    from qa_service.cli import main
+
+    monkeypatch.setattr(composition, "build_encoder", lambda spec: encoder)
+
+    def run(settings, *args: str) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))
+        monkeypatch.setenv("QA_EMBEDDING_CACHE", settings.embedding_cache)
+        capsys.readouterr()
+        caplog.clear()
+        status = main(list(args))
+        return subprocess.CompletedProcess(args, status, capsys.readouterr().out, caplog.text)
+
+    return run
+
+
+def test_cli_batch_with_bad_files_and_docs_commands(settings, corpus, tmp_path, qa_here):
+    """`qa ingest` runs as a process; the `qa docs` commands after it in this process (qa_here)."""
     make_corrupt_pdf(corpus / "损坏.pdf")
     (corpus / "乱码.txt").write_bytes(b"\x81\xff\x80\xfe" * 8 + b"\x00\x01\x02")
     run = _qa(settings, "ingest", str(corpus), "--quiet", "--json")
@@ -217,17 +249,17 @@ def test_cli_batch_with_bad_files_and_docs_commands(settings, corpus, tmp_path):
     pdf = tmp_path / PDF_NAME
     two_page_pdf(pdf)
     (tmp_path / "空.txt").write_bytes(b"")
-    added = _qa(settings, "docs", "add", str(pdf), str(tmp_path / "空.txt"))
+    added = qa_here(settings, "docs", "add", str(pdf), str(tmp_path / "空.txt"))
     assert added.returncode == 3 and f"added: {document_id(UPLOAD, PDF_NAME)}" in added.stdout
     assert "空.txt" in added.stderr and "empty_document" in added.stderr
 
-    listed = json.loads(_qa(settings, "docs", "list", "--json").stdout)["documents"]
+    listed = json.loads(qa_here(settings, "docs", "list", "--json").stdout)["documents"]
     assert [d["name"] for d in listed] == [*sorted(["甲.txt", "乙.txt", "丙.txt"]), PDF_NAME]
     assert listed[3]["pages"] == 2 and listed[3]["origin"] == "upload"
 
-    removed = _qa(settings, "docs", "remove", "乙.txt", listed[3]["id"])
+    removed = qa_here(settings, "docs", "remove", "乙.txt", listed[3]["id"])
     assert removed.returncode == 0 and removed.stdout.count("removed:") == 2
-    unknown = _qa(settings, "docs", "remove", "不存在.txt")
+    unknown = qa_here(settings, "docs", "remove", "不存在.txt")
     assert unknown.returncode == 2 and "不存在.txt" in unknown.stderr and "Traceback" not in unknown.stderr
     assert sorted(r.name for r in DocumentService(settings).list()) == sorted(["甲.txt", "丙.txt"])
 
@@ -254,14 +286,15 @@ def test_sigkill_during_an_incremental_sync_leaves_the_previous_version(settings
     assert not (settings.index_dir / "uploads").exists()
 
 
-def test_a_hostile_file_beside_a_good_one_is_named_and_the_good_one_indexed(settings, tmp_path):
-    """Issue 16: `qa ingest` of a folder holding 1,200 nested <div>s and a good file exited 1 and wrote nothing."""
+def test_a_hostile_file_beside_a_good_one_is_named_and_the_good_one_indexed(settings, tmp_path, qa_here):
+    """Issue 16: `qa ingest` of a folder holding 1,200 nested <div>s and a good file exited 1 and wrote nothing.
+    In this process (an exception let out fails the test); the command's process is test_cli_batch_...'s."""
     folder = tmp_path / "mixed"
     folder.mkdir()
     (folder / "嵌套.html").write_bytes(nested_html(1_200))
     (folder / "乱码.txt").write_bytes(random_gbk_pairs(200_000))
     (folder / "好.txt").write_text(PLAN[:2500], encoding="utf-8")
-    run = _qa(settings, "ingest", str(folder), "--quiet", "--json")
+    run = qa_here(settings, "ingest", str(folder), "--quiet", "--json")
     assert run.returncode == 3, run.stderr[-2000:]
     report = json.loads(run.stdout)
     assert report["added"] == ["好.txt"]
