@@ -25,11 +25,19 @@ NOTICE_HTML = """<html><head><meta charset="utf-8"><title>关于推进双创示�
 """
 
 
+def bulletin_excerpt() -> str:
+    """The bulletin's opening (masthead, contents and its first items, about 2,400 characters) and its last three
+    questions with its closing lines (物联网示范基地; editors, 2021年10月4日, the date a date filter reads): the
+    11,000 characters of the whole issue, 63 passages and 1,000 BM25 terms not in the session's embedding cache,
+    were the slowest fixture of the filter tests (41 s on a loaded machine)."""
+    text = (CORPUS / "南阳理工学院政策动态信息参阅2021年第26期.txt").read_text(encoding="utf-8")
+    return text[:text.find("\n\n", 2200)] + text[text.rfind("\n\n六、"):]
+
+
 def write_filter_corpus(root: Path, small_corpus: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for path in small_corpus.iterdir():
         (root / path.name).write_bytes(path.read_bytes())
-    text = (CORPUS / "南阳理工学院政策动态信息参阅2021年第26期.txt").read_text(encoding="utf-8")
-    (root / BULLETIN).write_text(text, encoding="utf-8")
+    (root / BULLETIN).write_text(bulletin_excerpt(), encoding="utf-8")
     (root / NOTICE).write_text(NOTICE_HTML, encoding="utf-8")
     return root
