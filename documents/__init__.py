@@ -10,8 +10,9 @@ and HTML libraries (about 0.5 s).
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from documents.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "documents.chunking": ("ChineseChunker", "ChunkingConfig"),
@@ -25,22 +26,7 @@ _EXPORTS = {
     "documents.pipeline": ("DocumentBatch", "DocumentPipeline"),
     "documents.structure": ("detect_headings",),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'documents' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # the next lookup is an ordinary attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly

@@ -5,8 +5,9 @@ is read without importing every loader's parsing library.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from documents.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "documents.loaders.base": ("DocumentLoader",),
@@ -16,22 +17,7 @@ _EXPORTS = {
     "documents.loaders.registry": ("LoaderRegistry", "default_registry"),
     "documents.loaders.text_loader": ("decode_bytes",),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'documents.loaders' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # the next lookup is an ordinary attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
