@@ -46,34 +46,13 @@ def two_workers(built_index, tmp_path_factory):
     test_document_intake.py): each start is three processes, two of them loading the model. Each test leaves it
     as it found it (what it uploads or creates it deletes); slow-header deadlines are 3 s (HEADER_TIMEOUT) for
     test_server.py's slow clients. Its log goes to a file, so a talkative server never blocks on a full pipe."""
-    from tests.integration.misbehaving_clients import HEADER_TIMEOUT
+    from tests.integration.misbehaving_clients import HEADER_TIMEOUT, qa_serve
     from tests.qa_service.intake_testlib import copy_index
 
     root = tmp_path_factory.mktemp("two-workers")
     settings = copy_index(built_index, root / "idx")
-    port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(settings.index_dir), "QA_EMBEDDING_CACHE": built_index.embedding_cache,
-           "QA_HEADER_TIMEOUT": str(HEADER_TIMEOUT)}
-    log = root / "serve.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--workers", "2", "--threads", "2"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline, in_a_row = time.time() + 240, 0
-        while in_a_row < 8 and time.time() < deadline:  # 8 fresh connections in a row: both workers are up
-            if proc.poll() is not None:
-                pytest.fail("two-worker server exited: " + log.read_text(errors="replace")[-2000:])
-            try:
-                with urllib.request.urlopen(base + "/readyz", timeout=5) as resp:
-                    in_a_row = in_a_row + 1 if resp.status == 200 else 0
-            except OSError:
-                in_a_row = 0
-                time.sleep(0.05)
-        if in_a_row < 8:
-            pytest.fail("two-worker server did not become ready: " + log.read_text(errors="replace")[-2000:])
+    # 8 fresh connections in a row answered: both workers are up
+    with qa_serve(settings.index_dir, "--host", "127.0.0.1", "--workers", "2", "--threads", "2", ready_in_a_row=8,
+                  log_file=root / "serve.log", QA_EMBEDDING_CACHE=built_index.embedding_cache,
+                  QA_HEADER_TIMEOUT=str(HEADER_TIMEOUT)) as (base, _):
         yield base, settings
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)

@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -36,27 +38,43 @@ needs_second_loopback = pytest.mark.skipif(not can_bind(ATTACKER), reason=f"cann
 
 
 @contextmanager
-def qa_serve(index_dir, *args: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+def qa_serve(index_dir, *args: str, ready_in_a_row: int = 1, log_file: Path | None = None,
+             **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real `qa serve ARGS` on a free loopback port, over `index_dir` with the QA_* settings `env`. Ready once
+    /readyz answered 200 on `ready_in_a_row` fresh connections running (with gunicorn workers, until each has
+    answered). Its stderr goes to `log_file` (a file, so a talkative server never blocks on a full pipe), else to a
+    temporary file; the failure messages carry its tail."""
     port = free_port()
+    log = open(log_file, "w+b") if log_file else tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--port", str(port), *args],
                             env={**os.environ, "QA_INDEX_DIR": str(index_dir), **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
+
+    def tail() -> str:
+        log.flush()
+        log.seek(0)
+        return log.read().decode(errors="replace")[-2000:]
+
     try:
-        deadline, ready = time.time() + 240, 0
-        while ready < (8 if "--workers" in args else 1) and time.time() < deadline:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        deadline, in_a_row = time.time() + 240, 0
+        while in_a_row < ready_in_a_row and time.time() < deadline:
+            if proc.poll() is not None:
+                pytest.fail("qa serve exited: " + tail())
             try:
                 with urllib.request.urlopen(base + "/readyz", timeout=5) as resp:
-                    ready = ready + 1 if resp.status == 200 else 0
+                    in_a_row = in_a_row + 1 if resp.status == 200 else 0
             except OSError:
-                ready = 0
+                in_a_row = 0
                 time.sleep(0.05)
-        assert ready, "qa serve did not become ready"
+        if in_a_row < ready_in_a_row:
+            pytest.fail("qa serve did not become ready: " + tail())
         yield base, proc
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        if proc.poll() is None:  # a test may have killed it
+            proc.terminate()
+            proc.wait(timeout=60)
+        log.close()
 
 
 def get(url: str) -> int:

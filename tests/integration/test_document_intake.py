@@ -8,55 +8,23 @@ needs "the index on disk, loaded anew, answers so", it loads it in this process 
 (`restarted`): a `qa serve` start is several seconds of imports and model load."""
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
 
 from embeddings.index_store import current_version_dir, load_index, read_manifest
 from qa_service.service import QAService
-from tests.conftest import CORPUS, free_port
+from tests.conftest import CORPUS
+from tests.integration.misbehaving_clients import qa_serve
 from tests.qa_service.apps import app_for
 from tests.qa_service.intake_testlib import (ANSWER_ON_PAGE_TWO, CORPUS_ANSWER, CORPUS_QUESTION, PDF_NAME,
                                             QUESTION_ON_PAGE_TWO, copy_index, two_page_pdf)
 
 pytestmark = pytest.mark.integration
-
-
-@contextmanager
-def qa_serve(index_dir: Path, cache: str, *extra: str, ready_in_a_row: int = 1,
-             log_file: Path | None = None, **settings: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_EMBEDDING_CACHE": cache, **settings}
-    log = open(log_file, "w") if log_file else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "qa_service.cli", "serve", "--port", str(port), *extra],
-                            env=env, stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline, in_a_row = time.time() + 240, 0
-        while in_a_row < ready_in_a_row and time.time() < deadline:
-            try:
-                in_a_row = in_a_row + 1 if requests.get(base + "/readyz", timeout=5).status_code == 200 else 0
-            except requests.RequestException:
-                in_a_row = 0
-                time.sleep(0.05)
-            assert proc.poll() is None, "qa serve exited"
-        assert in_a_row >= ready_in_a_row, "qa serve did not become ready"
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=60)
-        if log_file:
-            log.close()
 
 
 def _ask(base: str, question: str) -> dict:
@@ -92,7 +60,7 @@ def restarted(settings, encoder):
 
 def test_two_page_pdf_over_http_cites_page_two_survives_restart_and_is_deleted(own_index, encoder):
     settings = own_index
-    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):
+    with qa_serve(settings.index_dir, QA_EMBEDDING_CACHE=settings.embedding_cache) as (base, _):
         before = _ask(base, CORPUS_QUESTION)
         assert CORPUS_ANSWER in before["answer"]
         resp = _upload(base, PDF_NAME, two_page_pdf())
@@ -104,7 +72,7 @@ def test_two_page_pdf_over_http_cites_page_two_survives_restart_and_is_deleted(o
         listing = requests.get(base + "/v1/documents", timeout=30).json()
         assert [(d["name"], d["pages"]) for d in listing["documents"] if d["id"] == doc["id"]] == [(PDF_NAME, 2)]
 
-    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, _):  # a restart keeps it
+    with qa_serve(settings.index_dir, QA_EMBEDDING_CACHE=settings.embedding_cache) as (base, _):  # a restart keeps it
         assert doc["id"] in [d["id"] for d in requests.get(base + "/v1/documents", timeout=30).json()["documents"]]
         assert _ask(base, QUESTION_ON_PAGE_TWO)["citations"][0]["page"] == 2
         assert requests.delete(f"{base}/v1/documents/{doc['id']}", timeout=120).status_code == 204
@@ -143,7 +111,8 @@ def test_sigkill_during_an_upload_keeps_the_previous_version(own_index, encoder,
     fresh_cache = str(tmp_path / "fresh.sqlite")  # so the server really embeds while it is killed
     # The upload embeds before it writes (a lexical upload embeds after: its kill is tests/qa_service/ingestion/
     # test_background_embedding.py's).
-    with qa_serve(settings.index_dir, fresh_cache, log_file=server_log, QA_LEXICAL_UPLOADS="false") as (base, proc):
+    with qa_serve(settings.index_dir, log_file=server_log, QA_EMBEDDING_CACHE=fresh_cache,
+                  QA_LEXICAL_UPLOADS="false") as (base, proc):
         outcome: list[object] = []
         sender = threading.Thread(target=lambda: outcome.append(_try_upload(base, "大文件.txt", big)))
         sender.start()

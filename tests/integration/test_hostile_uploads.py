@@ -8,7 +8,7 @@ import requests
 
 from embeddings.index_store import current_version_dir
 from tests.documents.hostile_files import docx_bomb, nested_html, random_gbk_pairs
-from tests.integration.test_document_intake import qa_serve
+from tests.integration.misbehaving_clients import qa_serve
 from tests.qa_service.intake_testlib import CORPUS_ANSWER, CORPUS_QUESTION, copy_index
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ def test_hostile_uploads_over_http_are_refused_and_the_server_answers_on(built_i
     settings = copy_index(built_index, tmp_path / "idx")
     version = current_version_dir(settings.index_dir).name
     monkeypatch.setenv("QA_PARSE_MEMORY_MB", "400")  # so a .docx under the caps still meets the memory limit
-    with qa_serve(settings.index_dir, settings.embedding_cache) as (base, proc):
+    with qa_serve(settings.index_dir, QA_EMBEDDING_CACHE=settings.embedding_cache) as (base, proc):
         ok = _upload(base, "热身.txt", "热身上传的文件：推进科技成果转化，加快建设科技强国。".encode())
         assert ok.status_code == 201, ok.text
         assert requests.delete(f"{base}/v1/documents/{ok.json()['id']}", timeout=120).status_code == 204

@@ -10,7 +10,8 @@ import requests
 from tests.documents.ocr.ocr_pages import (ANSWER_PHRASE, IMAGE_PAGE, IMAGE_PHRASE, QUESTION, SCANNED_PAGE,
                                            TEXT_PAGE)
 from tests.documents.ocr.scans import NEEDS_CJK_FONT, bomb_png, cjk_font_available, image_file, scanned_pdf
-from tests.integration.test_document_intake import _ask, _upload, qa_serve
+from tests.integration.misbehaving_clients import qa_serve
+from tests.integration.test_document_intake import _ask, _upload
 from tests.qa_service.intake_testlib import copy_index
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not cjk_font_available(), reason=NEEDS_CJK_FONT)]
@@ -26,7 +27,7 @@ def own_index(built_index, tmp_path):
 def test_scans_uploaded_over_http_answer_with_ocr_citations_and_a_bomb_is_refused(own_index, tmp_path):
     settings = own_index
     log = tmp_path / "serve.log"
-    with qa_serve(settings.index_dir, settings.embedding_cache, log_file=log) as (base, _):
+    with qa_serve(settings.index_dir, log_file=log, QA_EMBEDDING_CACHE=settings.embedding_cache) as (base, _):
         resp = _upload(base, SCAN_NAME, scanned_pdf([TEXT_PAGE, SCANNED_PAGE]))
         assert resp.status_code == 201, resp.text
         assert (resp.json()["format"], resp.json()["pages"]) == ("pdf", 2)
