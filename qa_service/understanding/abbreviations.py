@@ -93,12 +93,12 @@ class Abbreviations:
             if len(run) >= MIN_ACRONYM_LONG:
                 runs.append(run)
         counts: Counter[str] = Counter()
-        for run in runs:
+        for run, times in Counter(runs).items():  # a long form written N times before the short form: looked at once
             beside = [run[-k:] for k in range(MIN_ACRONYM_LONG, len(run) + 1)]
             # written elsewhere too: more often in the corpus than before the short form
             elsewhere = [form for form in beside if corpus.count(form) > sum(r.endswith(form) for r in runs)]
             if elsewhere:
-                counts[elsewhere[-1]] += 1
+                counts[elsewhere[-1]] += times
         return tuple(form for form, _ in counts.most_common(MAX_LONG_FORMS))
 
     def written_out(self, short: str, text: str) -> bool:
