@@ -75,6 +75,15 @@ def encoder(base_settings):
     return build_encoder(base_settings.encoder_spec)
 
 
+@pytest.fixture()
+def shared_model(monkeypatch, encoder):
+    """`qa` commands called in this process build their encoder through the composition root; here it hands out the
+    session's model instead of loading one per command."""
+    from qa_service import composition
+
+    monkeypatch.setattr(composition, "build_encoder", lambda spec: encoder)
+
+
 @pytest.fixture(scope="session")
 def built_index(base_settings, encoder, small_corpus) -> Settings:
     from qa_service.ingestion import IngestionService

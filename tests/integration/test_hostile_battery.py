@@ -298,11 +298,11 @@ def test_an_oversized_body_is_refused_before_it_is_read(open_server):
     assert result.status is None or 400 <= result.status < 500, result.response_head
 
 
-def test_ingest_of_a_folder_with_a_bad_file_indexes_the_good_one(built_index, encoder, tmp_path, monkeypatch, caplog):
+def test_ingest_of_a_folder_with_a_bad_file_indexes_the_good_one(built_index, shared_model, tmp_path, monkeypatch,
+                                                                 caplog):
     """`qa ingest` called in this process, the composition root handing out the session's model (a `qa` process
     is seconds of imports and model load; tests/qa_service/ingestion/test_incremental_sync.py runs one on bad
     files): an exception it let out would fail the test here."""
-    from qa_service import composition
     from qa_service.cli import main
 
     folder = tmp_path / "docs"
@@ -311,7 +311,6 @@ def test_ingest_of_a_folder_with_a_bad_file_indexes_the_good_one(built_index, en
     (folder / "好.txt").write_text(GOOD_TEXT, encoding="utf-8")
     index = tmp_path / "idx"
     monkeypatch.setenv("QA_EMBEDDING_CACHE", built_index.embedding_cache)
-    monkeypatch.setattr(composition, "build_encoder", lambda spec: encoder)
     caplog.clear()
     assert main(["ingest", str(folder), "--index", str(index), "--quiet"]) == 3, caplog.text[-2000:]
     assert "坏.html" in caplog.text

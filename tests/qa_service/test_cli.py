@@ -12,12 +12,6 @@ from qa_service.cli import main
 from qa_service.settings import Settings
 
 
-@pytest.fixture()
-def shared_model(monkeypatch, encoder):
-    """Commands build their encoder through the composition root; here it hands out the session's model."""
-    monkeypatch.setattr(composition, "build_encoder", lambda spec: encoder)
-
-
 def test_search_takes_its_default_top_k_from_qa_top_k(built_index, shared_model, monkeypatch, capsys):
     monkeypatch.setenv("QA_TOP_K", "2")
     assert main(["search", "海淀区有多少所高等院校？", "--json", "--index", str(built_index.index_dir)]) == 0

@@ -215,14 +215,11 @@ def _qa(settings, *args, timeout=600):
 
 
 @pytest.fixture()
-def qa_here(encoder, monkeypatch, capsys, caplog):
+def qa_here(shared_model, monkeypatch, capsys, caplog):
     """`qa ARGS` called in this process: its exit status, stdout, and what it logged as its stderr. The composition
     root hands out the session's model: each `qa` process is seconds of imports and model load. An exception the
     command lets out fails the test here, where a process would print a traceback."""
-    from qa_service import composition
     from qa_service.cli import main
-
-    monkeypatch.setattr(composition, "build_encoder", lambda spec: encoder)
 
     def run(settings, *args: str) -> subprocess.CompletedProcess:
         monkeypatch.setenv("QA_INDEX_DIR", str(settings.index_dir))
