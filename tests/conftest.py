@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -119,6 +120,17 @@ def _stop_session_ray() -> None:
     starter = _session_ray.pop("starter", None)
     if starter is not None:
         starter.close()  # type: ignore[attr-defined]
+
+
+def _interrupt_on_sigterm(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    """A SIGTERM (a CI time limit, `kill`) becomes the KeyboardInterrupt pytest already unwinds from, so the
+    finalizers of session fixtures run and stop the real `qa serve` processes they started; with the default
+    handler pytest died at once and left those servers running."""
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
 @pytest.hookimpl(hookwrapper=True)
