@@ -1,7 +1,7 @@
 """BM25 tokens of indexed passages, remembered by tokenizer and text, so a new index version cuts only new text.
 
 BM25 statistics are corpus-wide, so every version rebuilds the index over all passages; cutting the
-text with jieba is what costs (about 15 s for the 5,400 passages of the bundled corpus on 2 cores),
+text with jieba is what costs (about 15 s for the 5,400 passages of the bundled corpus in one process),
 and it depends only on the text and the tokenizer's settings. The cache is a SQLite file in the index
 directory, written by the writer that holds the writer lock; like the embedding cache it is only a
 cache: a damaged file is discarded and rebuilt.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from embeddings.lexical.chinese_tokenizer import ChineseTokenizer
+from embeddings.lexical.parallel_cut import cut_many
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class TokenCache:
             missing = {k: t for k, t in zip(keys, texts) if k not in found}
             self.hits += len(keys) - len(missing)
             self.misses += len(missing)
-            fresh = {key: self.tokenizer(text) for key, text in missing.items()}
+            fresh = dict(zip(missing, cut_many(self.tokenizer, list(missing.values()))))
             found.update(fresh)
             with db:
                 db.executemany("INSERT OR REPLACE INTO tokens (key, tokens) VALUES (?, ?)",
