@@ -39,10 +39,10 @@ needs_second_loopback = pytest.mark.skipif(not can_bind(ATTACKER), reason=f"cann
 
 @contextmanager
 def qa_serve(index_dir, *args: str, ready_in_a_row: int = 1, log_file: Path | None = None,
-             **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+             ready_within: float = 240.0, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """A real `qa serve ARGS` on a free loopback port, over `index_dir` with the QA_* settings `env`. Ready once
     /readyz answered 200 on `ready_in_a_row` fresh connections running (with gunicorn workers, until each has
-    answered). Its stderr goes to `log_file` (a file, so a talkative server never blocks on a full pipe), else to a
+    answered), within `ready_within` seconds. Its stderr goes to `log_file` (a file, so a talkative server never blocks on a full pipe), else to a
     temporary file; the failure messages carry its tail."""
     port = free_port()
     log = open(log_file, "w+b") if log_file else tempfile.TemporaryFile()
@@ -57,7 +57,7 @@ def qa_serve(index_dir, *args: str, ready_in_a_row: int = 1, log_file: Path | No
         return log.read().decode(errors="replace")[-2000:]
 
     try:
-        deadline, in_a_row = time.time() + 240, 0
+        deadline, in_a_row = time.time() + ready_within, 0
         while in_a_row < ready_in_a_row and time.time() < deadline:
             if proc.poll() is not None:
                 pytest.fail("qa serve exited: " + tail())
