@@ -32,7 +32,7 @@ FULL_WIDTH_PERCENTILE = 0.9
 # Overprinted bold headings are only collapsed in documents where they clearly occur.
 MIN_BOLD_REPEAT_LINES = 5
 # Extra cleaning rounds on the output until it no longer changes (see `clean`): at least this many...
-MAX_ROUNDS = 5
+MIN_ROUNDS = 5
 # ... and more while rounds x characters stays under this budget. Real documents settle in 1-3 rounds (137
 # rounds for the 10x corpus's 50 files), but degenerate text (short number lines under a heading, found by
 # hypothesis) joins one line a round; the budget keeps a large file's cleaning linear in its size.
@@ -151,8 +151,8 @@ def clean(source: SourceDocument, *, rewrite_chars: bool = False) -> CleanedDocu
     cleaned = _clean_once(source.name, raw_lines, dedupe_bold, rewrite_chars)
     rounds = 0
     # a round that changes the text joins or drops at least one line, so the source's lines bound the rounds too
-    while rounds < MAX_ROUNDS or (rounds + 1) * len(cleaned.text) <= ROUND_BUDGET_CHARS \
-            and rounds <= len(raw_lines):
+    while rounds < MIN_ROUNDS or ((rounds + 1) * len(cleaned.text) <= ROUND_BUDGET_CHARS
+                                  and rounds <= len(raw_lines)):
         rounds += 1
         again = _clean_once(source.name, _source_lines(cleaned.text), dedupe_bold, rewrite_chars)
         if again.text == cleaned.text:

@@ -28,10 +28,7 @@ _BATCH = 200  # passages per task: few enough round trips, small enough to keep 
 
 
 def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    return len(os.sched_getaffinity(0))
 
 
 def _cut_batch(tokenizer: ChineseTokenizer, texts: list[str]) -> list[list[str]]:
